@@ -14,6 +14,7 @@ _LIBS = {
     "gmock": (["gmock"], []),
     "grpc": (["grpc++", "grpc"], ["-lgrpc++_reflection"]),
     "gtest": (["gtest"], []),
+    "gtest_main": (["gtest_main", "gmock"], []),
     "httplib": (["cpp-httplib"], []),
     "openssl": (["openssl"], []),
     "protobuf": (["protobuf"], []),

@@ -61,23 +61,23 @@ GO
   done
 }
 
-# build_module NAME VERSION MODULE PACKAGE: builds one binary in a throwaway module of its own.
+# build_module NAME VERSION PACKAGE: `go install PACKAGE@VERSION` (the module's own go.mod, so
+# its pinned dependencies), renamed to NAME-VERSION.
 build_module() {
-  local name=$1 version=$2 module=$3 pkg=$4
+  local name=$1 version=$2 pkg=$3
   have "$name" "$version" && return 0
-  local dir=$cache/src/$name-$version
-  mkdir -p "$dir"
+  local gobin
+  gobin=$(mktemp -d)
   log "building $name $version"
-  (cd "$dir" && { [[ -f go.mod ]] || go mod init "labkube.local/$name" >/dev/null 2>&1; } &&
-    go get "$module@$version" >/dev/null &&
-    go build -trimpath -ldflags "-s -w" -o "$bin/$name-$version.tmp" "$pkg")
-  mv "$bin/$name-$version.tmp" "$bin/$name-$version"
+  GOBIN=$gobin go install -trimpath -ldflags "-s -w" "$pkg@$version"
+  mv "$gobin"/* "$bin/$name-$version"
+  rmdir "$gobin"
 }
 
 main() {
-  build_module etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3
-  build_module grpcurl "$GRPCURL_VERSION" github.com/fullstorydev/grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl
-  build_module kwok "$KWOK_VERSION" sigs.k8s.io/kwok sigs.k8s.io/kwok/cmd/kwok
+  build_module etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+  build_module grpcurl "$GRPCURL_VERSION" github.com/fullstorydev/grpcurl/cmd/grpcurl
+  build_module kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
   build_kubernetes
   log "all binaries present in $bin"
 }
