@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# labkube developer entry point. See README.md.
+#   ./dev.sh up      bring up the local lab (Kubernetes control plane with fake GPU nodes + labkube)
+#   ./dev.sh test    set up a fresh machine, build, and run every test; last line "N passed, N failed"
+#   ./dev.sh down    stop everything `up` started
+#   ./dev.sh deps    install missing Debian packages only
+#   ./dev.sh build   bazel build //...
+set -euo pipefail
+root=$(cd "$(dirname "$0")" && pwd)
+cd "$root"
+export LABKUBE_CACHE=${LABKUBE_CACHE:-$HOME/.cache/labkube}
+export LABKUBE_STATE=${LABKUBE_STATE:-$LABKUBE_CACHE/state}
+
+DEBIAN_PACKAGES=(
+  bazel-bootstrap bazel-rules-java g++ pkg-config openssl ca-certificates curl
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libcurl4-openssl-dev rapidjson-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libssl-dev libcrypt-dev
+  clang clang-format libclang-rt-14-dev iproute2 procps
+)
+
+log() { printf '[dev.sh] %s\n' "$*" >&2; }
+
+cmd_deps() {
+  local missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    ((EUID == 0)) || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  command -v go >/dev/null || { log "Go is needed to build the upstream Kubernetes binaries (golang-go or /usr/local/go)"; exit 1; }
+}
+
+cmd_build() { bazel build //...; }
+
+cluster() { tests/cluster/cluster.sh "$@"; }
+
+cmd_up() {
+  cmd_deps
+  tests/cluster/build-binaries.sh
+  cmd_build
+  cluster up
+  if [[ -x services/up.sh ]]; then services/up.sh; fi
+  eval "$(cluster env)"
+  cat <<MSG
+
+The local lab is up. Try:
+  export KUBECONFIG=$LABKUBE_KUBECONFIG PATH=$LABKUBE_STATE/bin:\$PATH
+  kubectl get nodes -L nvidia.com/gpu.product
+Stop it with: ./dev.sh down
+export KUBECONFIG=$LABKUBE_KUBECONFIG
+MSG
+}
+
+cmd_down() {
+  if [[ -x services/down.sh ]]; then services/down.sh || true; fi
+  cluster down "$@"
+}
+
+# Runs bazel test with the given args, appending the per-target result lines to $results.
+run_bazel_tests() {
+  local out rc=0
+  out=$(mktemp)
+  bazel test "$@" 2>&1 | tee "$out" || rc=$?
+  grep -E '^//[^ ]+ +(\(cached\) )?(PASSED|FAILED|TIMEOUT|FLAKY|NO STATUS|INCOMPLETE|FAILED TO BUILD)' "$out" >>"$results" || true
+  # exit 4 = no test targets matched; that is not a failure here.
+  if ((rc != 0 && rc != 4)); then
+    grep -q '^//' "$out" || echo "//build:bazel_test FAILED (bazel exit $rc)" >>"$results"
+  fi
+  rm -f "$out"
+}
+
+cmd_test() {
+  local start=$SECONDS
+  cmd_deps
+  results=$(mktemp)
+  run_bazel_tests //...
+  log "building the upstream Kubernetes binaries if missing (cached in $LABKUBE_CACHE/bin)"
+  if tests/cluster/build-binaries.sh && cluster up; then
+    eval "$(cluster env)"
+    export LABKUBE_KUBECONFIG LABKUBE_STATE
+    run_bazel_tests --config=cluster //...
+  else
+    echo "//tests/cluster:cluster_up FAILED" >>"$results"
+  fi
+  log "tests took $((SECONDS - start)) s"
+  tools/count_tests.sh "$results"
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  deps) cmd_deps ;;
+  build) cmd_deps; cmd_build ;;
+  *) sed -n '2,7p' "$0"; exit 2 ;;
+esac
