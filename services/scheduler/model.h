@@ -1,0 +1,110 @@
+// Plain domain types of the scheduler: machine groups as declared by Machine objects, nodes as
+// the scheduler sees them, and the pods that hold slots (reservation pods and guests).
+// No Kubernetes or gRPC types here; values only; thread-compatible.
+#ifndef LABKUBE_SERVICES_SCHEDULER_MODEL_H_
+#define LABKUBE_SERVICES_SCHEDULER_MODEL_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace labkube::scheduler {
+
+// Label, annotation and taint keys labkube puts on objects.
+inline constexpr char kGroupLabel[] = "labkube.io/machine-group";
+inline constexpr char kTypeLabel[] = "labkube.io/machine-type";
+inline constexpr char kRoleLabel[] = "labkube.io/pod-role";
+inline constexpr char kRoleReservation[] = "reservation";
+inline constexpr char kRoleGuest[] = "guest";
+inline constexpr char kNodePoolLabel[] = "labkube.io/node-pool";  // ready|maintenance|not-ready
+inline constexpr char kClaimAnnotation[] = "labkube.io/claim";
+inline constexpr char kNodeGroupAnnotation[] = "labkube.io/machine-group";
+inline constexpr char kLabelPrefix[] = "labkube.io/";  // + machine type name: node label/taint
+
+// CPU in millicores, memory in bytes, extended resources (nvidia.com/gpu) in units.
+struct Resources {
+  int64_t cpu_milli = 0;
+  int64_t memory_bytes = 0;
+  std::map<std::string, int64_t> extended;
+
+  bool Covers(const Resources& need) const;  // every dimension of need fits in *this
+  Resources& operator+=(const Resources& other);
+  Resources& operator-=(const Resources& other);
+};
+
+struct GpuSpec {
+  std::string resource = "nvidia.com/gpu";
+  int64_t count = 0;
+  std::string family;   // nvidia.com/gpu.family
+  std::string product;  // nvidia.com/gpu.product
+  std::string machine;  // nvidia.com/gpu.machine
+};
+
+struct MachineType {
+  std::string name;
+  std::string cpu;     // the quantity as declared ("8000m"), used when injecting
+  std::string memory;  // "32Gi"
+  GpuSpec gpu;
+  Resources resources;  // parsed cpu/memory/gpu
+  int32_t available = 0;
+};
+
+enum class PoolMode { kReady, kMaintenance };
+
+struct PoolNode {
+  std::string node;
+  PoolMode mode = PoolMode::kReady;
+  bool taint = false;
+  std::vector<std::string> machine_types;
+};
+
+// One Machine object = one machine group.
+struct MachineGroup {
+  std::string machine_name;  // metadata.name
+  std::string machine_uid;
+  int64_t generation = 0;
+  std::string group;  // label labkube.io/machine-group, else metadata.name
+  std::vector<MachineType> types;
+  std::vector<PoolNode> pool;
+  bool deleting = false;
+
+  const MachineType* FindType(const std::string& name) const;
+};
+
+enum class NodeCondition { kReady, kNotReady, kMaintenance };
+const char* NodeConditionName(NodeCondition c);  // "Ready", "NotReady", "Maintenance"
+const char* NodePoolLabelValue(NodeCondition c);  // "ready", "not-ready", "maintenance"
+
+struct NodeInfo {
+  std::string name;
+  bool ready = false;  // Ready=True and none of the not-ready/unreachable/... taints
+  bool unschedulable = false;
+  Resources allocatable;
+  Resources used_by_others;  // requests of pods that are neither reservations nor guests
+  std::map<std::string, std::string> labels;
+};
+
+enum class SlotRole { kReservation, kGuest };
+
+// A reservation pod or a guest pod: something that holds one slot of a machine type.
+struct SlotPod {
+  SlotRole role = SlotRole::kReservation;
+  std::string ns;
+  std::string name;
+  std::string uid;
+  std::string group;
+  std::string type;
+  std::string node;  // spec.nodeName, else the node it is pinned to
+  bool running = false;
+  bool terminating = false;  // deletionTimestamp set
+  bool finished = false;     // Succeeded or Failed
+  std::string claim_id;      // guests: the claim annotation
+  absl::Time created;
+};
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_MODEL_H_

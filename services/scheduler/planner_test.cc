@@ -1,0 +1,204 @@
+#include "services/scheduler/planner.h"
+
+#include <algorithm>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace labkube::scheduler {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr int64_t kGi = int64_t{1} << 30;
+
+MachineType Type(const std::string& name, int64_t cpu, int64_t mem_gi, int64_t gpus,
+                 int32_t available) {
+  MachineType t;
+  t.name = name;
+  t.available = available;
+  t.gpu.count = gpus;
+  t.resources.cpu_milli = cpu * 1000;
+  t.resources.memory_bytes = mem_gi * kGi;
+  if (gpus > 0) t.resources.extended["nvidia.com/gpu"] = gpus;
+  return t;
+}
+
+NodeInfo Node(const std::string& name, int64_t cpu, int64_t mem_gi, int64_t gpus) {
+  NodeInfo n;
+  n.name = name;
+  n.ready = true;
+  n.allocatable.cpu_milli = cpu * 1000;
+  n.allocatable.memory_bytes = mem_gi * kGi;
+  if (gpus > 0) n.allocatable.extended["nvidia.com/gpu"] = gpus;
+  return n;
+}
+
+SlotPod Pod(SlotRole role, const std::string& name, const std::string& type,
+            const std::string& node, bool running = true) {
+  SlotPod p;
+  p.role = role;
+  p.ns = "labkube-system";
+  p.name = name;
+  p.uid = "uid-" + name;
+  p.group = "gpu";
+  p.type = type;
+  p.node = node;
+  p.running = running;
+  return p;
+}
+
+// Two 2-GPU nodes serving rtx3090-x2 (1 slot) and rtx3090-x1 (2 slots), as in the README.
+PlannerInput TwoNodeLab() {
+  PlannerInput in;
+  MachineGroup g;
+  g.machine_name = "gpu-machines";
+  g.group = "gpu";
+  g.types = {Type("rtx3090-x2", 8, 32, 2, 1), Type("rtx3090-x1", 4, 16, 1, 2)};
+  g.pool = {{"node-a", PoolMode::kReady, true, {"rtx3090-x2", "rtx3090-x1"}},
+            {"node-b", PoolMode::kReady, false, {"rtx3090-x2", "rtx3090-x1"}}};
+  in.groups.push_back(g);
+  in.nodes["node-a"] = Node("node-a", 32, 128, 2);
+  in.nodes["node-b"] = Node("node-b", 32, 128, 2);
+  return in;
+}
+
+int Count(const Plan& plan, const std::string& type, const std::string& node) {
+  return std::count_if(plan.create.begin(), plan.create.end(), [&](const Placement& p) {
+    return p.type == type && p.node == node;
+  });
+}
+
+const TypeStatus& Status(const Plan& plan, const std::string& type) {
+  for (const TypeStatus& t : plan.groups.at(0).types) {
+    if (t.type == type) return t;
+  }
+  ADD_FAILURE() << "no status for " << type;
+  static TypeStatus none;
+  return none;
+}
+
+TEST(PlannerTest, PacksMixedTypesSoEverySlotFits) {
+  Plan plan = ComputePlan(TwoNodeLab());
+  ASSERT_EQ(plan.create.size(), 3u);
+  // The 2-GPU slot takes one whole node, the two 1-GPU slots share the other.
+  EXPECT_EQ(Count(plan, "rtx3090-x2", "node-a") + Count(plan, "rtx3090-x2", "node-b"), 1);
+  std::string big = Count(plan, "rtx3090-x2", "node-a") == 1 ? "node-a" : "node-b";
+  std::string other = big == "node-a" ? "node-b" : "node-a";
+  EXPECT_EQ(Count(plan, "rtx3090-x1", other), 2);
+  EXPECT_EQ(Status(plan, "rtx3090-x2").fits, 1);
+  EXPECT_EQ(Status(plan, "rtx3090-x1").fits, 2);
+  EXPECT_EQ(Status(plan, "rtx3090-x1").reserved, 0);  // created, not yet running
+  EXPECT_THAT(plan.groups[0].problems, IsEmpty());
+  EXPECT_EQ(plan.node_owner.at("node-a"), "gpu");
+}
+
+TEST(PlannerTest, KeepsRunningReservationsAndRemovesExcess) {
+  PlannerInput in = TwoNodeLab();
+  in.groups[0].types[1].available = 1;  // scaled down from 2
+  in.pods = {Pod(SlotRole::kReservation, "r1", "rtx3090-x1", "node-b"),
+             Pod(SlotRole::kReservation, "r2", "rtx3090-x1", "node-b"),
+             Pod(SlotRole::kReservation, "r3", "rtx3090-x2", "node-a")};
+  Plan plan = ComputePlan(in);
+  EXPECT_THAT(plan.create, IsEmpty());
+  ASSERT_EQ(plan.remove.size(), 1u);
+  EXPECT_EQ(plan.remove[0].name, "r2");
+  EXPECT_EQ(Status(plan, "rtx3090-x1").reserved, 1);
+  EXPECT_EQ(Status(plan, "rtx3090-x2").reserved, 1);
+}
+
+TEST(PlannerTest, GuestsAndClaimsAreUsedAndTakeRoom) {
+  PlannerInput in = TwoNodeLab();
+  in.pods = {Pod(SlotRole::kGuest, "g1", "rtx3090-x2", "node-a")};
+  in.pods[0].claim_id = "c1";
+  in.claims = {{"c2", "gpu", "rtx3090-x1", "node-b"}};
+  Plan plan = ComputePlan(in);
+  // x2 is fully used; one x1 is claimed, one more fits beside it on node-b.
+  EXPECT_EQ(Count(plan, "rtx3090-x2", "node-a") + Count(plan, "rtx3090-x2", "node-b"), 0);
+  EXPECT_EQ(Count(plan, "rtx3090-x1", "node-b"), 1);
+  EXPECT_EQ(Status(plan, "rtx3090-x2").used, 1);
+  EXPECT_EQ(Status(plan, "rtx3090-x1").used, 1);
+  EXPECT_EQ(Status(plan, "rtx3090-x1").fits, 2);
+}
+
+TEST(PlannerTest, FinishedGuestsFreeTheirSlot) {
+  PlannerInput in = TwoNodeLab();
+  in.pods = {Pod(SlotRole::kGuest, "g1", "rtx3090-x2", "node-a")};
+  in.pods[0].finished = true;
+  Plan plan = ComputePlan(in);
+  EXPECT_EQ(Status(plan, "rtx3090-x2").used, 0);
+  EXPECT_EQ(plan.create.size(), 3u);
+}
+
+TEST(PlannerTest, MaintenanceAndNotReadyNodesGetNoReservation) {
+  PlannerInput in = TwoNodeLab();
+  in.groups[0].pool[0].mode = PoolMode::kMaintenance;
+  in.nodes["node-b"].ready = false;
+  in.pods = {Pod(SlotRole::kReservation, "r1", "rtx3090-x2", "node-a")};
+  Plan plan = ComputePlan(in);
+  EXPECT_THAT(plan.create, IsEmpty());
+  ASSERT_EQ(plan.remove.size(), 1u);
+  EXPECT_EQ(plan.remove[0].reason, "node unavailable");
+  EXPECT_EQ(plan.groups[0].pool[0].condition, NodeCondition::kMaintenance);
+  EXPECT_EQ(plan.groups[0].pool[1].condition, NodeCondition::kNotReady);
+  EXPECT_EQ(Status(plan, "rtx3090-x2").fits, 0);
+  EXPECT_THAT(Status(plan, "rtx3090-x2").ready_nodes, IsEmpty());
+}
+
+TEST(PlannerTest, OtherPodsReduceCapacity) {
+  PlannerInput in = TwoNodeLab();
+  in.nodes["node-a"].used_by_others.extended["nvidia.com/gpu"] = 2;
+  in.nodes["node-b"].used_by_others.cpu_milli = 30000;
+  Plan plan = ComputePlan(in);
+  EXPECT_THAT(plan.create, IsEmpty());
+  EXPECT_EQ(Status(plan, "rtx3090-x2").fits, 0);
+}
+
+TEST(PlannerTest, BadSpecsBecomeProblemsNamingTheCulprit) {
+  PlannerInput in = TwoNodeLab();
+  MachineGroup second;
+  second.machine_name = "zz-other";
+  second.group = "other";
+  second.types = {Type("huge", 64, 1024, 16, 1), Type("cpu-small", 2, 4, 0, 1)};
+  second.pool = {{"node-a", PoolMode::kReady, false, {"huge"}},
+                 {"node-c", PoolMode::kReady, false, {"huge", "nonexistent"}}};
+  in.groups.push_back(second);
+  in.nodes["node-c"] = Node("node-c", 16, 64, 0);
+  Plan plan = ComputePlan(in);
+  ASSERT_EQ(plan.groups.size(), 2u);
+  const auto& problems = plan.groups[1].problems;
+  ASSERT_EQ(problems.size(), 4u);
+  EXPECT_THAT(problems[0], HasSubstr("node node-a is already in machine group gpu"));
+  EXPECT_THAT(problems[1], HasSubstr("names machine type nonexistent"));
+  EXPECT_THAT(problems[1], HasSubstr("declared: huge, cpu-small"));
+  EXPECT_THAT(problems[2], HasSubstr("machine type huge fits on none of its nodes (node-c)"));
+  EXPECT_THAT(problems[3], HasSubstr("machine type cpu-small is served by no nodePool entry"));
+  EXPECT_EQ(plan.node_owner.at("node-a"), "gpu");
+  EXPECT_EQ(plan.node_owner.at("node-c"), "other");
+}
+
+TEST(PlannerTest, DeletedGroupLosesItsReservations) {
+  PlannerInput in = TwoNodeLab();
+  in.pods = {Pod(SlotRole::kReservation, "r1", "rtx3090-x2", "node-a")};
+  in.groups[0].deleting = true;
+  Plan plan = ComputePlan(in);
+  EXPECT_THAT(plan.groups, IsEmpty());
+  ASSERT_EQ(plan.remove.size(), 1u);
+  EXPECT_EQ(plan.remove[0].reason, "machine group deleted");
+}
+
+TEST(PlannerTest, RefusedGuestsCountAsWaiting) {
+  PlannerInput in = TwoNodeLab();
+  in.refused[TypeKey("gpu", "rtx3090-x2")] = 3;
+  in.pods = {Pod(SlotRole::kGuest, "g1", "rtx3090-x1", "node-b", /*running=*/false)};
+  Plan plan = ComputePlan(in);
+  EXPECT_EQ(Status(plan, "rtx3090-x2").waiting, 3);
+  EXPECT_EQ(Status(plan, "rtx3090-x1").waiting, 1);
+  EXPECT_THAT(Status(plan, "rtx3090-x1").nodes, ElementsAre("node-a", "node-b"));
+}
+
+}  // namespace
+}  // namespace labkube::scheduler
