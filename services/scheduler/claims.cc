@@ -1,0 +1,90 @@
+#include "services/scheduler/claims.h"
+
+#include <utility>
+
+namespace labkube::scheduler {
+
+const ClaimRecord* ClaimTable::FindByAdmissionUid(const std::string& admission_uid) const {
+  auto it = by_admission_.find(admission_uid);
+  if (it == by_admission_.end()) return nullptr;
+  auto claim = claims_.find(it->second);
+  return claim == claims_.end() ? nullptr : &claim->second;
+}
+
+bool ClaimTable::IsReservationClaimed(const std::string& reservation_uid) const {
+  for (const auto& [id, c] : claims_) {
+    if (c.reservation_uid == reservation_uid) return true;
+  }
+  return false;
+}
+
+const ClaimRecord& ClaimTable::Add(ClaimRecord record, absl::Time now) {
+  record.expires = now + ttl_;
+  if (!record.admission_uid.empty()) by_admission_[record.admission_uid] = record.id;
+  std::string id = record.id;
+  return claims_[id] = std::move(record);
+}
+
+bool ClaimTable::Bind(const std::string& claim_id) {
+  auto it = claims_.find(claim_id);
+  if (it == claims_.end()) return false;
+  Remove(claim_id);
+  return true;
+}
+
+void ClaimTable::Remove(const std::string& claim_id) {
+  auto it = claims_.find(claim_id);
+  if (it == claims_.end()) return;
+  by_admission_.erase(it->second.admission_uid);
+  claims_.erase(it);
+}
+
+std::vector<ClaimRecord> ClaimTable::Expire(absl::Time now) {
+  std::vector<ClaimRecord> expired;
+  for (auto it = claims_.begin(); it != claims_.end();) {
+    if (it->second.expires <= now) {
+      by_admission_.erase(it->second.admission_uid);
+      expired.push_back(std::move(it->second));
+      it = claims_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return expired;
+}
+
+std::vector<LiveClaim> ClaimTable::Live() const {
+  std::vector<LiveClaim> live;
+  for (const auto& [id, c] : claims_) live.push_back({c.id, c.group, c.type, c.node});
+  return live;
+}
+
+void ClaimTable::RecordRefusal(const std::string& group, const std::string& type,
+                               const std::string& who, absl::Time now) {
+  refusals_[TypeKey(group, type)][who] = now;
+}
+
+void ClaimTable::ClearRefusal(const std::string& group, const std::string& type,
+                              const std::string& who) {
+  auto it = refusals_.find(TypeKey(group, type));
+  if (it != refusals_.end()) it->second.erase(who);
+}
+
+std::map<std::string, int32_t> ClaimTable::RecentRefusals(absl::Time now) {
+  std::map<std::string, int32_t> counts;
+  for (auto it = refusals_.begin(); it != refusals_.end();) {
+    auto& who = it->second;
+    for (auto w = who.begin(); w != who.end();) {
+      w = now - w->second > refusal_window_ ? who.erase(w) : std::next(w);
+    }
+    if (who.empty()) {
+      it = refusals_.erase(it);
+    } else {
+      counts[it->first] = static_cast<int32_t>(who.size());
+      ++it;
+    }
+  }
+  return counts;
+}
+
+}  // namespace labkube::scheduler
