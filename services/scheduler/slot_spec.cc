@@ -1,0 +1,133 @@
+#include "services/scheduler/slot_spec.h"
+
+#include "absl/strings/str_cat.h"
+#include "lib/kube/json.h"
+
+namespace labkube::scheduler {
+namespace {
+
+namespace json = kube::json;
+using rapidjson::Value;
+
+Value StringMap(const std::map<std::string, std::string>& m, json::Allocator& a) {
+  Value obj(rapidjson::kObjectType);
+  for (const auto& [k, v] : m) obj.AddMember(json::String(k, a), json::String(v, a), a);
+  return obj;
+}
+
+Value Container(const MachineType& type, const ReservationOptions& options, json::Allocator& a) {
+  Value c(rapidjson::kObjectType);
+  c.AddMember("name", "pause", a);
+  c.AddMember("image", json::String(options.image, a), a);
+  Value resources(rapidjson::kObjectType);
+  resources.AddMember("requests", StringMap(SlotResources(type), a), a);
+  resources.AddMember("limits", StringMap(SlotResources(type), a), a);
+  c.AddMember("resources", resources, a);
+  Value containers(rapidjson::kArrayType);
+  containers.PushBack(c, a);
+  return containers;
+}
+
+Value PinToNode(const std::string& node, json::Allocator& a) {
+  Value field(rapidjson::kObjectType);
+  field.AddMember("key", "metadata.name", a);
+  field.AddMember("operator", "In", a);
+  Value values(rapidjson::kArrayType);
+  values.PushBack(json::String(node, a), a);
+  field.AddMember("values", values, a);
+  Value fields(rapidjson::kArrayType);
+  fields.PushBack(field, a);
+  Value term(rapidjson::kObjectType);
+  term.AddMember("matchFields", fields, a);
+  Value terms(rapidjson::kArrayType);
+  terms.PushBack(term, a);
+  Value required(rapidjson::kObjectType);
+  required.AddMember("nodeSelectorTerms", terms, a);
+  Value node_affinity(rapidjson::kObjectType);
+  node_affinity.AddMember("requiredDuringSchedulingIgnoredDuringExecution", required, a);
+  Value affinity(rapidjson::kObjectType);
+  affinity.AddMember("nodeAffinity", node_affinity, a);
+  return affinity;
+}
+
+Value Tolerations(const MachineGroup& group, const MachineType& type, json::Allocator& a) {
+  Value list(rapidjson::kArrayType);
+  for (const TolerationSpec& t : GuestSpecFor(group, type, "").tolerations) {
+    Value v(rapidjson::kObjectType);
+    v.AddMember("key", json::String(t.key, a), a);
+    v.AddMember("operator", json::String(t.op, a), a);
+    v.AddMember("value", json::String(t.value, a), a);
+    v.AddMember("effect", json::String(t.effect, a), a);
+    list.PushBack(v, a);
+  }
+  return list;
+}
+
+Value OwnerReferences(const MachineGroup& group, json::Allocator& a) {
+  Value ref(rapidjson::kObjectType);
+  ref.AddMember("apiVersion", "labkube.io/v1alpha1", a);
+  ref.AddMember("kind", "Machine", a);
+  ref.AddMember("name", json::String(group.machine_name, a), a);
+  ref.AddMember("uid", json::String(group.machine_uid, a), a);
+  ref.AddMember("controller", true, a);
+  Value refs(rapidjson::kArrayType);
+  refs.PushBack(ref, a);
+  return refs;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> SlotResources(const MachineType& type) {
+  std::map<std::string, std::string> r{{"cpu", type.cpu}, {"memory", type.memory}};
+  if (type.gpu.count > 0) r[type.gpu.resource] = absl::StrCat(type.gpu.count);
+  return r;
+}
+
+rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType& type,
+                                   const std::string& node, const ReservationOptions& options) {
+  rapidjson::Document pod = json::NewObject("v1", "Pod", options.ns, "");
+  json::Allocator& a = pod.GetAllocator();
+  json::SetString(pod, {"metadata", "generateName"},
+                  absl::StrCat(group.group, "-", type.name, "-"));
+  json::SetValue(pod, {"metadata", "labels"},
+                 StringMap({{kGroupLabel, group.group},
+                            {kTypeLabel, type.name},
+                            {kRoleLabel, kRoleReservation},
+                            {"app.kubernetes.io/managed-by", "labkube"}},
+                           a));
+  json::SetValue(pod, {"metadata", "annotations"}, StringMap({{"labkube.io/node", node}}, a));
+  json::Set(pod["metadata"], "ownerReferences", OwnerReferences(group, a), a);
+  Value spec(rapidjson::kObjectType);
+  spec.AddMember("containers", Container(type, options, a), a);
+  spec.AddMember("priorityClassName", json::String(options.priority_class, a), a);
+  spec.AddMember("tolerations", Tolerations(group, type, a), a);
+  spec.AddMember("affinity", PinToNode(node, a), a);
+  spec.AddMember("terminationGracePeriodSeconds", 0, a);
+  spec.AddMember("automountServiceAccountToken", false, a);
+  spec.AddMember("enableServiceLinks", false, a);
+  pod.AddMember("spec", spec, a);
+  return pod;
+}
+
+GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type,
+                       const std::string& hostname) {
+  GuestSpec s;
+  s.resources = SlotResources(type);
+  std::string type_key = absl::StrCat(kLabelPrefix, type.name);
+  s.node_affinity.push_back({type_key, "In", {group.group}});
+  s.node_affinity.push_back({kNodePoolLabel, "In", {"ready"}});
+  if (!type.gpu.family.empty()) {
+    s.node_affinity.push_back({"nvidia.com/gpu.family", "In", {type.gpu.family}});
+  }
+  if (!type.gpu.product.empty()) {
+    s.node_affinity.push_back({"nvidia.com/gpu.product", "In", {type.gpu.product}});
+  }
+  if (!type.gpu.machine.empty()) {
+    s.node_affinity.push_back({"nvidia.com/gpu.machine", "In", {type.gpu.machine}});
+  }
+  if (!hostname.empty()) s.node_affinity.push_back({"kubernetes.io/hostname", "In", {hostname}});
+  s.tolerations.push_back({type_key, "Equal", group.group, "NoSchedule"});
+  return s;
+}
+
+}  // namespace labkube::scheduler

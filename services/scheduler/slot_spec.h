@@ -1,0 +1,56 @@
+// What a slot of a machine type looks like on a pod: the reservation pod that locks it, and the
+// resources / node affinity / tolerations a guest gets when the slot is handed over to it.
+// Pure functions of the machine type and node; thread-safe.
+#ifndef LABKUBE_SERVICES_SCHEDULER_SLOT_SPEC_H_
+#define LABKUBE_SERVICES_SCHEDULER_SLOT_SPEC_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rapidjson/document.h"
+#include "services/scheduler/model.h"
+
+namespace labkube::scheduler {
+
+struct ReservationOptions {
+  std::string ns = "labkube-system";
+  std::string image = "registry.k8s.io/pause:3.10";
+  std::string priority_class = "labkube-reservation";
+};
+
+// A do-nothing pod whose requests = limits = the type's resources (Guaranteed QoS), pinned to
+// `node` by required node affinity, tolerating the type's taint, owned by the Machine.
+rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType& type,
+                                   const std::string& node, const ReservationOptions& options);
+
+struct Requirement {
+  std::string key;
+  std::string op;  // In | NotIn | Exists | DoesNotExist
+  std::vector<std::string> values;
+};
+
+struct TolerationSpec {
+  std::string key;
+  std::string op;  // Equal | Exists
+  std::string value;
+  std::string effect;
+};
+
+// What the injector writes into a guest pod that received a slot.
+struct GuestSpec {
+  std::map<std::string, std::string> resources;  // requests = limits
+  std::vector<Requirement> node_affinity;         // ANDed into every nodeSelectorTerm
+  std::vector<TolerationSpec> tolerations;
+};
+
+// `hostname` is the node's kubernetes.io/hostname label (its name if it has none).
+GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type,
+                       const std::string& hostname);
+
+// requests = limits of the machine type: cpu, memory and the GPU resource if any.
+std::map<std::string, std::string> SlotResources(const MachineType& type);
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_SLOT_SPEC_H_
