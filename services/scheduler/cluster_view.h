@@ -1,0 +1,44 @@
+// Reads Kubernetes objects (JSON) into the scheduler's domain types: Machine -> MachineGroup,
+// Node -> NodeInfo, Pod -> SlotPod or the requests it takes from its node.
+// Pure functions; thread-safe.
+#ifndef LABKUBE_SERVICES_SCHEDULER_CLUSTER_VIEW_H_
+#define LABKUBE_SERVICES_SCHEDULER_CLUSTER_VIEW_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "rapidjson/document.h"
+#include "services/scheduler/model.h"
+
+namespace labkube::scheduler {
+
+// A Machine as declared. Fields the CRD's validation already guarantees are still checked, so
+// a Machine written around validation gives problems, not crashes: problems that make a part
+// unusable are returned in `problems` (each naming the field), and that part is left out.
+struct ParsedMachine {
+  MachineGroup group;
+  std::vector<std::string> problems;
+};
+ParsedMachine ParseMachine(const rapidjson::Value& machine);
+
+NodeInfo ParseNode(const rapidjson::Value& node);
+
+// What a pod means to the scheduler.
+struct PodView {
+  enum Kind { kReservation, kGuest, kOther, kIgnored } kind = kIgnored;
+  SlotPod slot;         // kReservation, kGuest
+  std::string node;     // kOther: where its requests count
+  Resources requests;   // kOther: sum over containers, max with init containers
+};
+// `reservation_ns`: where labkube's reservation pods live.
+PodView ClassifyPod(const rapidjson::Value& pod, const std::string& reservation_ns);
+
+// The pod's effective requests (sum of containers, at least the largest init container, plus
+// overhead).
+Resources PodRequests(const rapidjson::Value& pod);
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_CLUSTER_VIEW_H_
