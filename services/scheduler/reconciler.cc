@@ -1,0 +1,176 @@
+#include "services/scheduler/reconciler.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "lib/kube/json.h"
+#include "lib/log.h"
+#include "services/scheduler/machine_status.h"
+#include "services/scheduler/node_labels.h"
+
+namespace labkube::scheduler {
+namespace {
+
+namespace json = kube::json;
+namespace res = kube::resources;
+
+bool HasFinalizer(const rapidjson::Value& machine) {
+  const rapidjson::Value* f = json::Find(machine, {"metadata", "finalizers"});
+  if (f == nullptr || !f->IsArray()) return false;
+  for (const auto& v : f->GetArray()) {
+    if (v.IsString() && json::View(v) == kFinalizer) return true;
+  }
+  return false;
+}
+
+// Merge patch setting metadata.finalizers to the current ones plus or minus ours.
+std::string FinalizerPatch(const rapidjson::Value& machine, bool add) {
+  rapidjson::Document patch(rapidjson::kObjectType);
+  auto& a = patch.GetAllocator();
+  rapidjson::Value list(rapidjson::kArrayType);
+  if (const auto* f = json::Find(machine, {"metadata", "finalizers"}); f && f->IsArray()) {
+    for (const auto& v : f->GetArray()) {
+      if (v.IsString() && json::View(v) != kFinalizer) list.PushBack(json::String(json::View(v), a), a);
+    }
+  }
+  if (add) list.PushBack(rapidjson::StringRef(kFinalizer), a);
+  json::SetValue(patch, {"metadata", "finalizers"}, list);
+  json::SetString(patch, {"metadata", "resourceVersion"},
+                  json::GetString(machine, {"metadata", "resourceVersion"}));
+  return json::ToString(patch);
+}
+
+}  // namespace
+
+Reconciler::Reconciler(kube::Client& client, SchedulerState& state, Clock& clock,
+                       ReconcilerOptions options)
+    : client_(client), state_(state), clock_(clock), options_(std::move(options)) {}
+
+void Reconciler::Count(const absl::Status& s, PassResult& r, const char* what,
+                       const std::string& name) {
+  ++r.writes;
+  if (s.ok() || absl::IsNotFound(s)) return;
+  ++r.errors;
+  LogEvent(LogLevel::kWarn, "reconcile.write_failed",
+           {{"what", what}, {"name", name}, {"error", std::string(s.message())}});
+}
+
+PassResult Reconciler::RunOnce(bool leader) {
+  PassResult r;
+  if (leader) ExpireClaims();
+  r.input = state_.Snapshot();
+  r.plan = ComputePlan(r.input);
+  if (!leader) return r;
+  RemoveReservations(r);
+  CreateReservations(r);
+  SyncNodes(r);
+  SyncMachines(r);
+  return r;
+}
+
+void Reconciler::ExpireClaims() {
+  for (const ClaimRecord& c : state_.Expire()) {
+    LogEvent(LogLevel::kInfo, "claim.expired",
+             {{"claim", c.id}, {"group", c.group}, {"type", c.type}, {"node", c.node},
+              {"namespace", c.ns}, {"pod", c.pod_name}});
+  }
+}
+
+void Reconciler::CreateReservations(PassResult& r) {
+  for (const Placement& p : r.plan.create) {
+    const MachineGroup* group = nullptr;
+    for (const MachineGroup& g : r.input.groups) {
+      if (g.group == p.group && !g.deleting) group = &g;
+    }
+    const MachineType* type = group == nullptr ? nullptr : group->FindType(p.type);
+    if (type == nullptr) continue;
+    rapidjson::Document pod = ReservationPod(*group, *type, p.node, options_.reservation);
+    auto created = client_.Create(res::Pods(), options_.reservation.ns, pod);
+    Count(created.status(), r, "reservation.create", p.node);
+    if (!created.ok()) continue;
+    std::string name(json::GetString(*created, {"metadata", "name"}));
+    state_.ExpectCreate(name, p);
+    LogEvent(LogLevel::kInfo, "reservation.created",
+             {{"pod", name}, {"group", p.group}, {"type", p.type}, {"node", p.node}});
+  }
+}
+
+void Reconciler::RemoveReservations(PassResult& r) {
+  for (const PodRef& p : r.plan.remove) {
+    kube::DeleteOptions opts;
+    opts.grace_period_seconds = 0;
+    opts.precondition_uid = p.uid;
+    absl::Status s = client_.Delete(res::Pods(), options_.reservation.ns, p.name, opts);
+    Count(s, r, "reservation.delete", p.name);
+    if (s.ok() || absl::IsNotFound(s)) {
+      state_.ExpectDelete(p.uid);
+      LogEvent(LogLevel::kInfo, "reservation.deleted", {{"pod", p.name}, {"reason", p.reason}});
+    }
+  }
+}
+
+void Reconciler::SyncNodes(PassResult& r) {
+  std::vector<MachineGroup> live;
+  for (const MachineGroup& g : r.input.groups) {
+    if (!g.deleting) live.push_back(g);
+  }
+  std::map<std::string, NodeMarks> want = DesiredMarks(live, r.plan);
+  for (const auto& [name, node] : state_.NodeObjects()) {
+    auto it = want.find(name);
+    std::optional<std::string> patch = NodeMarksPatch(*node, it == want.end() ? NodeMarks{} : it->second);
+    if (!patch) continue;
+    auto s = client_.Patch(res::Nodes(), "", name, kube::PatchType::kMergePatch, *patch);
+    Count(s.status(), r, "node.patch", name);
+    if (s.ok()) LogEvent(LogLevel::kInfo, "node.marked", {{"node", name}});
+  }
+}
+
+void Reconciler::SyncFinalizer(const rapidjson::Value& machine, const std::string& group,
+                               PassResult& r) {
+  std::string name(json::GetString(machine, {"metadata", "name"}));
+  bool deleting = json::Find(machine, {"metadata", "deletionTimestamp"}) != nullptr;
+  bool has = HasFinalizer(machine);
+  if (!deleting && !has) {
+    auto s = client_.Patch(res::Machines(), "", name, kube::PatchType::kMergePatch,
+                           FinalizerPatch(machine, true));
+    Count(s.status(), r, "machine.finalizer", name);
+    return;
+  }
+  if (!deleting || !has) return;
+  // Cleanup is done when no reservation pod of the group is left and no node carries it.
+  for (const SlotPod& p : r.input.pods) {
+    if (p.role == SlotRole::kReservation && p.group == group) return;
+  }
+  for (const auto& [node, obj] : state_.NodeObjects()) {
+    if (json::GetString(*obj, {"metadata", "annotations", kNodeGroupAnnotation}) == group) return;
+  }
+  auto s = client_.Patch(res::Machines(), "", name, kube::PatchType::kMergePatch,
+                         FinalizerPatch(machine, false));
+  Count(s.status(), r, "machine.finalizer", name);
+  if (s.ok()) LogEvent(LogLevel::kInfo, "machine.cleaned_up", {{"machine", name}});
+}
+
+void Reconciler::SyncMachines(PassResult& r) {
+  auto problems = state_.ParseProblems();
+  for (const auto& [name, machine] : state_.MachineObjects()) {
+    const GroupStatus* gs = nullptr;
+    for (const GroupStatus& g : r.plan.groups) {
+      if (g.machine_name == name) gs = &g;
+    }
+    std::string group(json::GetString(*machine, {"metadata", "labels", kGroupLabel}));
+    SyncFinalizer(*machine, group.empty() ? name : group, r);
+    if (json::Find(*machine, {"metadata", "deletionTimestamp"}) != nullptr) continue;
+    std::vector<std::string> all = problems[name];
+    if (gs != nullptr) all.insert(all.end(), gs->problems.begin(), gs->problems.end());
+    std::string patch = MachineStatusPatch(*machine, gs, all, clock_.Now());
+    if (last_status_[name] == patch) continue;
+    kube::PatchOptions opts;
+    opts.subresource = "status";
+    auto s = client_.Patch(res::Machines(), "", name, kube::PatchType::kMergePatch, patch, opts);
+    Count(s.status(), r, "machine.status", name);
+    if (s.ok()) last_status_[name] = patch;
+  }
+}
+
+}  // namespace labkube::scheduler

@@ -1,0 +1,61 @@
+// Reconciler: one pass turns the SchedulerState into a Plan and, on the leader, acts on it:
+// creates and deletes reservation pods, labels/taints pool nodes, keeps the Machines'
+// finalizer and status. Every write is idempotent and checked by the next pass, so a failed
+// write is simply retried; writes are reported to the state as expectations so the next pass,
+// which may run before the watch shows them, does not repeat them.
+//
+// Borrows the client, state and clock (they must outlive it). Not thread-safe: one thread (the
+// controller loop) calls RunOnce.
+#ifndef LABKUBE_SERVICES_SCHEDULER_RECONCILER_H_
+#define LABKUBE_SERVICES_SCHEDULER_RECONCILER_H_
+
+#include <map>
+#include <string>
+
+#include "lib/clock.h"
+#include "lib/kube/client.h"
+#include "services/scheduler/planner.h"
+#include "services/scheduler/scheduler_state.h"
+#include "services/scheduler/slot_spec.h"
+
+namespace labkube::scheduler {
+
+inline constexpr char kFinalizer[] = "labkube.io/cleanup";
+
+struct ReconcilerOptions {
+  ReservationOptions reservation;
+};
+
+struct PassResult {
+  PlannerInput input;
+  Plan plan;
+  int writes = 0;
+  int errors = 0;
+};
+
+class Reconciler {
+ public:
+  Reconciler(kube::Client& client, SchedulerState& state, Clock& clock, ReconcilerOptions options);
+
+  // Plans from the current state; writes only when `leader`.
+  PassResult RunOnce(bool leader);
+
+ private:
+  void ExpireClaims();
+  void CreateReservations(PassResult& r);
+  void RemoveReservations(PassResult& r);
+  void SyncNodes(PassResult& r);
+  void SyncMachines(PassResult& r);
+  void SyncFinalizer(const rapidjson::Value& machine, const std::string& group, PassResult& r);
+  void Count(const absl::Status& s, PassResult& r, const char* what, const std::string& name);
+
+  kube::Client& client_;
+  SchedulerState& state_;
+  Clock& clock_;
+  const ReconcilerOptions options_;
+  std::map<std::string, std::string> last_status_;  // machine name -> last status patch written
+};
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_RECONCILER_H_

@@ -1,0 +1,115 @@
+// SchedulerState: the scheduler's view of the cluster (Machines, Nodes, slot-holding pods and
+// the requests of every other pod), its live claims, and the writes it has made but not yet
+// seen come back through its watches ("expectations", so a reconcile never acts twice).
+//
+// Informer callbacks feed it (On*), the reconciler takes planner snapshots from it, and Claim
+// decisions are made here under one mutex, which is what guarantees that no reserved slot is
+// handed to two pods. Owns nothing outside itself; the clock is borrowed.
+// Thread-safe: every public method takes the mutex.
+#ifndef LABKUBE_SERVICES_SCHEDULER_SCHEDULER_STATE_H_
+#define LABKUBE_SERVICES_SCHEDULER_SCHEDULER_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "lib/clock.h"
+#include "rapidjson/document.h"
+#include "services/scheduler/claims.h"
+#include "services/scheduler/cluster_view.h"
+#include "services/scheduler/planner.h"
+#include "services/scheduler/slot_spec.h"
+
+namespace labkube::scheduler {
+
+struct ClaimQuery {
+  std::string group;
+  std::string type;
+  std::string ns;
+  std::string pod_name;  // or generate_name
+  std::string generate_name;
+  std::string admission_uid;
+  bool dry_run = false;
+};
+
+struct ClaimDecision {
+  ClaimRecord record;
+  GuestSpec spec;
+  bool replayed = false;  // the same admission uid was answered before: nothing to delete
+};
+
+class SchedulerState {
+ public:
+  SchedulerState(Clock& clock, absl::Duration claim_ttl, std::string reservation_ns);
+
+  void OnMachine(std::shared_ptr<const rapidjson::Document> machine);
+  void OnMachineDeleted(const std::string& name);
+  void OnNode(std::shared_ptr<const rapidjson::Document> node);
+  void OnNodeDeleted(const std::string& name);
+  void OnPod(const rapidjson::Value& pod);
+  void OnPodDeleted(const std::string& ns, const std::string& name);
+
+  // Picks a running reservation pod of the type on a ready node and records a claim on it
+  // (unless dry_run). The caller then deletes that reservation pod; see FinishClaim.
+  absl::StatusOr<ClaimDecision> Reserve(const ClaimQuery& query);
+  // The reservation pod of a claim could not be deleted: forget the claim.
+  void AbandonClaim(const std::string& claim_id);
+
+  // Writes the reconciler made; they count until the watch shows them (or `ttl` passes).
+  void ExpectCreate(const std::string& pod_name, const Placement& placement);
+  void ExpectDelete(const std::string& pod_uid);
+
+  // Drops expired claims and expectations; returns the claims that expired.
+  std::vector<ClaimRecord> Expire();
+  PlannerInput Snapshot();
+  // Current objects of Nodes (for label patches) and Machines (finalizers, status), by name.
+  std::map<std::string, std::shared_ptr<const rapidjson::Document>> NodeObjects();
+  std::map<std::string, std::shared_ptr<const rapidjson::Document>> MachineObjects();
+  // Problems found while parsing each Machine, by Machine name.
+  std::map<std::string, std::vector<std::string>> ParseProblems();
+
+  // Bumped on every change; WaitForChange blocks until it passes `seen` or `timeout` passes.
+  uint64_t version();
+  uint64_t WaitForChange(uint64_t seen, absl::Duration timeout);
+
+ private:
+  struct Expected {
+    Placement placement;
+    absl::Time deadline;
+  };
+
+  void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { ++version_; }
+  const MachineGroup* FindGroup(const std::string& group) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool NodeServes(const MachineGroup& g, const std::string& node, const std::string& type) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status NoSlotError(const MachineGroup& g, const MachineType& t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const SlotPod* PickReservation(const MachineGroup& g, const MachineType& t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string NewClaimId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Clock& clock_;
+  const std::string reservation_ns_;
+  absl::Mutex mu_;
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, ParsedMachine> machines_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const rapidjson::Document>> machine_objects_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const rapidjson::Document>> node_objects_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, PodView> pods_ ABSL_GUARDED_BY(mu_);  // "ns/name"
+  ClaimTable claims_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Expected> expected_creates_ ABSL_GUARDED_BY(mu_);  // pod name
+  std::map<std::string, absl::Time> expected_deletes_ ABSL_GUARDED_BY(mu_);  // pod uid
+  uint64_t claim_counter_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_SCHEDULER_STATE_H_

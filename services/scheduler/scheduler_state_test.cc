@@ -1,0 +1,179 @@
+#include "services/scheduler/scheduler_state.h"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/kube/json.h"
+#include "lib/testing/fake_clock.h"
+
+namespace labkube::scheduler {
+namespace {
+
+namespace json = kube::json;
+using ::testing::HasSubstr;
+
+rapidjson::Document Json(const std::string& text) {
+  auto doc = json::Parse(text);
+  EXPECT_TRUE(doc.ok()) << doc.status() << "\n" << text;
+  return std::move(doc).value();
+}
+
+constexpr char kMachine[] = R"({"metadata":{"name":"gpu-machines","uid":"m1",
+  "labels":{"labkube.io/machine-group":"gpu"}},
+  "spec":{"nodePool":[
+    {"name":"node-a","mode":"ready","machineType":[{"name":"x1"}]},
+    {"name":"node-b","mode":"maintenance","machineType":[{"name":"x1"},{"name":"m1"}]}],
+  "machineTypes":[
+    {"name":"x1","spec":{"cpu":"4","memory":"16Gi","gpu":{"num":1}},"available":2},
+    {"name":"m1","spec":{"cpu":"4","memory":"16Gi"},"available":1}]}})";
+
+std::string Node(const std::string& name) {
+  return absl::StrFormat(R"({"metadata":{"name":"%s","labels":{"kubernetes.io/hostname":"%s"}},
+      "status":{"allocatable":{"cpu":"32","memory":"128Gi","nvidia.com/gpu":"2"},
+      "conditions":[{"type":"Ready","status":"True"}]}})",
+                         name, name);
+}
+
+std::string Reservation(const std::string& name, const std::string& node, const std::string& phase) {
+  return absl::StrFormat(R"({"metadata":{"name":"%s","namespace":"labkube-system","uid":"uid-%s",
+      "labels":{"labkube.io/pod-role":"reservation","labkube.io/machine-group":"gpu",
+      "labkube.io/machine-type":"x1"}},"spec":{"nodeName":"%s"},"status":{"phase":"%s"}})",
+                         name, name, node, phase);
+}
+
+std::string Guest(const std::string& name, const std::string& claim) {
+  return absl::StrFormat(R"({"metadata":{"name":"%s","namespace":"lab-alice","uid":"g-%s",
+      "labels":{"labkube.io/pod-role":"guest","labkube.io/machine-group":"gpu",
+      "labkube.io/machine-type":"x1"},"annotations":{"labkube.io/claim":"%s"}},
+      "spec":{"nodeName":"node-a"},"status":{"phase":"Running"}})",
+                         name, name, claim);
+}
+
+class SchedulerStateTest : public ::testing::Test {
+ protected:
+  SchedulerStateTest() : state_(clock_, absl::Seconds(30), "labkube-system") {
+    state_.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));
+    for (const char* n : {"node-a", "node-b"}) {
+      state_.OnNode(std::make_shared<rapidjson::Document>(Json(Node(n))));
+    }
+    state_.OnPod(Json(Reservation("r1", "node-a", "Running")));
+    state_.OnPod(Json(Reservation("r2", "node-a", "Running")));
+  }
+
+  ClaimQuery Query(const std::string& uid, bool dry_run = false) {
+    return ClaimQuery{"gpu", "x1", "lab-alice", "", "ws-", uid, dry_run};
+  }
+
+  testing::FakeClock clock_;
+  SchedulerState state_;
+};
+
+TEST_F(SchedulerStateTest, ClaimsEachReservationOnce) {
+  auto a = state_.Reserve(Query("adm-1"));
+  auto b = state_.Reserve(Query("adm-2"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_NE(a->record.reservation_pod, b->record.reservation_pod);
+  EXPECT_EQ(a->record.node, "node-a");
+  EXPECT_EQ(a->spec.node_affinity.back().values[0], "node-a");
+  auto c = state_.Reserve(Query("adm-3"));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(c.status().message(), HasSubstr("no free x1 slot in group gpu: maximum 2, used 2"));
+  EXPECT_EQ(state_.Snapshot().refused.at("gpu/x1"), 1);
+}
+
+TEST_F(SchedulerStateTest, SameAdmissionUidGetsTheSameClaim) {
+  auto a = state_.Reserve(Query("adm-1"));
+  auto again = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->record.id, a->record.id);
+  EXPECT_EQ(state_.Snapshot().claims.size(), 1u);
+}
+
+TEST_F(SchedulerStateTest, DryRunConsumesNothing) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(state_.Reserve(Query("d", /*dry_run=*/true)).ok());
+  EXPECT_TRUE(state_.Snapshot().claims.empty());
+  EXPECT_TRUE(state_.Reserve(Query("adm-1")).ok());
+}
+
+TEST_F(SchedulerStateTest, UnknownTypeListsValidOnes) {
+  auto r = state_.Reserve(ClaimQuery{"gpu", "nope", "ns", "p", "", "u", false});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(r.status().message(), HasSubstr("valid group/type: gpu/x1, gpu/m1"));
+}
+
+TEST_F(SchedulerStateTest, MaintenanceOnlyTypeIsFailedPrecondition) {
+  auto r = state_.Reserve(ClaimQuery{"gpu", "m1", "ns", "p", "", "u", false});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("node-b: maintenance"));
+}
+
+TEST_F(SchedulerStateTest, PendingReservationIsNotClaimable) {
+  SchedulerState state(clock_, absl::Seconds(30), "labkube-system");
+  state.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));
+  state.OnNode(std::make_shared<rapidjson::Document>(Json(Node("node-a"))));
+  state.OnPod(Json(Reservation("r1", "node-a", "Pending")));
+  EXPECT_EQ(state.Reserve(Query("a")).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(SchedulerStateTest, GuestBindsClaimAndTtlExpiresTheRest) {
+  auto a = state_.Reserve(Query("adm-1"));
+  auto b = state_.Reserve(Query("adm-2"));
+  state_.OnPod(Json(Guest("ws-1", a->record.id)));
+  EXPECT_EQ(state_.Snapshot().claims.size(), 1u);
+  clock_.Advance(absl::Seconds(31));
+  auto expired = state_.Expire();
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].id, b->record.id);
+  PlannerInput in = state_.Snapshot();
+  EXPECT_TRUE(in.claims.empty());
+  int guests = 0;
+  for (const SlotPod& p : in.pods) guests += p.role == SlotRole::kGuest;
+  EXPECT_EQ(guests, 1);
+}
+
+TEST_F(SchedulerStateTest, ExpectationsCountUntilSeen) {
+  state_.ExpectCreate("r3", Placement{"gpu", "x1", "node-a"});
+  state_.ExpectDelete("uid-r1");
+  PlannerInput in = state_.Snapshot();
+  ASSERT_EQ(in.pods.size(), 3u);
+  int terminating = 0;
+  for (const SlotPod& p : in.pods) terminating += p.terminating;
+  EXPECT_EQ(terminating, 1);
+  state_.OnPod(Json(Reservation("r3", "node-a", "Pending")));
+  state_.OnPodDeleted("labkube-system", "r1");
+  in = state_.Snapshot();
+  EXPECT_EQ(in.pods.size(), 2u);  // r2 and r3, no phantom
+}
+
+TEST_F(SchedulerStateTest, ConcurrentClaimsNeverShareASlot) {
+  std::vector<std::thread> threads;
+  std::vector<absl::StatusOr<ClaimDecision>> results(50, absl::UnknownError(""));
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] { results[i] = state_.Reserve(Query(absl::StrCat("adm-", i))); });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> slots;
+  for (const auto& r : results) {
+    if (r.ok()) {
+      EXPECT_TRUE(slots.insert(r->record.reservation_uid).second);
+    }
+  }
+  EXPECT_EQ(slots.size(), 2u);
+}
+
+TEST_F(SchedulerStateTest, WaitForChangeWakesOnUpdate) {
+  uint64_t v = state_.version();
+  std::thread t([&] { state_.OnPodDeleted("labkube-system", "r2"); });
+  EXPECT_NE(state_.WaitForChange(v, absl::Seconds(10)), v);
+  t.join();
+}
+
+}  // namespace
+}  // namespace labkube::scheduler
