@@ -1,0 +1,34 @@
+// ClaimHandler: the handover. Reserves a slot in the SchedulerState, then deletes that slot's
+// reservation pod (grace 0, UID precondition) so its capacity on the node is freed for exactly
+// the guest being admitted, which the answer pins to that node. A reservation pod that cannot
+// be deleted (changed under us) gives its claim back and the next one is tried.
+//
+// Borrows client and state. Thread-safe (the state serialises the decisions; the deletes run
+// concurrently).
+#ifndef LABKUBE_SERVICES_SCHEDULER_CLAIM_HANDLER_H_
+#define LABKUBE_SERVICES_SCHEDULER_CLAIM_HANDLER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "lib/kube/client.h"
+#include "services/scheduler/scheduler_state.h"
+
+namespace labkube::scheduler {
+
+class ClaimHandler {
+ public:
+  ClaimHandler(kube::Client& client, SchedulerState& state, std::string reservation_ns)
+      : client_(client), state_(state), reservation_ns_(std::move(reservation_ns)) {}
+
+  absl::StatusOr<ClaimDecision> Claim(const ClaimQuery& query);
+
+ private:
+  kube::Client& client_;
+  SchedulerState& state_;
+  const std::string reservation_ns_;
+};
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_CLAIM_HANDLER_H_
