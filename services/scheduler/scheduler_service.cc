@@ -1,0 +1,191 @@
+#include "services/scheduler/scheduler_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/grpc_status.h"
+#include "lib/log.h"
+
+namespace labkube::scheduler {
+namespace {
+
+constexpr absl::Duration kWatchPoll = absl::Seconds(1);
+
+absl::Status CheckClaimRequest(const api::ClaimRequest& r) {
+  if (r.group().empty()) return absl::InvalidArgumentError("group is required");
+  if (r.machine_type().empty()) return absl::InvalidArgumentError("machine_type is required");
+  if (r.namespace_().empty()) return absl::InvalidArgumentError("namespace is required");
+  if (r.pod_name().empty() && r.generate_name().empty()) {
+    return absl::InvalidArgumentError("pod_name or generate_name is required");
+  }
+  for (const std::string* s : {&r.group(), &r.machine_type(), &r.namespace_(), &r.pod_name(),
+                               &r.generate_name(), &r.admission_uid()}) {
+    if (s->size() > 253) return absl::InvalidArgumentError("a field is longer than 253 characters");
+  }
+  return absl::OkStatus();
+}
+
+std::string ResultLabel(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+      return "granted";
+    case absl::StatusCode::kResourceExhausted:
+      return "exhausted";
+    case absl::StatusCode::kNotFound:
+      return "unknown_type";
+    case absl::StatusCode::kFailedPrecondition:
+      return "maintenance";
+    case absl::StatusCode::kInvalidArgument:
+      return "invalid";
+    default:
+      return "error";
+  }
+}
+
+bool Matches(const api::ListMachineTypesRequest& r, const TypeAvailability& a) {
+  return r.group().empty() || r.group() == a.group;
+}
+
+}  // namespace
+
+void ToProto(const TypeAvailability& in, api::MachineType* out) {
+  out->set_group(in.group);
+  out->set_name(in.type.name);
+  api::MachineTypeSpec* spec = out->mutable_spec();
+  spec->set_cpu(in.type.cpu);
+  spec->set_memory(in.type.memory);
+  if (in.type.gpu.count > 0) {
+    api::GpuSpec* gpu = spec->mutable_gpu();
+    gpu->set_type(in.type.gpu.resource);
+    gpu->set_num(static_cast<int32_t>(in.type.gpu.count));
+    gpu->set_family(in.type.gpu.family);
+    gpu->set_product(in.type.gpu.product);
+    gpu->set_machine(in.type.gpu.machine);
+  }
+  api::Usage* u = out->mutable_usage();
+  u->set_maximum(in.status.maximum);
+  u->set_reserved(in.status.reserved);
+  u->set_used(in.status.used);
+  u->set_waiting(in.status.waiting);
+  u->set_fits(in.status.fits);
+  for (const std::string& n : in.status.nodes) out->add_nodes(n);
+  for (const std::string& n : in.status.ready_nodes) out->add_ready_nodes(n);
+}
+
+void ToProto(const ClaimDecision& in, bool dry_run, api::ClaimResponse* out) {
+  out->set_claim_id(in.record.id);
+  out->set_node(in.record.node);
+  out->set_dry_run(dry_run);
+  for (const auto& [k, v] : in.spec.resources) {
+    (*out->mutable_requests())[k] = v;
+    (*out->mutable_limits())[k] = v;
+  }
+  for (const Requirement& r : in.spec.node_affinity) {
+    api::NodeSelectorRequirement* req = out->add_node_affinity();
+    req->set_key(r.key);
+    req->set_operator_(r.op);
+    for (const std::string& v : r.values) req->add_values(v);
+  }
+  for (const TolerationSpec& t : in.spec.tolerations) {
+    api::Toleration* tol = out->add_tolerations();
+    tol->set_key(t.key);
+    tol->set_operator_(t.op);
+    tol->set_value(t.value);
+    tol->set_effect(t.effect);
+  }
+  (*out->mutable_annotations())[kClaimAnnotation] = in.record.id;
+  (*out->mutable_annotations())["labkube.io/node"] = in.record.node;
+}
+
+SchedulerService::SchedulerService(ClaimHandler& claims, AvailabilityBoard& board,
+                                   std::function<bool()> is_leader, metrics::Registry& registry)
+    : claims_(claims),
+      board_(board),
+      is_leader_(std::move(is_leader)),
+      claim_results_(registry.Counter("labkube_scheduler_claims_total",
+                                      "Claim calls by result.", {"result"})),
+      claim_latency_(registry.Histogram(
+          "labkube_scheduler_claim_seconds", "Claim latency, including the reservation delete.",
+          {}, metrics::Registry::ExponentialBuckets(0.0001, 2, 16))) {}
+
+absl::StatusOr<ClaimDecision> SchedulerService::DoClaim(const api::ClaimRequest& r) {
+  if (absl::Status s = CheckClaimRequest(r); !s.ok()) return s;
+  if (!is_leader_()) {
+    return absl::UnavailableError(
+        "this scheduler replica is not the leader; retry (the Service routes to the leader)");
+  }
+  return claims_.Claim(ClaimQuery{r.group(), r.machine_type(), r.namespace_(), r.pod_name(),
+                                  r.generate_name(), r.admission_uid(), r.dry_run()});
+}
+
+grpc::Status SchedulerService::Claim(grpc::ServerContext*, const api::ClaimRequest* request,
+                                     api::ClaimResponse* response) {
+  absl::Time start = absl::Now();
+  absl::StatusOr<ClaimDecision> d = DoClaim(*request);
+  double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  claim_latency_->Labels({}).Observe(seconds);
+  claim_results_->Labels({ResultLabel(d.status())}).Inc();
+  LogEvent(d.ok() ? LogLevel::kInfo : LogLevel::kWarn, "claim",
+           {{"group", request->group()},
+            {"type", request->machine_type()},
+            {"namespace", request->namespace_()},
+            {"pod", request->pod_name().empty() ? request->generate_name() : request->pod_name()},
+            {"dry_run", request->dry_run()},
+            {"result", ResultLabel(d.status())},
+            {"claim", d.ok() ? d->record.id : ""},
+            {"node", d.ok() ? d->record.node : ""},
+            {"error", d.ok() ? "" : std::string(d.status().message())},
+            {"latency_ms", seconds * 1000}});
+  if (!d.ok()) return ToGrpcStatus(d.status());
+  ToProto(*d, request->dry_run(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerService::ListMachineTypes(grpc::ServerContext*,
+                                                const api::ListMachineTypesRequest* request,
+                                                api::ListMachineTypesResponse* response) {
+  auto [version, list] = board_.Current();
+  for (const TypeAvailability& a : *list) {
+    if (Matches(*request, a)) ToProto(a, response->add_machine_types());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerService::GetAvailability(grpc::ServerContext*,
+                                               const api::GetAvailabilityRequest* request,
+                                               api::MachineType* response) {
+  auto [version, list] = board_.Current();
+  std::vector<std::string> valid;
+  for (const TypeAvailability& a : *list) {
+    if (a.group == request->group() && a.type.name == request->machine_type()) {
+      ToProto(a, response);
+      return grpc::Status::OK;
+    }
+    valid.push_back(absl::StrCat(a.group, "/", a.type.name));
+  }
+  return ToGrpcStatus(absl::NotFoundError(
+      absl::StrCat("unknown machine type ", request->group(), "/", request->machine_type(),
+                   "; valid group/type: ", absl::StrJoin(valid, ", "))));
+}
+
+grpc::Status SchedulerService::WatchAvailability(
+    grpc::ServerContext* context, const api::ListMachineTypesRequest* request,
+    grpc::ServerWriter<api::ListMachineTypesResponse>* writer) {
+  uint64_t sent = 0;
+  bool first = true;
+  while (!context->IsCancelled() && !board_.closed()) {
+    auto [version, list] = board_.Current();
+    if (first || version != sent) {
+      api::ListMachineTypesResponse update;
+      for (const TypeAvailability& a : *list) {
+        if (Matches(*request, a)) ToProto(a, update.add_machine_types());
+      }
+      if (!writer->Write(update)) break;
+      sent = version;
+      first = false;
+    }
+    board_.WaitNewer(sent, kWatchPoll);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace labkube::scheduler

@@ -1,0 +1,53 @@
+// SchedulerService: the gRPC face of the scheduler (labkube.scheduler.v1alpha1.Scheduler).
+// Handlers check the request, convert it to domain types, call ClaimHandler / read the
+// AvailabilityBoard, and map the result once (ToGrpcStatus). Only the leader answers Claim.
+//
+// Borrows the handler, board and metrics registry. Thread-safe (gRPC calls it from its pool).
+#ifndef LABKUBE_SERVICES_SCHEDULER_SCHEDULER_SERVICE_H_
+#define LABKUBE_SERVICES_SCHEDULER_SCHEDULER_SERVICE_H_
+
+#include <functional>
+
+#include "labkube/scheduler/v1alpha1/scheduler.grpc.pb.h"
+#include "lib/metrics.h"
+#include "services/scheduler/availability.h"
+#include "services/scheduler/claim_handler.h"
+
+namespace labkube::scheduler {
+
+namespace api = ::labkube::scheduler::v1alpha1;
+
+class SchedulerService final : public api::Scheduler::Service {
+ public:
+  SchedulerService(ClaimHandler& claims, AvailabilityBoard& board,
+                   std::function<bool()> is_leader, metrics::Registry& registry);
+
+  grpc::Status Claim(grpc::ServerContext* context, const api::ClaimRequest* request,
+                     api::ClaimResponse* response) override;
+  grpc::Status ListMachineTypes(grpc::ServerContext* context,
+                                const api::ListMachineTypesRequest* request,
+                                api::ListMachineTypesResponse* response) override;
+  grpc::Status GetAvailability(grpc::ServerContext* context,
+                               const api::GetAvailabilityRequest* request,
+                               api::MachineType* response) override;
+  grpc::Status WatchAvailability(grpc::ServerContext* context,
+                                 const api::ListMachineTypesRequest* request,
+                                 grpc::ServerWriter<api::ListMachineTypesResponse>* writer) override;
+
+ private:
+  absl::StatusOr<ClaimDecision> DoClaim(const api::ClaimRequest& request);
+
+  ClaimHandler& claims_;
+  AvailabilityBoard& board_;
+  std::function<bool()> is_leader_;
+  metrics::CounterFamily* claim_results_;
+  metrics::HistogramFamily* claim_latency_;
+};
+
+// Domain -> proto.
+void ToProto(const TypeAvailability& in, api::MachineType* out);
+void ToProto(const ClaimDecision& in, bool dry_run, api::ClaimResponse* out);
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_SCHEDULER_SERVICE_H_
