@@ -45,20 +45,24 @@ cmd_up() {
   tests/cluster/build-binaries.sh
   cmd_build
   cluster up
-  if [[ -x services/up.sh ]]; then services/up.sh; fi
+  tools/services.sh up
   eval "$(cluster env)"
+  eval "$(tools/services.sh env)"
   cat <<MSG
 
 The local lab is up. Try:
   export KUBECONFIG=$LABKUBE_KUBECONFIG PATH=$LABKUBE_STATE/bin:\$PATH
   kubectl get nodes -L nvidia.com/gpu.product
+  kubectl get machines
+  grpcurl -cacert $LABKUBE_CA $LABKUBE_SCHEDULER list
+  grpcurl -cacert $LABKUBE_CA $LABKUBE_SCHEDULER labkube.scheduler.v1alpha1.Scheduler/ListMachineTypes
 Stop it with: ./dev.sh down
 export KUBECONFIG=$LABKUBE_KUBECONFIG
 MSG
 }
 
 cmd_down() {
-  if [[ -x services/down.sh ]]; then services/down.sh || true; fi
+  tools/services.sh down || true
   cluster down "$@"
 }
 

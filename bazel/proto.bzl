@@ -4,11 +4,12 @@ Proto files live under //proto with import paths relative to it (labkube/<api>/<
 the generated headers are included the same way: #include "labkube/scheduler/v1alpha1/scheduler.grpc.pb.h".
 """
 
-def labkube_proto(name, srcs, proto_deps = [], deps = [], grpc = True, visibility = None):
+def labkube_proto(name, srcs, proto_deps = [], deps = [], grpc = True, visibility = None, testonly = False):
     """One cc_library `name` with the messages (and services, if grpc) of `srcs`.
 
     proto_deps: other .proto files imported by srcs (generated elsewhere; listed for protoc).
     deps: the cc targets generated from those proto_deps.
+    testonly: for protos that only tests use.
     """
     outs = []
     for src in srcs:
@@ -27,6 +28,7 @@ def labkube_proto(name, srcs, proto_deps = [], deps = [], grpc = True, visibilit
         outs = outs,
         cmd = cmd,
         message = "protoc " + " ".join(srcs),
+        testonly = testonly,
     )
     native.cc_library(
         name = name,
@@ -35,4 +37,5 @@ def labkube_proto(name, srcs, proto_deps = [], deps = [], grpc = True, visibilit
         includes = ["."],
         deps = deps + ["@system//:protobuf"] + (["@system//:grpc"] if grpc else []),
         visibility = visibility,
+        testonly = testonly,
     )

@@ -80,6 +80,9 @@ struct WatchOptions {
   std::string field_selector;
   bool allow_bookmarks = true;
   absl::Duration timeout = absl::Minutes(5);  // server-side timeoutSeconds
+  // Optional: polled about once a second while the stream is idle (and before each event);
+  // returning true ends the watch with OK. Lets a caller stop a quiet watch promptly.
+  std::function<bool()> should_stop;
 };
 
 enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark, kError };

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "lib/kube/absl_compat.h"
 
 namespace labkube::kube {
 
@@ -14,9 +15,9 @@ std::string Resource::ApiVersion() const {
 std::string Resource::Path(std::string_view ns, std::string_view name) const {
   std::string path = group.empty() ? absl::StrCat("/api/", version)
                                    : absl::StrCat("/apis/", group, "/", version);
-  if (namespaced && !ns.empty()) absl::StrAppend(&path, "/namespaces/", ns);
+  if (namespaced && !ns.empty()) absl::StrAppend(&path, "/namespaces/", ToAbsl(ns));
   absl::StrAppend(&path, "/", plural);
-  if (!name.empty()) absl::StrAppend(&path, "/", name);
+  if (!name.empty()) absl::StrAppend(&path, "/", ToAbsl(name));
   return path;
 }
 

@@ -1,0 +1,46 @@
+// labkube scheduler: flags -> Options -> Server::Create -> wait for SIGTERM.
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "lib/signals.h"
+#include "services/scheduler/server.h"
+
+ABSL_FLAG(std::string, kubeconfig, "", "kubeconfig file (default: in-cluster or $KUBECONFIG)");
+ABSL_FLAG(std::string, grpc_address, "0.0.0.0:8443", "gRPC listen address");
+ABSL_FLAG(std::string, http_address, "0.0.0.0", "metrics/health listen address");
+ABSL_FLAG(int, http_port, 9443, "metrics/health port (0 = any free port)");
+ABSL_FLAG(std::string, tls_cert, "", "TLS certificate PEM file (reloaded on change)");
+ABSL_FLAG(std::string, tls_key, "", "TLS private key PEM file");
+ABSL_FLAG(bool, plaintext, false, "serve without TLS (loopback only, for local development)");
+ABSL_FLAG(std::string, identity, "", "leader election identity (default hostname-pid)");
+ABSL_FLAG(bool, leader_elect, true, "take part in leader election");
+ABSL_FLAG(std::string, reservation_image, "registry.k8s.io/pause:3.10", "reservation pod image");
+ABSL_FLAG(int, claim_ttl_seconds, 30, "seconds a claim waits for its guest pod");
+ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
+
+int main(int argc, char** argv) {
+  labkube::BlockTerminationSignals();
+  absl::ParseCommandLine(argc, argv);
+  labkube::scheduler::Options o;
+  o.kubeconfig = absl::GetFlag(FLAGS_kubeconfig);
+  o.grpc_address = absl::GetFlag(FLAGS_grpc_address);
+  o.http_address = absl::GetFlag(FLAGS_http_address);
+  o.http_port = absl::GetFlag(FLAGS_http_port);
+  o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  o.tls_key = absl::GetFlag(FLAGS_tls_key);
+  o.plaintext = absl::GetFlag(FLAGS_plaintext);
+  o.identity = absl::GetFlag(FLAGS_identity);
+  o.leader_elect = absl::GetFlag(FLAGS_leader_elect);
+  o.reservation_image = absl::GetFlag(FLAGS_reservation_image);
+  o.claim_ttl = absl::Seconds(absl::GetFlag(FLAGS_claim_ttl_seconds));
+  o.log_level = absl::GetFlag(FLAGS_log_level);
+  auto server = labkube::scheduler::Server::Create(o);
+  if (!server.ok()) {
+    std::fprintf(stderr, "labkube-scheduler: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  labkube::WaitForTerminationSignal();
+  (*server)->Shutdown(absl::Now() + absl::Seconds(5));
+  return 0;
+}

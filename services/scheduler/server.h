@@ -1,0 +1,64 @@
+// The scheduler process: Kubernetes client, state, controller, leader election, the gRPC
+// Scheduler service (TLS, reflection, health) and the HTTPS /metrics, /healthz, /readyz
+// endpoint (ready = informers synced and this replica leads, so a Service routes to the leader).
+//
+// Owns everything it creates. Create() is the only fallible step. Thread-safe.
+#ifndef LABKUBE_SERVICES_SCHEDULER_SERVER_H_
+#define LABKUBE_SERVICES_SCHEDULER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/clock.h"
+#include "lib/kube/client.h"
+
+namespace labkube::scheduler {
+
+struct Options {
+  std::string kubeconfig;  // "" = $KUBECONFIG, in-cluster, ~/.kube/config
+  std::string grpc_address = "0.0.0.0:8443";
+  std::string http_address = "0.0.0.0";
+  int http_port = 9443;
+  std::string tls_cert;  // PEM files for both ports, reloaded when they change
+  std::string tls_key;
+  bool plaintext = false;  // local development only (loopback addresses)
+  std::string identity;    // leader election identity (pod name); default hostname-pid
+  bool leader_elect = true;
+  std::string lease_namespace = "labkube-system";
+  std::string lease_name = "labkube-scheduler";
+  std::string reservation_namespace = "labkube-system";
+  std::string reservation_image = "registry.k8s.io/pause:3.10";
+  std::string priority_class = "labkube-reservation";
+  absl::Duration claim_ttl = absl::Seconds(30);
+  int max_threads = 64;
+  std::string log_level = "info";
+};
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Create(const Options& options);
+  // For tests: an injected client (e.g. the fake) and clock.
+  static absl::StatusOr<std::unique_ptr<Server>> Create(const Options& options,
+                                                        std::unique_ptr<kube::Client> client,
+                                                        Clock& clock);
+  ~Server();
+
+  int grpc_port() const;
+  int http_port() const;
+  bool IsLeader() const;
+  bool IsReady() const;
+  // Stops serving (in-flight calls get until `deadline`), steps down, stops the controller.
+  void Shutdown(absl::Time deadline);
+
+  struct Parts;  // the owned components (server.cc)
+
+ private:
+  explicit Server(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_SERVER_H_

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Runs the labkube services of the local lab as local processes against the local control plane
+# (kwok runs no containers, so the Deployments in k8s/ are validated but not run there).
+# Each service uses its own ServiceAccount's token, so the RBAC in k8s/ is what it gets.
+#
+#   services.sh up       apply manifests, start every built service (idempotent)
+#   services.sh down     stop them
+#   services.sh status   which run, on which ports
+#   services.sh env      KEY=value lines (addresses, CA file) for scripts to eval
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+eval "$("$root/tests/cluster/cluster.sh" env)"
+state=$LABKUBE_STATE
+pki=$state/labkube-pki
+run=$state/run
+logs=$state/logs
+ports_file=$state/labkube-ports.env
+mkdir -p "$pki" "$run" "$logs"
+k() { "$KUBECTL" --kubeconfig "$LABKUBE_KUBECONFIG" "$@"; }
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+pick_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    [[ -z $(ss -Hltn "( sport = :$p )" 2>/dev/null) ]] && { echo "$p"; return; }
+  done
+  die "no free port found"
+}
+
+ensure_ports() {
+  [[ -f $ports_file ]] || {
+    echo "SCHEDULER_GRPC_PORT=$(pick_port)"
+    echo "SCHEDULER_HTTP_PORT=$(pick_port)"
+  } >"$ports_file"
+  # shellcheck disable=SC1090
+  source "$ports_file"
+}
+
+# One CA for labkube's own serving certificates (local lab only; see docs for real clusters).
+ensure_pki() {
+  [[ -f $pki/server.crt ]] && return
+  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=labkube local CA" \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=labkube" -keyout "$pki/server.key" \
+    -out "$pki/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.labkube-system.svc,DNS:*.labkube-system.svc.cluster.local\n' >"$pki/san.ext"
+  openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -days 365 -extfile "$pki/san.ext" -out "$pki/server.crt" 2>/dev/null
+  chmod 600 "$pki"/*.key
+}
+
+apply_manifests() {
+  k apply -f "$root/k8s/base/" -f "$root/k8s/crds/" >/dev/null
+  k wait --for=condition=Established crd/machines.labkube.io --timeout=30s >/dev/null
+  k apply -f "$root/k8s/scheduler/rbac.yaml" >/dev/null
+}
+
+# sa_kubeconfig NAME: a kubeconfig for ServiceAccount labkube-system/NAME with a 24 h token.
+sa_kubeconfig() {
+  local sa=$1 out=$state/kubeconfig-$1 token server ca
+  token=$(k create token "$sa" -n labkube-system --duration=24h)
+  server=$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+  ca=$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+  umask 077
+  cat >"$out" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "$server", certificate-authority-data: "$ca"}}]
+users: [{name: $sa, user: {token: "$token"}}]
+contexts: [{name: $sa, context: {cluster: local, user: $sa, namespace: labkube-system}}]
+current-context: $sa
+KC
+  echo "$out"
+}
+
+running() { [[ -f $run/$1.pid ]] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
+
+wait_ready() {
+  local url=$1 name=$2
+  for _ in $(seq 150); do
+    curl -fsS --max-time 1 --cacert "$pki/ca.crt" "$url" >/dev/null 2>&1 && return 0
+    running "$name" || die "$name exited; see $logs/$name.log"
+    sleep 0.2
+  done
+  die "$name not ready at $url; see $logs/$name.log"
+}
+
+start_scheduler() {
+  local bin=$root/bazel-bin/services/scheduler/scheduler
+  [[ -x $bin ]] || { log "scheduler not built (bazel build //services/scheduler:scheduler)"; return; }
+  running labkube-scheduler && return
+  local kc
+  kc=$(sa_kubeconfig labkube-scheduler)
+  "$bin" --kubeconfig="$kc" --grpc_address="127.0.0.1:$SCHEDULER_GRPC_PORT" \
+    --http_address=127.0.0.1 --http_port="$SCHEDULER_HTTP_PORT" \
+    --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" --identity=local-0 \
+    >"$logs/labkube-scheduler.log" 2>&1 &
+  echo $! >"$run/labkube-scheduler.pid"
+  wait_ready "https://127.0.0.1:$SCHEDULER_HTTP_PORT/readyz" labkube-scheduler
+  log "scheduler ready: grpc 127.0.0.1:$SCHEDULER_GRPC_PORT, metrics https://127.0.0.1:$SCHEDULER_HTTP_PORT/metrics"
+}
+
+cmd_up() {
+  ensure_ports
+  ensure_pki
+  apply_manifests
+  start_scheduler
+  k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null
+}
+
+cmd_down() {
+  local name pid
+  for name in labkube-scheduler; do
+    running "$name" || continue
+    pid=$(cat "$run/$name.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$run/$name.pid"
+  done
+}
+
+cmd_status() {
+  ensure_ports
+  if running labkube-scheduler; then
+    echo "labkube-scheduler running pid $(cat "$run/labkube-scheduler.pid") grpc $SCHEDULER_GRPC_PORT http $SCHEDULER_HTTP_PORT"
+  else
+    echo "labkube-scheduler stopped"
+    return 1
+  fi
+}
+
+cmd_env() {
+  ensure_ports
+  echo "LABKUBE_CA=$pki/ca.crt"
+  echo "LABKUBE_SCHEDULER=127.0.0.1:$SCHEDULER_GRPC_PORT"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
+esac
