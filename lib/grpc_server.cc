@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpc/health/v1/health.pb.h"
 #include "lib/status_macros.h"
 #include "lib/tls.h"
 
@@ -65,6 +66,9 @@ void InitGrpcPlugins() {
   std::call_once(once, [] {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::EnableDefaultHealthCheckService(true);
+    // grpc++'s built-in health service carries no descriptor; linking the generated one lets
+    // reflection describe grpc.health.v1.Health (grpcurl ... grpc.health.v1.Health/Check).
+    (void)grpc::health::v1::HealthCheckRequest::descriptor();
   });
 }
 

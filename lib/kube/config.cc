@@ -58,8 +58,8 @@ class Kubeconfig {
       : path_(std::move(path)), dir_(DirName(path_)), root_(std::move(root)) {}
 
   absl::Status Error(std::string_view field, std::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kubeconfig ", path_, ": ", ToAbsl(field), field.empty() ? "" : ": ", ToAbsl(what)));
+    return absl::InvalidArgumentError(absl::StrCat("kubeconfig ", path_, ": ", ToAbsl(field),
+                                                   field.empty() ? "" : ": ", ToAbsl(what)));
   }
 
   // A scalar string at `node[key]`; "" when absent. `field` names it in errors.
@@ -93,9 +93,8 @@ class Kubeconfig {
       names.push_back(item_name);
     }
     std::string singular(list_key, std::strlen(list_key) - 1);
-    return Error(referrer, absl::StrCat(singular, " ", Quote(name), " not found (", list_key,
-                                        ": ", names.empty() ? "none" : absl::StrJoin(names, ", "),
-                                        ")"));
+    return Error(referrer, absl::StrCat(singular, " ", Quote(name), " not found (", list_key, ": ",
+                                        names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
   }
 
   // Inline base64 `data_key` or file `file_key` (resolved against the file's dir) of `node`.
@@ -123,7 +122,8 @@ class Kubeconfig {
     auto contents = ReadFile(Resolve(dir_, file));
     if (!contents.ok()) return Error(file_field, ToStd(contents.status().message()));
     if (contents->find("-----BEGIN") == std::string::npos) {
-      return Error(file_field, absl::StrCat(Resolve(dir_, file), " is not PEM (no -----BEGIN line)"));
+      return Error(file_field,
+                   absl::StrCat(Resolve(dir_, file), " is not PEM (no -----BEGIN line)"));
     }
     return *contents;
   }
@@ -142,8 +142,8 @@ class Kubeconfig {
                         Pem(c, prefix, "certificate-authority", "certificate-authority-data"));
     YAML::Node insecure = c["insecure-skip-tls-verify"];
     if (insecure.IsDefined() && !insecure.IsNull()) {
-      if (!insecure.IsScalar() || !YAML::convert<bool>::decode(insecure,
-                                                                out.insecure_skip_tls_verify)) {
+      if (!insecure.IsScalar() ||
+          !YAML::convert<bool>::decode(insecure, out.insecure_skip_tls_verify)) {
         return Error(prefix + ".insecure-skip-tls-verify", "must be true or false");
       }
     }
@@ -250,9 +250,11 @@ absl::StatusOr<ClusterConfig> LoadInCluster(const ConfigEnvironment& env) {
   const std::string& dir = env.service_account_dir;
   out.token_file = dir + "/token";
   auto token = ReadFile(out.token_file);
-  if (!token.ok()) return absl::InvalidArgumentError(absl::StrCat("in-cluster: ", token.status().message()));
+  if (!token.ok())
+    return absl::InvalidArgumentError(absl::StrCat("in-cluster: ", token.status().message()));
   auto ca = ReadFile(dir + "/ca.crt");
-  if (!ca.ok()) return absl::InvalidArgumentError(absl::StrCat("in-cluster: ", ca.status().message()));
+  if (!ca.ok())
+    return absl::InvalidArgumentError(absl::StrCat("in-cluster: ", ca.status().message()));
   out.ca_pem = std::move(*ca);
   auto ns = ReadFile(dir + "/namespace");
   if (ns.ok() && !absl::StripAsciiWhitespace(*ns).empty()) {
@@ -272,10 +274,10 @@ absl::StatusOr<ClusterConfig> LoadDefault(const ConfigEnvironment& env) {
   std::optional<std::string> home = GetEnv(env, "HOME");
   std::string fallback = home && !home->empty() ? *home + "/.kube/config" : "";
   if (!fallback.empty() && FileExists(fallback)) return LoadKubeconfig(fallback);
-  return absl::NotFoundError(absl::StrCat(
-      "no cluster configuration: $KUBECONFIG is not set, not running in a cluster "
-      "(no KUBERNETES_SERVICE_HOST), and ",
-      fallback.empty() ? "$HOME is not set" : fallback + " does not exist"));
+  return absl::NotFoundError(
+      absl::StrCat("no cluster configuration: $KUBECONFIG is not set, not running in a cluster "
+                   "(no KUBERNETES_SERVICE_HOST), and ",
+                   fallback.empty() ? "$HOME is not set" : fallback + " does not exist"));
 }
 
 }  // namespace labkube::kube

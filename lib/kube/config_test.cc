@@ -64,9 +64,9 @@ class ConfigTest : public ::testing::Test {
 };
 
 TEST_F(ConfigTest, InlineData) {
-  std::string path = Kubeconfig("    certificate-authority-data: " + B64(kCa) + "\n",
-                                "    client-certificate-data: " + B64(kCert) +
-                                    "\n    client-key-data: " + B64(kKey) + "\n");
+  std::string path = Kubeconfig(
+      "    certificate-authority-data: " + B64(kCa) + "\n",
+      "    client-certificate-data: " + B64(kCert) + "\n    client-key-data: " + B64(kKey) + "\n");
   auto c = LoadKubeconfig(path);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->server, "https://127.0.0.1:6443");
@@ -85,8 +85,10 @@ TEST_F(ConfigTest, FilesRelativeToKubeconfigDir) {
   Write("token", "filetoken\n");
   auto c = LoadKubeconfig(Kubeconfig("    certificate-authority: pki/ca.crt\n",
                                      "    client-certificate: pki/client.crt\n"
-                                     "    client-key: " + dir_ + "/pki/client.key\n"
-                                     "    tokenFile: token\n"));
+                                     "    client-key: " +
+                                         dir_ +
+                                         "/pki/client.key\n"
+                                         "    tokenFile: token\n"));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->ca_pem, kCa);
   EXPECT_EQ(c->client_cert_pem, kCert);
@@ -134,26 +136,28 @@ TEST_F(ConfigTest, NoCurrentContext) {
 }
 
 TEST_F(ConfigTest, MissingClusterAndUser) {
-  std::string path = Write("refs", "current-context: x\ncontexts:\n"
-                                   "- name: x\n  context: {cluster: gone, user: nobody}\n"
-                                   "clusters:\n- name: c1\n  cluster: {server: https://h}\n");
+  std::string path = Write("refs",
+                           "current-context: x\ncontexts:\n"
+                           "- name: x\n  context: {cluster: gone, user: nobody}\n"
+                           "clusters:\n- name: c1\n  cluster: {server: https://h}\n");
   auto c = LoadKubeconfig(path);
   EXPECT_EQ(c.status().message(),
             "kubeconfig " + path +
                 ": contexts[x].context.cluster: cluster \"gone\" not found (clusters: c1)");
-  std::string path2 = Write("refs2", "current-context: x\ncontexts:\n"
-                                     "- name: x\n  context: {cluster: c1, user: nobody}\n"
-                                     "clusters:\n- name: c1\n  cluster: {server: https://h}\n");
+  std::string path2 = Write("refs2",
+                            "current-context: x\ncontexts:\n"
+                            "- name: x\n  context: {cluster: c1, user: nobody}\n"
+                            "clusters:\n- name: c1\n  cluster: {server: https://h}\n");
   EXPECT_EQ(LoadKubeconfig(path2).status().message(),
             "kubeconfig " + path2 +
                 ": contexts[x].context.user: user \"nobody\" not found (users: none)");
 }
 
 TEST_F(ConfigTest, BadFields) {
-  EXPECT_EQ(Error("", "    client-certificate-data: '%%%'\n    client-key-data: " + B64(kKey) +
-                          "\n"),
-            "kubeconfig " + dir_ +
-                "/config: users[alice].user.client-certificate-data: not valid base64");
+  EXPECT_EQ(
+      Error("", "    client-certificate-data: '%%%'\n    client-key-data: " + B64(kKey) + "\n"),
+      "kubeconfig " + dir_ +
+          "/config: users[alice].user.client-certificate-data: not valid base64");
   EXPECT_THAT(Error("    certificate-authority-data: " + B64("hello") + "\n", ""),
               HasSubstr("clusters[ca].cluster.certificate-authority-data: decoded data is not "
                         "PEM"));
@@ -170,14 +174,15 @@ TEST_F(ConfigTest, BadFields) {
   EXPECT_THAT(Error("    insecure-skip-tls-verify: maybe\n", ""),
               HasSubstr("clusters[ca].cluster.insecure-skip-tls-verify: must be true or false"));
   EXPECT_THAT(Error("", "    token: [a, b]\n"), HasSubstr("users[alice].user.token: must be a "
-                                                           "string"));
+                                                          "string"));
 }
 
 TEST_F(ConfigTest, BadServer) {
-  std::string path = Write("srv", "current-context: x\ncontexts:\n"
-                                  "- name: x\n  context: {cluster: c}\n"
-                                  "clusters:\n- name: c\n  cluster: {server: ftp://h}\n"
-                                  "- name: d\n  cluster: {}\n");
+  std::string path = Write("srv",
+                           "current-context: x\ncontexts:\n"
+                           "- name: x\n  context: {cluster: c}\n"
+                           "clusters:\n- name: c\n  cluster: {server: ftp://h}\n"
+                           "- name: d\n  cluster: {}\n");
   EXPECT_THAT(std::string(LoadKubeconfig(path).status().message()),
               HasSubstr("clusters[c].cluster.server: \"ftp://h\" is not an http(s) URL"));
 }

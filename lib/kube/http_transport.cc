@@ -90,8 +90,8 @@ struct CurlTransport::Share {
   }
   ~Share() { curl_share_cleanup(sh); }
 
-  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* user)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  static void Lock(CURL*, curl_lock_data data, curl_lock_access,
+                   void* user) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     static_cast<Share*>(user)->locks[data].Lock();
   }
   static void Unlock(CURL*, curl_lock_data data, void* user) ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -107,8 +107,8 @@ struct CurlTransport::Attempt {
   std::string body;  // Do(), or the error body of a stream
   std::string content_type;
   std::optional<absl::Duration> retry_after;
-  bool delivered = false;  // a chunk reached on_chunk
-  bool stopped = false;    // on_chunk returned false
+  bool delivered = false;          // a chunk reached on_chunk
+  bool stopped = false;            // on_chunk returned false
   std::optional<Failure> failure;  // set when the attempt got no response
   absl::Time last_beat;
   char error[CURL_ERROR_SIZE] = {0};
@@ -255,8 +255,8 @@ absl::StatusOr<std::string> CurlTransport::BearerToken() {
   return token_;
 }
 
-void CurlTransport::SetUpHandle(void* h, const HttpRequest& r, absl::Time deadline,
-                                void* headers, Attempt& a) {
+void CurlTransport::SetUpHandle(void* h, const HttpRequest& r, absl::Time deadline, void* headers,
+                                Attempt& a) {
   CURL* curl = h;
   curl_easy_reset(curl);
   std::string url = config_.server + r.path;
@@ -374,7 +374,8 @@ absl::Status CurlTransport::Run(const HttpRequest& r, const ChunkCallback* on_ch
               (idempotent && (c == 502 || c == 503 || c == 504 || (c == 500 && a.retry_after)));
     }
     if (retry && !a.delivered && attempt < options_.max_attempts) {
-      absl::Duration cap = std::min(options_.backoff_max, options_.backoff_base * (1 << (attempt - 1)));
+      absl::Duration cap =
+          std::min(options_.backoff_max, options_.backoff_base * (1 << (attempt - 1)));
       absl::Duration wait = a.retry_after ? *a.retry_after : cap * absl::Uniform(gen, 0.0, 1.0);
       if (absl::Now() + wait < deadline) {
         absl::SleepFor(wait);

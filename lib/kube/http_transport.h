@@ -106,8 +106,8 @@ class CurlTransport : public Transport {
                    HttpResponse& response);
   absl::Status RunOnce(const HttpRequest& request, const ChunkCallback* on_chunk,
                        absl::Time deadline, Attempt& attempt);
-  void SetUpHandle(void* curl, const HttpRequest& request, absl::Time deadline,
-                   void* headers, Attempt& attempt);
+  void SetUpHandle(void* curl, const HttpRequest& request, absl::Time deadline, void* headers,
+                   Attempt& attempt);
   absl::StatusOr<std::string> BearerToken();
   void* AcquireHandle();
   void ReleaseHandle(void* curl);

@@ -64,8 +64,7 @@ TEST_F(TransportTest, GetWithTokenAndKeepAlive) {
   server_.Get("/api", [&](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(mu);
     ports.insert(req.remote_port);
-    res.set_content(req.get_header_value("Authorization") + "|" +
-                        req.get_header_value("Accept"),
+    res.set_content(req.get_header_value("Authorization") + "|" + req.get_header_value("Accept"),
                     "text/plain");
   });
   ClusterConfig config;
@@ -99,8 +98,7 @@ TEST_F(TransportTest, TokenFileIsReread) {
   EXPECT_EQ(t->Do(Req("GET", "/t"))->body, "Bearer two");
   config.token_file = path + ".missing";
   config.server = "http://127.0.0.1:1";
-  EXPECT_EQ(CurlTransport::Create(config).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CurlTransport::Create(config).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(TransportTest, RetriesIdempotentOn503) {
@@ -181,7 +179,8 @@ TEST_F(TransportTest, Timeout) {
   });
   absl::Time start = absl::Now();
   auto r = Make()->Do(Req("GET", "/slow", "", absl::Milliseconds(300)));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status() << " " << (absl::Now() - start);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << r.status() << " " << (absl::Now() - start);
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
 
@@ -243,11 +242,11 @@ TEST_F(TransportTest, StreamHeartbeatStopsIdleStream) {
   });
   absl::Time start = absl::Now();
   int beats = 0;
-  absl::Status s = Make()->Stream(Req("GET", "/idle", "", absl::InfiniteDuration()),
-                                  [&](std::string_view c) {
-                                    EXPECT_TRUE(c.empty());
-                                    return ++beats < 2;
-                                  });
+  absl::Status s =
+      Make()->Stream(Req("GET", "/idle", "", absl::InfiniteDuration()), [&](std::string_view c) {
+        EXPECT_TRUE(c.empty());
+        return ++beats < 2;
+      });
   done = true;
   EXPECT_TRUE(s.ok()) << s;
   EXPECT_EQ(beats, 2);

@@ -30,7 +30,7 @@ TEST(JsonTest, GettersTolerateMissingFields) {
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ(GetString(*doc, {"metadata", "name"}), "n");
   EXPECT_EQ(GetString(*doc, {"metadata", "missing"}), "");
-  EXPECT_EQ(GetString(*doc, {"spec", "x"}), "");  // spec is not an object
+  EXPECT_EQ(GetString(*doc, {"spec", "x"}), "");                          // spec is not an object
   EXPECT_EQ(FindString(*doc, {"metadata", "generation"}), std::nullopt);  // wrong type
   EXPECT_EQ(FindString(*doc, {"metadata", "name"}), "n");
   EXPECT_EQ(GetInt(*doc, {"metadata", "generation"}), 7);

@@ -59,17 +59,29 @@ Flags ParseFlags(int argc, char** argv) {
       if (i + 1 >= argc) Die("missing value for " + arg);
       return argv[++i];
     };
-    auto is = [&](const char* name) { return arg == name || arg.rfind(std::string(name) + "=", 0) == 0; };
-    if (is("--kubeconfig")) f.kubeconfig = value();
-    else if (is("--kubectl")) f.kubectl = value();
-    else if (is("--namespace")) f.ns = value();
-    else if (is("--pods")) f.pods = std::atoi(value().c_str());
-    else if (is("--reps")) f.reps = std::atoi(value().c_str());
-    else if (is("--threads")) f.threads = std::atoi(value().c_str());
-    else if (is("--dump")) f.dump = value();
-    else if (arg == "--offline") f.offline = true;
-    else if (arg == "--cleanup") f.cleanup = true;
-    else Die("unknown flag " + arg + " (see the header of pod_decode_bench.cc)");
+    auto is = [&](const char* name) {
+      return arg == name || arg.rfind(std::string(name) + "=", 0) == 0;
+    };
+    if (is("--kubeconfig"))
+      f.kubeconfig = value();
+    else if (is("--kubectl"))
+      f.kubectl = value();
+    else if (is("--namespace"))
+      f.ns = value();
+    else if (is("--pods"))
+      f.pods = std::atoi(value().c_str());
+    else if (is("--reps"))
+      f.reps = std::atoi(value().c_str());
+    else if (is("--threads"))
+      f.threads = std::atoi(value().c_str());
+    else if (is("--dump"))
+      f.dump = value();
+    else if (arg == "--offline")
+      f.offline = true;
+    else if (arg == "--cleanup")
+      f.cleanup = true;
+    else
+      Die("unknown flag " + arg + " (see the header of pod_decode_bench.cc)");
   }
   if (f.pods <= 0 || f.reps <= 0 || f.threads <= 0) Die("--pods, --reps, --threads must be > 0");
   return f;
@@ -133,15 +145,16 @@ void ReportDecode(const std::string& body, int reps) {
     best_typed = std::min(best_typed, typed);
   }
   double mb = static_cast<double>(body.size()) / 1e6;
-  std::printf("pods_decoded=%zu list_bytes=%zu decode_mb_per_s=%.1f parse_mb_per_s=%.1f "
-              "typed_mb_per_s=%.1f decode_ms=%.1f ",
-              count, body.size(), mb / absl::ToDoubleSeconds(best),
-              mb / absl::ToDoubleSeconds(best_parse), mb / absl::ToDoubleSeconds(best_typed),
-              Ms(best));
+  std::printf(
+      "pods_decoded=%zu list_bytes=%zu decode_mb_per_s=%.1f parse_mb_per_s=%.1f "
+      "typed_mb_per_s=%.1f decode_ms=%.1f ",
+      count, body.size(), mb / absl::ToDoubleSeconds(best), mb / absl::ToDoubleSeconds(best_parse),
+      mb / absl::ToDoubleSeconds(best_typed), Ms(best));
 }
 
 std::string SyntheticList(const Flags& f) {
-  std::string body = R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[)";
+  std::string body =
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[)";
   for (int i = 0; i < f.pods; ++i) {
     std::string pod = PodJson(f.ns, i);
     pod.insert(pod.find(R"("labels")"),
@@ -149,8 +162,9 @@ std::string SyntheticList(const Flags& f) {
                                R"("creationTimestamp":"2024-05-01T10:00:00Z",)",
                                i, 1000 + i));
     pod.back() = ',';  // reopen the object for a status
-    pod += R"("status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False",)"
-           R"("reason":"Unschedulable","message":"0/10 nodes are available"}],"qosClass":"Burstable"}})";
+    pod +=
+        R"("status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False",)"
+        R"("reason":"Unschedulable","message":"0/10 nodes are available"}],"qosClass":"Burstable"}})";
     absl::StrAppend(&body, i ? "," : "", pod);
   }
   return body + "]}";

@@ -13,8 +13,8 @@ std::string Resource::ApiVersion() const {
 }
 
 std::string Resource::Path(std::string_view ns, std::string_view name) const {
-  std::string path = group.empty() ? absl::StrCat("/api/", version)
-                                   : absl::StrCat("/apis/", group, "/", version);
+  std::string path =
+      group.empty() ? absl::StrCat("/api/", version) : absl::StrCat("/apis/", group, "/", version);
   if (namespaced && !ns.empty()) absl::StrAppend(&path, "/namespaces/", ToAbsl(ns));
   absl::StrAppend(&path, "/", plural);
   if (!name.empty()) absl::StrAppend(&path, "/", ToAbsl(name));
@@ -25,8 +25,8 @@ namespace resources {
 namespace {
 
 // Leaked on purpose: references stay valid during static destruction.
-const Resource& Make(std::string group, std::string version, std::string plural,
-                     std::string kind, bool namespaced) {
+const Resource& Make(std::string group, std::string version, std::string plural, std::string kind,
+                     bool namespaced) {
   return *new Resource{std::move(group), std::move(version), std::move(plural), std::move(kind),
                        namespaced};
 }
@@ -34,9 +34,9 @@ const Resource& Make(std::string group, std::string version, std::string plural,
 }  // namespace
 
 #define LK_RESOURCE(fn, group, version, plural, kind, namespaced)              \
-  const Resource& fn() {                                                      \
+  const Resource& fn() {                                                       \
     static const Resource& r = Make(group, version, plural, kind, namespaced); \
-    return r;                                                                 \
+    return r;                                                                  \
   }
 
 LK_RESOURCE(Pods, "", "v1", "pods", "Pod", true)

@@ -25,10 +25,8 @@ TEST(ResourceTest, ClusterScopedIgnoresNamespace) {
   EXPECT_EQ(resources::Machines().Path("ignored", "m1"), "/apis/labkube.io/v1alpha1/machines/m1");
   EXPECT_EQ(resources::Machines().ApiVersion(), "labkube.io/v1alpha1");
   EXPECT_EQ(resources::Nodes().Path("x", "n"), "/api/v1/nodes/n");
-  EXPECT_EQ(resources::TokenReviews().Path(""),
-            "/apis/authentication.k8s.io/v1/tokenreviews");
-  EXPECT_EQ(resources::ClusterRoles().Path("x"),
-            "/apis/rbac.authorization.k8s.io/v1/clusterroles");
+  EXPECT_EQ(resources::TokenReviews().Path(""), "/apis/authentication.k8s.io/v1/tokenreviews");
+  EXPECT_EQ(resources::ClusterRoles().Path("x"), "/apis/rbac.authorization.k8s.io/v1/clusterroles");
 }
 
 TEST(ResourceTest, AllResources) {
@@ -48,8 +46,8 @@ TEST(ResourceTest, AllResources) {
       {resources::Services(), "v1", "services", "Service", true},
       {resources::ServiceAccounts(), "v1", "serviceaccounts", "ServiceAccount", true},
       {resources::Events(), "v1", "events", "Event", true},
-      {resources::PersistentVolumeClaims(), "v1", "persistentvolumeclaims",
-       "PersistentVolumeClaim", true},
+      {resources::PersistentVolumeClaims(), "v1", "persistentvolumeclaims", "PersistentVolumeClaim",
+       true},
       {resources::ResourceQuotas(), "v1", "resourcequotas", "ResourceQuota", true},
       {resources::Deployments(), "apps/v1", "deployments", "Deployment", true},
       {resources::CronJobs(), "batch/v1", "cronjobs", "CronJob", true},
@@ -68,8 +66,7 @@ TEST(ResourceTest, AllResources) {
        "customresourcedefinitions", "CustomResourceDefinition", false},
       {resources::MutatingWebhookConfigurations(), "admissionregistration.k8s.io/v1",
        "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false},
-      {resources::TokenReviews(), "authentication.k8s.io/v1", "tokenreviews", "TokenReview",
-       false},
+      {resources::TokenReviews(), "authentication.k8s.io/v1", "tokenreviews", "TokenReview", false},
       {resources::SubjectAccessReviews(), "authorization.k8s.io/v1", "subjectaccessreviews",
        "SubjectAccessReview", false},
       {resources::Machines(), "labkube.io/v1alpha1", "machines", "Machine", false},

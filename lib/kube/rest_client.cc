@@ -58,7 +58,8 @@ std::string DeleteBody(const DeleteOptions& o) {
   if (!o.propagation_policy.empty()) {
     json::SetString(doc, {"propagationPolicy"}, o.propagation_policy);
   }
-  if (!o.precondition_uid.empty()) json::SetString(doc, {"preconditions", "uid"}, o.precondition_uid);
+  if (!o.precondition_uid.empty())
+    json::SetString(doc, {"preconditions", "uid"}, o.precondition_uid);
   if (!o.precondition_resource_version.empty()) {
     json::SetString(doc, {"preconditions", "resourceVersion"}, o.precondition_resource_version);
   }
@@ -123,10 +124,14 @@ class WatchDecoder {
     }
     std::string_view type = json::GetString(*doc, {"type"});
     WatchEvent event{WatchEventType::kError, rapidjson::Document()};
-    if (type == "ADDED") event.type = WatchEventType::kAdded;
-    else if (type == "MODIFIED") event.type = WatchEventType::kModified;
-    else if (type == "DELETED") event.type = WatchEventType::kDeleted;
-    else if (type == "BOOKMARK") event.type = WatchEventType::kBookmark;
+    if (type == "ADDED")
+      event.type = WatchEventType::kAdded;
+    else if (type == "MODIFIED")
+      event.type = WatchEventType::kModified;
+    else if (type == "DELETED")
+      event.type = WatchEventType::kDeleted;
+    else if (type == "BOOKMARK")
+      event.type = WatchEventType::kBookmark;
     else if (type != "ERROR") {
       result_ = absl::InternalError(
           absl::StrCat(context_, ": unknown watch event type \"", ToAbsl(type), "\""));
@@ -189,10 +194,14 @@ std::string QueryString(const Params& params) {
 
 std::string_view PatchContentType(PatchType type) {
   switch (type) {
-    case PatchType::kJsonPatch: return "application/json-patch+json";
-    case PatchType::kMergePatch: return "application/merge-patch+json";
-    case PatchType::kStrategicMergePatch: return "application/strategic-merge-patch+json";
-    case PatchType::kApply: return "application/apply-patch+yaml";
+    case PatchType::kJsonPatch:
+      return "application/json-patch+json";
+    case PatchType::kMergePatch:
+      return "application/merge-patch+json";
+    case PatchType::kStrategicMergePatch:
+      return "application/strategic-merge-patch+json";
+    case PatchType::kApply:
+      return "application/apply-patch+yaml";
   }
   return "application/json";
 }
@@ -230,13 +239,13 @@ absl::StatusOr<rapidjson::Document> RestClient::Get(const Resource& resource, st
 
 absl::StatusOr<ObjectList> RestClient::List(const Resource& resource, std::string_view ns,
                                             const ListOptions& o) {
-  HttpRequest request = Request(
-      "GET", resource.Path(ns),
-      {{"labelSelector", o.label_selector},
-       {"fieldSelector", o.field_selector},
-       {"limit", o.limit > 0 ? std::to_string(o.limit) : ""},
-       {"continue", o.continue_token},
-       {"resourceVersion", o.continue_token.empty() ? o.resource_version : ""}});
+  HttpRequest request =
+      Request("GET", resource.Path(ns),
+              {{"labelSelector", o.label_selector},
+               {"fieldSelector", o.field_selector},
+               {"limit", o.limit > 0 ? std::to_string(o.limit) : ""},
+               {"continue", o.continue_token},
+               {"resourceVersion", o.continue_token.empty() ? o.resource_version : ""}});
   ObjectList list;
   LK_ASSIGN_OR_RETURN(list.doc, SendJson(std::move(request)));
   list.resource_version = std::string(json::GetString(list.doc, {"metadata", "resourceVersion"}));
@@ -250,9 +259,8 @@ absl::StatusOr<rapidjson::Document> RestClient::Create(const Resource& resource,
                                                        const WriteOptions& o) {
   if (resource.namespaced && ns.empty()) ns = json::GetString(object, {"metadata", "namespace"});
   if (resource.namespaced && ns.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("POST ", resource.plural,
-                                                   ": namespace required (", resource.kind,
-                                                   " is namespaced)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "POST ", resource.plural, ": namespace required (", resource.kind, " is namespaced)"));
   }
   HttpRequest request = Request("POST", resource.Path(ns),
                                 {{"fieldManager", o.field_manager}, {"dryRun", DryRun(o.dry_run)}});
@@ -274,19 +282,18 @@ absl::StatusOr<rapidjson::Document> RestClient::Update(const Resource& resource,
   return SendJson(std::move(request));
 }
 
-absl::StatusOr<rapidjson::Document> RestClient::Patch(const Resource& resource,
-                                                      std::string_view ns, std::string_view name,
-                                                      PatchType type, std::string_view patch,
+absl::StatusOr<rapidjson::Document> RestClient::Patch(const Resource& resource, std::string_view ns,
+                                                      std::string_view name, PatchType type,
+                                                      std::string_view patch,
                                                       const PatchOptions& o) {
   LK_RETURN_IF_ERROR(CheckTarget(resource, ns, name, "PATCH"));
   if (type == PatchType::kApply && o.field_manager.empty()) {
     return absl::InvalidArgumentError("server-side apply needs PatchOptions::field_manager");
   }
-  HttpRequest request =
-      Request("PATCH", ObjectPath(resource, ns, name, o.subresource),
-              {{"fieldManager", o.field_manager},
-               {"force", type == PatchType::kApply && o.force ? "true" : ""},
-               {"dryRun", DryRun(o.dry_run)}});
+  HttpRequest request = Request("PATCH", ObjectPath(resource, ns, name, o.subresource),
+                                {{"fieldManager", o.field_manager},
+                                 {"force", type == PatchType::kApply && o.force ? "true" : ""},
+                                 {"dryRun", DryRun(o.dry_run)}});
   request.body = std::string(patch);
   request.content_type = std::string(PatchContentType(type));
   request.idempotent = type != PatchType::kJsonPatch;  // JSON patch ops may not repeat safely
@@ -315,8 +322,8 @@ absl::StatusOr<rapidjson::Document> RestClient::CreateSubresource(const Resource
   return SendJson(std::move(request));
 }
 
-absl::Status RestClient::Watch(const Resource& resource, std::string_view ns,
-                               const WatchOptions& o, const WatchCallback& on_event) {
+absl::Status RestClient::Watch(const Resource& resource, std::string_view ns, const WatchOptions& o,
+                               const WatchCallback& on_event) {
   bool bounded = o.timeout > absl::ZeroDuration() && o.timeout != absl::InfiniteDuration();
   int64_t seconds = bounded ? std::max<int64_t>(1, absl::ToInt64Seconds(o.timeout)) : 0;
   HttpRequest request = Request("GET", resource.Path(ns),

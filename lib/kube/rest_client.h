@@ -42,8 +42,7 @@ class RestClient : public Client {
                                              const rapidjson::Value& object,
                                              const WriteOptions& options = {}) override;
   absl::StatusOr<rapidjson::Document> Update(const Resource& resource, std::string_view ns,
-                                             std::string_view name,
-                                             const rapidjson::Value& object,
+                                             std::string_view name, const rapidjson::Value& object,
                                              std::string_view subresource = "",
                                              const WriteOptions& options = {}) override;
   absl::StatusOr<rapidjson::Document> Patch(const Resource& resource, std::string_view ns,
@@ -53,8 +52,7 @@ class RestClient : public Client {
   absl::Status Delete(const Resource& resource, std::string_view ns, std::string_view name,
                       const DeleteOptions& options = {}) override;
   absl::StatusOr<rapidjson::Document> CreateSubresource(const Resource& resource,
-                                                        std::string_view ns,
-                                                        std::string_view name,
+                                                        std::string_view ns, std::string_view name,
                                                         std::string_view subresource,
                                                         const rapidjson::Value& body) override;
   absl::Status Watch(const Resource& resource, std::string_view ns, const WatchOptions& options,

@@ -86,8 +86,7 @@ TEST_F(RestClientTest, ErrorsCarryServerMessage) {
   EXPECT_EQ(got.status().message(),
             "GET /api/v1/namespaces/ns/configmaps/a: 404 NotFound: configmaps \"a\" not found");
   fake_->Reply(200, "not json");
-  EXPECT_EQ(client_->Get(resources::Nodes(), "", "n").status().code(),
-            absl::StatusCode::kInternal);
+  EXPECT_EQ(client_->Get(resources::Nodes(), "", "n").status().code(), absl::StatusCode::kInternal);
 }
 
 TEST_F(RestClientTest, RefusesMissingNameOrNamespace) {
@@ -176,17 +175,17 @@ TEST_F(RestClientTest, PatchTypes) {
     EXPECT_EQ(Last().body, "[]");
   }
   PatchOptions o;
-  EXPECT_EQ(client_->Patch(resources::Machines(), "", "m", PatchType::kApply, "{}", o)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);  // apply needs a field manager
+  EXPECT_EQ(
+      client_->Patch(resources::Machines(), "", "m", PatchType::kApply, "{}", o).status().code(),
+      absl::StatusCode::kInvalidArgument);  // apply needs a field manager
   o.field_manager = "labkube-scheduler";
   o.force = true;
   o.subresource = "status";
   fake_->Reply(200, "{}");
   ASSERT_TRUE(client_->Patch(resources::Machines(), "", "m", PatchType::kApply, "{}", o).ok());
-  EXPECT_EQ(Last().path,
-            "/apis/labkube.io/v1alpha1/machines/m/status?fieldManager=labkube-scheduler&force=true");
+  EXPECT_EQ(
+      Last().path,
+      "/apis/labkube.io/v1alpha1/machines/m/status?fieldManager=labkube-scheduler&force=true");
   EXPECT_EQ(Last().content_type, "application/apply-patch+yaml");
 }
 
@@ -201,10 +200,9 @@ TEST_F(RestClientTest, DeleteOptionsInBody) {
   ASSERT_TRUE(client_->Delete(resources::Pods(), "ns", "p", o).ok());
   EXPECT_EQ(Last().method, "DELETE");
   EXPECT_EQ(Last().path, "/api/v1/namespaces/ns/pods/p");
-  EXPECT_EQ(Last().body,
-            R"({"apiVersion":"v1","kind":"DeleteOptions","gracePeriodSeconds":0,)"
-            R"("propagationPolicy":"Foreground","preconditions":{"uid":"u1",)"
-            R"("resourceVersion":"7"},"dryRun":["All"]})");
+  EXPECT_EQ(Last().body, R"({"apiVersion":"v1","kind":"DeleteOptions","gracePeriodSeconds":0,)"
+                         R"("propagationPolicy":"Foreground","preconditions":{"uid":"u1",)"
+                         R"("resourceVersion":"7"},"dryRun":["All"]})");
   fake_->Reply(200, "{}");
   ASSERT_TRUE(client_->Delete(resources::Machines(), "", "m").ok());
   EXPECT_EQ(Last().body, R"({"apiVersion":"v1","kind":"DeleteOptions"})");
@@ -213,7 +211,8 @@ TEST_F(RestClientTest, DeleteOptionsInBody) {
 TEST_F(RestClientTest, CreateSubresource) {
   fake_->Reply(201, R"({"status":{"token":"t"}})");
   rapidjson::Document req = json::NewObject("authentication.k8s.io/v1", "TokenRequest", "", "");
-  auto got = client_->CreateSubresource(resources::ServiceAccounts(), "ns", "default", "token", req);
+  auto got =
+      client_->CreateSubresource(resources::ServiceAccounts(), "ns", "default", "token", req);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(Last().path, "/api/v1/namespaces/ns/serviceaccounts/default/token");
   EXPECT_EQ(json::GetString(*got, {"status", "token"}), "t");
@@ -239,7 +238,8 @@ TEST_F(RestClientTest, WatchSplitsEventsAcrossChunks) {
       R"({"type":"DELETED","object":{"metadata":{"name":"c"}}})";  // no final newline
   // Every split point, including mid-token ones.
   for (size_t cut = 0; cut <= stream.size(); cut += 7) {
-    fake_->chunks = {stream.substr(0, cut), stream.substr(cut, 5), stream.substr(cut + 5 > stream.size() ? stream.size() : cut + 5)};
+    fake_->chunks = {stream.substr(0, cut), stream.substr(cut, 5),
+                     stream.substr(cut + 5 > stream.size() ? stream.size() : cut + 5)};
     fake_->heartbeats_before = 1;
     std::vector<WatchEvent> events;
     WatchOptions o;
@@ -261,21 +261,28 @@ TEST_F(RestClientTest, WatchSplitsEventsAcrossChunks) {
 }
 
 TEST_F(RestClientTest, WatchStopsWhenCallbackSaysSo) {
-  fake_->chunks = {"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n"
-                   "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\"}}}\n"};
+  fake_->chunks = {
+      "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n"
+      "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\"}}}\n"};
   int n = 0;
-  EXPECT_TRUE(client_->Watch(resources::Pods(), "", {}, [&](WatchEvent&&) {
-                        ++n;
-                        return false;
-                      }).ok());
+  EXPECT_TRUE(client_
+                  ->Watch(resources::Pods(), "", {},
+                          [&](WatchEvent&&) {
+                            ++n;
+                            return false;
+                          })
+                  .ok());
   EXPECT_EQ(n, 1);
   WatchOptions o;
   o.should_stop = [] { return true; };
   fake_->heartbeats_before = 1;
-  EXPECT_TRUE(client_->Watch(resources::Pods(), "", o, [&](WatchEvent&&) {
-                        ++n;
-                        return true;
-                      }).ok());
+  EXPECT_TRUE(client_
+                  ->Watch(resources::Pods(), "", o,
+                          [&](WatchEvent&&) {
+                            ++n;
+                            return true;
+                          })
+                  .ok());
   EXPECT_EQ(n, 1);
 }
 
@@ -292,8 +299,7 @@ TEST_F(RestClientTest, WatchErrorEventGone) {
     return true;
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(s.message(),
-            "WATCH /api/v1/configmaps: 410 Expired: too old resource version: 1 (77)");
+  EXPECT_EQ(s.message(), "WATCH /api/v1/configmaps: 410 Expired: too old resource version: 1 (77)");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, WatchEventType::kError);
   EXPECT_EQ(json::GetInt(events[0].object, {"code"}), 410);

@@ -86,8 +86,7 @@ TEST(StatusTest, AlreadyExistsOnCreate) {
 TEST(StatusTest, PreconditionMismatchOnDelete) {
   absl::Status s = ToStatus(409, kPrecondition, "DELETE /api/v1/namespaces/a/configmaps/cm");
   EXPECT_EQ(s.code(), StatusCode::kAborted);
-  EXPECT_NE(std::string(s.message()).find("the UID in the precondition"),
-            std::string::npos);
+  EXPECT_NE(std::string(s.message()).find("the UID in the precondition"), std::string::npos);
 }
 
 TEST(StatusTest, Table) {
@@ -118,9 +117,10 @@ TEST(StatusTest, Table) {
 
 TEST(StatusTest, MessageCarriesReason) {
   absl::Status s = ToStatus(422, kInvalid, "POST /api/v1/namespaces/a/configmaps");
-  EXPECT_EQ(std::string(s.message()).rfind("POST /api/v1/namespaces/a/configmaps: 422 Invalid: "
-                                           "ConfigMap \"BAD\" is invalid",
-                                           0),
+  EXPECT_EQ(std::string(s.message())
+                .rfind("POST /api/v1/namespaces/a/configmaps: 422 Invalid: "
+                       "ConfigMap \"BAD\" is invalid",
+                       0),
             0u);
 }
 

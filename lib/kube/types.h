@@ -68,7 +68,7 @@ struct Toleration {
   std::string key;
   std::string operator_;  // "Exists" or "Equal" ("" means Equal)
   std::string value;
-  std::string effect;     // "" matches every effect
+  std::string effect;  // "" matches every effect
   std::optional<int64_t> toleration_seconds;
 };
 
@@ -129,8 +129,8 @@ absl::StatusOr<std::vector<T>> DecodeList(const ObjectList& list) {
   for (rapidjson::SizeType i = 0; i < items.Size(); ++i) {
     absl::StatusOr<T> item = Decode<T>(items[i]);
     if (!item.ok()) {
-      return absl::Status(item.status().code(),
-                          "items[" + std::to_string(i) + "]: " + std::string(item.status().message()));
+      return absl::Status(item.status().code(), "items[" + std::to_string(i) +
+                                                    "]: " + std::string(item.status().message()));
     }
     out.push_back(std::move(*item));
   }

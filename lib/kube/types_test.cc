@@ -92,8 +92,8 @@ TEST(TypesTest, Pod) {
   EXPECT_TRUE(m.owner_references[0].block_owner_deletion);
   EXPECT_EQ(m.creation_timestamp, absl::FromUnixSeconds(1714557600));
   ASSERT_TRUE(m.being_deleted());
-  EXPECT_EQ(*m.deletion_timestamp, absl::FromUnixSeconds(1714557600 - 1785) +
-                                       absl::Milliseconds(500));  // 09:30:15.5Z
+  EXPECT_EQ(*m.deletion_timestamp,
+            absl::FromUnixSeconds(1714557600 - 1785) + absl::Milliseconds(500));  // 09:30:15.5Z
 
   EXPECT_EQ(pod->node_name, "gpu-node-3");
   EXPECT_EQ(pod->priority_class_name, "high");
@@ -179,7 +179,8 @@ TEST(TypesTest, WrongTypesNameTheField) {
 
 TEST(TypesTest, DecodeList) {
   ObjectList list;
-  list.doc = ParseOrDie(std::string(R"({"items":[)") + kPod + "," + R"({"metadata":{"name":"x"}}]})");
+  list.doc =
+      ParseOrDie(std::string(R"({"items":[)") + kPod + "," + R"({"metadata":{"name":"x"}}]})");
   auto pods = DecodeList<Pod>(list);
   ASSERT_TRUE(pods.ok()) << pods.status();
   ASSERT_EQ(pods->size(), 2u);

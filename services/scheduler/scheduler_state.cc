@@ -179,8 +179,8 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
   if (!q.admission_uid.empty() && !q.dry_run) {
     if (const ClaimRecord* done = claims_.FindByAdmissionUid(q.admission_uid)) {
       auto hostname = nodes_[done->node].labels["kubernetes.io/hostname"];
-      return ClaimDecision{*done, GuestSpecFor(*g, *t, hostname.empty() ? done->node : hostname),
-                           true};
+      return ClaimDecision{
+          *done, GuestSpecFor(*g, *t, done->node, hostname.empty() ? done->node : hostname), true};
     }
   }
   const SlotPod* slot = PickReservation(*g, *t);
@@ -193,7 +193,8 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
                 slot->node, q.ns, q.pod_name.empty() ? q.generate_name + "*" : q.pod_name,
                 slot->name, slot->uid, absl::InfiniteFuture()};
   auto hostname = nodes_[slot->node].labels["kubernetes.io/hostname"];
-  ClaimDecision decision{r, GuestSpecFor(*g, *t, hostname.empty() ? slot->node : hostname), false};
+  ClaimDecision decision{
+      r, GuestSpecFor(*g, *t, slot->node, hostname.empty() ? slot->node : hostname), false};
   if (!q.dry_run) {
     decision.record = claims_.Add(std::move(r), clock_.Now());
     Changed();
@@ -244,7 +245,10 @@ PlannerInput SchedulerState::Snapshot() {
       continue;
     }
     SlotPod p = view.slot;
-    if (expected_deletes_.count(p.uid) > 0) p.terminating = true;
+    // A claimed reservation pod is being handed over: its room belongs to the claim.
+    if (expected_deletes_.count(p.uid) > 0 || claims_.IsReservationClaimed(p.uid)) {
+      p.terminating = true;
+    }
     in.pods.push_back(std::move(p));
   }
   for (const auto& [name, e] : expected_creates_) {

@@ -50,9 +50,9 @@ Value PinToNode(const std::string& node, json::Allocator& a) {
   return affinity;
 }
 
-Value Tolerations(const MachineGroup& group, const MachineType& type, json::Allocator& a) {
+Value Tolerations(const MachineGroup& group, const std::string& node, json::Allocator& a) {
   Value list(rapidjson::kArrayType);
-  for (const TolerationSpec& t : GuestSpecFor(group, type, "").tolerations) {
+  for (const TolerationSpec& t : TolerationsFor(group, node)) {
     Value v(rapidjson::kObjectType);
     v.AddMember("key", json::String(t.key, a), a);
     v.AddMember("operator", json::String(t.op, a), a);
@@ -100,7 +100,7 @@ rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType&
   Value spec(rapidjson::kObjectType);
   spec.AddMember("containers", Container(type, options, a), a);
   spec.AddMember("priorityClassName", json::String(options.priority_class, a), a);
-  spec.AddMember("tolerations", Tolerations(group, type, a), a);
+  spec.AddMember("tolerations", Tolerations(group, node, a), a);
   spec.AddMember("affinity", PinToNode(node, a), a);
   spec.AddMember("terminationGracePeriodSeconds", 0, a);
   spec.AddMember("automountServiceAccountToken", false, a);
@@ -109,7 +109,18 @@ rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType&
   return pod;
 }
 
-GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type,
+std::vector<TolerationSpec> TolerationsFor(const MachineGroup& group, const std::string& node) {
+  std::vector<TolerationSpec> out;
+  for (const PoolNode& entry : group.pool) {
+    if (entry.node != node || !entry.taint) continue;
+    for (const std::string& t : entry.machine_types) {
+      out.push_back({absl::StrCat(kLabelPrefix, t), "Equal", group.group, "NoSchedule"});
+    }
+  }
+  return out;
+}
+
+GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type, const std::string& node,
                        const std::string& hostname) {
   GuestSpec s;
   s.resources = SlotResources(type);
@@ -126,7 +137,7 @@ GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type,
     s.node_affinity.push_back({"nvidia.com/gpu.machine", "In", {type.gpu.machine}});
   }
   if (!hostname.empty()) s.node_affinity.push_back({"kubernetes.io/hostname", "In", {hostname}});
-  s.tolerations.push_back({type_key, "Equal", group.group, "NoSchedule"});
+  s.tolerations = TolerationsFor(group, node);
   return s;
 }
 

@@ -44,9 +44,14 @@ struct GuestSpec {
   std::vector<TolerationSpec> tolerations;
 };
 
-// `hostname` is the node's kubernetes.io/hostname label (its name if it has none).
-GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type,
+// `node` is the node the slot is on; `hostname` its kubernetes.io/hostname label (its name if
+// it has none).
+GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type, const std::string& node,
                        const std::string& hostname);
+
+// A tainted pool node carries one taint per machine type it serves, so a pod that lands there
+// must tolerate all of them: labkube.io/<type>=<group>:NoSchedule for each.
+std::vector<TolerationSpec> TolerationsFor(const MachineGroup& group, const std::string& node);
 
 // requests = limits of the machine type: cpu, memory and the GPU resource if any.
 std::map<std::string, std::string> SlotResources(const MachineType& type);

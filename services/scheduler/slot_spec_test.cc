@@ -19,7 +19,11 @@ MachineGroup Group() {
   t.memory = "32Gi";
   t.gpu.count = 2;
   t.gpu.product = "NVIDIA-GeForce-RTX-3090";
-  g.types = {t};
+  MachineType x1 = t;
+  x1.name = "rtx3090-x1";
+  g.types = {t, x1};
+  g.pool = {{"node-a", PoolMode::kReady, true, {"rtx3090-x2", "rtx3090-x1"}},
+            {"node-b", PoolMode::kReady, false, {"rtx3090-x2"}}};
   return g;
 }
 
@@ -41,22 +45,27 @@ TEST(SlotSpecTest, ReservationPodIsGuaranteedPinnedAndOwned) {
   ASSERT_NE(field, nullptr);
   EXPECT_EQ(json::GetString((*field)[0]["matchFields"][0], {"key"}), "metadata.name");
   EXPECT_EQ(json::View((*field)[0]["matchFields"][0]["values"][0]), "node-a");
-  const auto& tol = (*json::Find(pod, {"spec", "tolerations"}))[0];
-  EXPECT_EQ(json::GetString(tol, {"key"}), "labkube.io/rtx3090-x2");
+  // node-a is tainted for both of its types: the pod tolerates both.
+  const auto& tols = *json::Find(pod, {"spec", "tolerations"});
+  ASSERT_EQ(tols.Size(), 2u);
+  EXPECT_EQ(json::GetString(tols[0], {"key"}), "labkube.io/rtx3090-x2");
+  EXPECT_EQ(json::GetString(tols[1], {"key"}), "labkube.io/rtx3090-x1");
+  EXPECT_EQ(json::GetString(tols[1], {"value"}), "gpu");
   EXPECT_EQ(json::GetString(pod, {"spec", "priorityClassName"}), "labkube-reservation");
 }
 
 TEST(SlotSpecTest, GuestSpecCarriesGpuLabelsAndHostname) {
   MachineGroup g = Group();
-  GuestSpec s = GuestSpecFor(g, g.types[0], "node-a");
+  GuestSpec s = GuestSpecFor(g, g.types[0], "node-a", "node-a");
   EXPECT_EQ(s.resources.at("nvidia.com/gpu"), "2");
   ASSERT_EQ(s.node_affinity.size(), 4u);
   EXPECT_EQ(s.node_affinity[0].key, "labkube.io/rtx3090-x2");
   EXPECT_EQ(s.node_affinity[1].key, "labkube.io/node-pool");
   EXPECT_EQ(s.node_affinity[2].key, "nvidia.com/gpu.product");
   EXPECT_EQ(s.node_affinity[3].values[0], "node-a");
-  ASSERT_EQ(s.tolerations.size(), 1u);
+  ASSERT_EQ(s.tolerations.size(), 2u);
   EXPECT_EQ(s.tolerations[0].value, "gpu");
+  EXPECT_TRUE(GuestSpecFor(g, g.types[0], "node-b", "node-b").tolerations.empty());
 }
 
 TEST(SlotSpecTest, CpuOnlyTypeHasNoGpuResource) {
