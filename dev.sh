@@ -85,13 +85,16 @@ cmd_test() {
   results=$(mktemp)
   run_bazel_tests //...
   log "building the upstream Kubernetes binaries if missing (cached in $LABKUBE_CACHE/bin)"
-  if tests/cluster/build-binaries.sh && cluster up; then
+  # Cluster tests get a control plane of their own, so they never meet a running `./dev.sh up` lab.
+  export LABKUBE_STATE=${LABKUBE_TEST_STATE:-$LABKUBE_CACHE/test-state}
+  if tests/cluster/build-binaries.sh && cluster up --quiet; then
     eval "$(cluster env)"
-    export LABKUBE_KUBECONFIG LABKUBE_STATE
+    export LABKUBE_KUBECONFIG LABKUBE_STATE KUBECTL GRPCURL
     run_bazel_tests --config=cluster //...
   else
     echo "//tests/cluster:cluster_up FAILED" >>"$results"
   fi
+  cluster down --purge >/dev/null 2>&1 || true
   log "tests took $((SECONDS - start)) s"
   tools/count_tests.sh "$results"
 }

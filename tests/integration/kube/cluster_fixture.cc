@@ -22,8 +22,8 @@ void ClusterTest::SetUp() {
   ASSERT_NE(client_, nullptr);
   absl::BitGen gen;
   ns_ = absl::StrCat("it-kube-", absl::Uniform<uint32_t>(gen, 0, 1u << 30));
-  auto created = client_->Create(resources::Namespaces(), "",
-                                 json::NewObject("v1", "Namespace", "", ns_));
+  auto created =
+      client_->Create(resources::Namespaces(), "", json::NewObject("v1", "Namespace", "", ns_));
   ASSERT_TRUE(created.ok()) << created.status();
 }
 

@@ -24,15 +24,15 @@ class AuthTest : public ClusterTest {
  protected:
   // A token for the namespace's "default" ServiceAccount (created by kube-controller-manager).
   std::string ServiceAccountToken() {
-    bool exists = WaitUntil(
-        [&] { return client_->Get(resources::ServiceAccounts(), ns_, "default").ok(); },
-        absl::Seconds(30));
+    bool exists =
+        WaitUntil([&] { return client_->Get(resources::ServiceAccounts(), ns_, "default").ok(); },
+                  absl::Seconds(30));
     EXPECT_TRUE(exists) << "ServiceAccount default not created in " << ns_;
     rapidjson::Document request =
         json::NewObject("authentication.k8s.io/v1", "TokenRequest", "", "");
     json::SetInt(request, {"spec", "expirationSeconds"}, 600);
-    auto response = client_->CreateSubresource(resources::ServiceAccounts(), ns_, "default",
-                                               "token", request);
+    auto response =
+        client_->CreateSubresource(resources::ServiceAccounts(), ns_, "default", "token", request);
     EXPECT_TRUE(response.ok()) << response.status();
     if (!response.ok()) return "";
     return std::string(json::GetString(*response, {"status", "token"}));

@@ -61,15 +61,15 @@ class CrdTest : public ClusterTest {
         << created.status();
     ASSERT_TRUE(WaitUntil(
         [&] {
-          auto got = client_->Get(resources::CustomResourceDefinitions(), "",
-                                  "widgets.test.labkube.io");
+          auto got =
+              client_->Get(resources::CustomResourceDefinitions(), "", "widgets.test.labkube.io");
           return got.ok() && Established(*got);
         },
         absl::Seconds(30)))
         << "CRD widgets.test.labkube.io not Established within 30 s";
     // Serving can trail the condition briefly: wait until a list works.
-    ASSERT_TRUE(WaitUntil([&] { return client_->List(kWidgets, ns_, {}).ok(); },
-                          absl::Seconds(30)));
+    ASSERT_TRUE(
+        WaitUntil([&] { return client_->List(kWidgets, ns_, {}).ok(); }, absl::Seconds(30)));
   }
 
   rapidjson::Document Widget(const std::string& name, int size) {

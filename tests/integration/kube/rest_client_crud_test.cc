@@ -134,8 +134,8 @@ TEST_F(ClusterTest, Patches) {
                                     R"([{"op":"test","path":"/data/b","value":"nope"}])");
   EXPECT_FALSE(failed_test.ok());
 
-  auto strategic = client_->Patch(cms, ns_, "p", PatchType::kStrategicMergePatch,
-                                  R"({"data":{"c":"4"}})");
+  auto strategic =
+      client_->Patch(cms, ns_, "p", PatchType::kStrategicMergePatch, R"({"data":{"c":"4"}})");
   ASSERT_TRUE(strategic.ok()) << strategic.status();
   EXPECT_EQ(json::GetString(*strategic, {"data", "c"}), "4");
   EXPECT_EQ(json::GetString(*strategic, {"data", "b"}), "3");
@@ -247,9 +247,8 @@ TEST(UnreachableTest, ClosedPortIsUnavailableFast) {
   auto got = (*client)->Get(resources::ConfigMaps(), "default", "x");
   EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable) << got.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
-  absl::Status watch = (*client)->Watch(resources::Pods(), "", {}, [](WatchEvent&&) {
-    return true;
-  });
+  absl::Status watch =
+      (*client)->Watch(resources::Pods(), "", {}, [](WatchEvent&&) { return true; });
   EXPECT_EQ(watch.code(), absl::StatusCode::kUnavailable) << watch;
 }
 

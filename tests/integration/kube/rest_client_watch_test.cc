@@ -21,11 +21,16 @@ using ::testing::ElementsAre;
 
 const char* TypeName(WatchEventType t) {
   switch (t) {
-    case WatchEventType::kAdded: return "ADDED";
-    case WatchEventType::kModified: return "MODIFIED";
-    case WatchEventType::kDeleted: return "DELETED";
-    case WatchEventType::kBookmark: return "BOOKMARK";
-    case WatchEventType::kError: return "ERROR";
+    case WatchEventType::kAdded:
+      return "ADDED";
+    case WatchEventType::kModified:
+      return "MODIFIED";
+    case WatchEventType::kDeleted:
+      return "DELETED";
+    case WatchEventType::kBookmark:
+      return "BOOKMARK";
+    case WatchEventType::kError:
+      return "ERROR";
   }
   return "?";
 }
@@ -86,8 +91,8 @@ TEST_F(ClusterTest, WatchStopsOnRequest) {
   absl::Time start = absl::Now();
   absl::Time stop_at = start + absl::Seconds(1);
   o.should_stop = [&] { return absl::Now() >= stop_at; };
-  absl::Status s = client_->Watch(resources::ConfigMaps(), ns_, o,
-                                  [](WatchEvent&&) { return true; });
+  absl::Status s =
+      client_->Watch(resources::ConfigMaps(), ns_, o, [](WatchEvent&&) { return true; });
   EXPECT_TRUE(s.ok()) << s;
   EXPECT_LT(absl::Now() - start, absl::Seconds(4));
 }
@@ -96,8 +101,8 @@ TEST_F(ClusterTest, WatchEndsAtServerTimeout) {
   WatchOptions o;
   o.timeout = absl::Seconds(2);
   absl::Time start = absl::Now();
-  absl::Status s = client_->Watch(resources::ConfigMaps(), ns_, o,
-                                  [](WatchEvent&&) { return true; });
+  absl::Status s =
+      client_->Watch(resources::ConfigMaps(), ns_, o, [](WatchEvent&&) { return true; });
   EXPECT_TRUE(s.ok()) << s;
   EXPECT_GE(absl::Now() - start, absl::Seconds(1));
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
