@@ -12,15 +12,13 @@ const ClaimRecord* ClaimTable::FindByAdmissionUid(const std::string& admission_u
 }
 
 bool ClaimTable::IsReservationClaimed(const std::string& reservation_uid) const {
-  for (const auto& [id, c] : claims_) {
-    if (c.reservation_uid == reservation_uid) return true;
-  }
-  return false;
+  return claimed_reservations_.count(reservation_uid) > 0;
 }
 
 const ClaimRecord& ClaimTable::Add(ClaimRecord record, absl::Time now) {
   record.expires = now + ttl_;
   if (!record.admission_uid.empty()) by_admission_[record.admission_uid] = record.id;
+  if (!record.reservation_uid.empty()) claimed_reservations_.insert(record.reservation_uid);
   std::string id = record.id;
   return claims_[id] = std::move(record);
 }
@@ -36,6 +34,7 @@ void ClaimTable::Remove(const std::string& claim_id) {
   auto it = claims_.find(claim_id);
   if (it == claims_.end()) return;
   by_admission_.erase(it->second.admission_uid);
+  claimed_reservations_.erase(it->second.reservation_uid);
   claims_.erase(it);
 }
 
@@ -44,6 +43,7 @@ std::vector<ClaimRecord> ClaimTable::Expire(absl::Time now) {
   for (auto it = claims_.begin(); it != claims_.end();) {
     if (it->second.expires <= now) {
       by_admission_.erase(it->second.admission_uid);
+      claimed_reservations_.erase(it->second.reservation_uid);
       expired.push_back(std::move(it->second));
       it = claims_.erase(it);
     } else {

@@ -10,6 +10,7 @@
 #define LABKUBE_SERVICES_SCHEDULER_CLAIMS_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,7 @@ class ClaimTable {
   absl::Duration refusal_window_;
   std::map<std::string, ClaimRecord> claims_;     // by claim id
   std::map<std::string, std::string> by_admission_;  // admission uid -> claim id
+  std::set<std::string> claimed_reservations_;       // reservation pod uids
   std::map<std::string, std::map<std::string, absl::Time>> refusals_;  // type key -> who -> when
 };
 

@@ -82,7 +82,11 @@ void Controller::Loop() {
       passes_->Labels({leader ? "leader" : "follower", result.errors > 0 ? "error" : "ok"}).Inc();
       Publish(result);
     }
+    absl::Time next = absl::Now() + options_.min_interval;
     seen = state_.WaitForChange(seen, options_.resync);
+    while (!stop_.load() && absl::Now() < next) {
+      absl::SleepFor(std::min(next - absl::Now(), absl::Milliseconds(20)));
+    }
   }
 }
 

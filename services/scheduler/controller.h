@@ -26,6 +26,9 @@ namespace labkube::scheduler {
 struct ControllerOptions {
   ReconcilerOptions reconciler;
   absl::Duration resync = absl::Seconds(2);
+  // Passes are at least this far apart, so a burst of changes (a storm of claims) costs one
+  // pass, not one per change. Claims never wait for passes.
+  absl::Duration min_interval = absl::Milliseconds(100);
 };
 
 class Controller {

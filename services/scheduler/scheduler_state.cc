@@ -59,15 +59,33 @@ void SchedulerState::OnNodeDeleted(const std::string& name) {
   Changed();
 }
 
+void SchedulerState::Index(const std::string& key, const PodView& view, bool add) {
+  auto* index = view.kind == PodView::kReservation ? &reservations_by_type_
+                : view.kind == PodView::kGuest     ? &guests_by_type_
+                                                   : nullptr;
+  if (index == nullptr) return;
+  std::string type = TypeKey(view.slot.group, view.slot.type);
+  if (add) {
+    (*index)[type].insert(key);
+    return;
+  }
+  auto it = index->find(type);
+  if (it == index->end()) return;
+  it->second.erase(key);
+  if (it->second.empty()) index->erase(it);
+}
+
 void SchedulerState::OnPod(const rapidjson::Value& pod) {
   PodView view = ClassifyPod(pod, reservation_ns_);
   std::string key = PodKey(std::string(json::GetString(pod, {"metadata", "namespace"})),
                            std::string(json::GetString(pod, {"metadata", "name"})));
   absl::MutexLock lock(&mu_);
+  if (auto old = pods_.find(key); old != pods_.end()) Index(key, old->second, false);
   if (view.kind == PodView::kIgnored) {
     if (pods_.erase(key) > 0) Changed();
     return;
   }
+  Index(key, view, true);
   if (view.kind == PodView::kReservation) expected_creates_.erase(view.slot.name);
   if (view.kind == PodView::kGuest && claims_.Bind(view.slot.claim_id)) {
     claims_.ClearRefusal(view.slot.group, view.slot.type, key);
@@ -81,6 +99,7 @@ void SchedulerState::OnPodDeleted(const std::string& ns, const std::string& name
   auto it = pods_.find(PodKey(ns, name));
   if (it == pods_.end()) return;
   expected_deletes_.erase(it->second.slot.uid);
+  Index(it->first, it->second, false);
   pods_.erase(it);
   Changed();
 }
@@ -106,18 +125,18 @@ bool SchedulerState::NodeServes(const MachineGroup& g, const std::string& node,
   return false;
 }
 
+// The first claimable reservation pod of the type (in name order): running, not leaving, not
+// already claimed, on a ready node of the pool.
 const SlotPod* SchedulerState::PickReservation(const MachineGroup& g, const MachineType& t) {
-  const SlotPod* best = nullptr;
-  for (const auto& [key, view] : pods_) {
-    const SlotPod& p = view.slot;
-    if (view.kind != PodView::kReservation || p.group != g.group || p.type != t.name) continue;
+  auto index = reservations_by_type_.find(TypeKey(g.group, t.name));
+  if (index == reservations_by_type_.end()) return nullptr;
+  for (const std::string& key : index->second) {
+    const SlotPod& p = pods_.at(key).slot;
     if (!p.running || p.terminating || expected_deletes_.count(p.uid) > 0) continue;
     if (claims_.IsReservationClaimed(p.uid) || !NodeServes(g, p.node, t.name)) continue;
-    if (best == nullptr || std::tie(p.created, p.name) < std::tie(best->created, best->name)) {
-      best = &p;
-    }
+    return &p;
   }
-  return best;
+  return nullptr;
 }
 
 absl::Status SchedulerState::NoSlotError(const MachineGroup& g, const MachineType& t) {
@@ -143,13 +162,12 @@ absl::Status SchedulerState::NoSlotError(const MachineGroup& g, const MachineTyp
   }
   std::vector<std::string> holders;
   int32_t used = 0;
-  for (const auto& [key, view] : pods_) {
-    if (view.kind != PodView::kGuest || view.slot.group != g.group || view.slot.type != t.name ||
-        view.slot.finished) {
-      continue;
+  if (auto guests = guests_by_type_.find(TypeKey(g.group, t.name)); guests != guests_by_type_.end()) {
+    for (const std::string& key : guests->second) {
+      if (pods_.at(key).slot.finished) continue;
+      ++used;
+      if (holders.size() < 3) holders.push_back(key);
     }
-    ++used;
-    if (holders.size() < 3) holders.push_back(key);
   }
   for (const LiveClaim& c : claims_.Live()) used += c.group == g.group && c.type == t.name;
   std::string held = holders.empty() ? "" : absl::StrCat("; in use by ", absl::StrJoin(holders, ", "));

@@ -92,6 +92,8 @@ class SchedulerState {
   const SlotPod* PickReservation(const MachineGroup& g, const MachineType& t)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewClaimId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Index(const std::string& key, const PodView& view, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock& clock_;
   const std::string reservation_ns_;
@@ -104,6 +106,10 @@ class SchedulerState {
   std::map<std::string, std::shared_ptr<const rapidjson::Document>> node_objects_
       ABSL_GUARDED_BY(mu_);
   std::map<std::string, PodView> pods_ ABSL_GUARDED_BY(mu_);  // "ns/name"
+  // TypeKey(group, type) -> keys of its reservation pods / guests, so a claim looks only at
+  // the pods of its own type.
+  std::map<std::string, std::set<std::string>> reservations_by_type_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::set<std::string>> guests_by_type_ ABSL_GUARDED_BY(mu_);
   ClaimTable claims_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Expected> expected_creates_ ABSL_GUARDED_BY(mu_);  // pod name
   std::map<std::string, absl::Time> expected_deletes_ ABSL_GUARDED_BY(mu_);  // pod uid

@@ -32,7 +32,7 @@ struct Options {
   std::string reservation_image = "registry.k8s.io/pause:3.10";
   std::string priority_class = "labkube-reservation";
   absl::Duration claim_ttl = absl::Seconds(30);
-  int max_threads = 64;
+  int max_threads = 1024;  // gRPC rejects calls beyond this (RESOURCE_EXHAUSTED)
   std::string log_level = "info";
 };
 
