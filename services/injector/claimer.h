@@ -1,0 +1,72 @@
+// Claimer: how the injector asks the scheduler for a slot of a machine type for one guest pod
+// being admitted. The types here are plain domain values (no protobuf), so the decision and patch
+// code, its tests and the fuzzer do not depend on gRPC; GrpcClaimer (grpc_claimer.h) is the real
+// implementation over the Scheduler stub, FakeClaimer (testing/fake_claimer.h) the test double.
+//
+// Errors follow the scheduler's contract (proto/labkube/scheduler/v1alpha1/scheduler.proto):
+// kNotFound (unknown group/type; the message lists the valid ones), kResourceExhausted (no free
+// slot), kFailedPrecondition (every node of the type in maintenance / not ready), kUnavailable or
+// kDeadlineExceeded (the scheduler did not answer in time), kInvalidArgument.
+//
+// Implementations must be safe to call from many threads at once (the webhook's workers).
+#ifndef LABKUBE_SERVICES_INJECTOR_CLAIMER_H_
+#define LABKUBE_SERVICES_INJECTOR_CLAIMER_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace labkube::injector {
+
+struct ClaimRequest {
+  std::string group = "";
+  std::string machine_type = "";
+  std::string ns = "";
+  std::string pod_name = "";  // "" when the pod only has generateName
+  std::string generate_name = "";
+  std::string admission_uid = "";  // the same uid gets the same claim while it is live
+  bool dry_run = false;
+};
+
+struct NodeRequirement {
+  std::string key = "";
+  std::string op = "";  // In | NotIn | Exists | DoesNotExist
+  std::vector<std::string> values = {};
+
+  bool operator==(const NodeRequirement&) const = default;
+};
+
+struct Toleration {
+  std::string key = "";
+  std::string op = "";  // Equal | Exists
+  std::string value = "";
+  std::string effect = "";
+
+  bool operator==(const Toleration&) const = default;
+};
+
+// What a granted claim puts into the guest pod.
+struct ClaimResponse {
+  std::string claim_id = "";
+  std::string node = "";
+  std::map<std::string, std::string> requests = {};  // resource name -> quantity; requests = limits
+  std::map<std::string, std::string> limits = {};
+  std::vector<NodeRequirement> node_affinity = {};  // ANDed into every required nodeSelectorTerm
+  std::vector<Toleration> tolerations = {};
+  std::map<std::string, std::string> annotations = {};  // labkube.io/claim, labkube.io/node
+  bool dry_run = false;
+};
+
+class Claimer {
+ public:
+  virtual ~Claimer() = default;
+  // Claims a slot; gives up at `deadline` (kDeadlineExceeded or kUnavailable).
+  virtual absl::StatusOr<ClaimResponse> Claim(const ClaimRequest& request, absl::Time deadline) = 0;
+};
+
+}  // namespace labkube::injector
+
+#endif  // LABKUBE_SERVICES_INJECTOR_CLAIMER_H_

@@ -1,0 +1,43 @@
+// labkube injector: flags -> Options -> Server::Create -> wait for SIGTERM.
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "lib/signals.h"
+#include "services/injector/server.h"
+
+ABSL_FLAG(std::string, address, "0.0.0.0", "HTTPS listen address");
+ABSL_FLAG(int, port, 8443, "HTTPS port (0 = any free port)");
+ABSL_FLAG(std::string, tls_cert, "", "TLS certificate PEM file (reloaded on change)");
+ABSL_FLAG(std::string, tls_key, "", "TLS private key PEM file");
+ABSL_FLAG(bool, plaintext, false, "serve plain HTTP (loopback only, for local development)");
+ABSL_FLAG(std::string, scheduler, "labkube-scheduler.labkube-system.svc:8443",
+          "scheduler gRPC address host:port");
+ABSL_FLAG(std::string, scheduler_ca, "", "CA PEM file for the scheduler (default: system CAs)");
+ABSL_FLAG(bool, scheduler_plaintext, false, "call the scheduler without TLS (local development)");
+ABSL_FLAG(int, claim_timeout_ms, 2000, "upper bound for one scheduler call");
+ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
+
+int main(int argc, char** argv) {
+  labkube::BlockTerminationSignals();
+  absl::ParseCommandLine(argc, argv);
+  labkube::injector::Options o;
+  o.address = absl::GetFlag(FLAGS_address);
+  o.port = absl::GetFlag(FLAGS_port);
+  o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  o.tls_key = absl::GetFlag(FLAGS_tls_key);
+  o.plaintext = absl::GetFlag(FLAGS_plaintext);
+  o.scheduler_address = absl::GetFlag(FLAGS_scheduler);
+  o.scheduler_ca = absl::GetFlag(FLAGS_scheduler_ca);
+  o.scheduler_plaintext = absl::GetFlag(FLAGS_scheduler_plaintext);
+  o.claim_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_claim_timeout_ms));
+  o.log_level = absl::GetFlag(FLAGS_log_level);
+  auto server = labkube::injector::Server::Create(o);
+  if (!server.ok()) {
+    std::fprintf(stderr, "labkube-injector: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  labkube::WaitForTerminationSignal();
+  (*server)->Shutdown();
+  return 0;
+}

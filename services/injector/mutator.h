@@ -1,0 +1,69 @@
+// Mutator: the injector's decision for one admission request.
+//
+//   - Anything but the CREATE of a guest pod (labels labkube.io/pod-role=guest,
+//     labkube.io/machine-group, labkube.io/machine-type) is allowed unchanged without asking the
+//     scheduler. A pod labelled as a guest but missing the group or type label is refused.
+//   - A guest pod gets a slot from the Claimer (the scheduler) and is patched with it
+//     (patch_builder.h); the claim is keyed by the request uid, or by the labkube.io/admission-uid
+//     annotation the first admission left on the pod, so when the API server re-invokes the
+//     webhook (reinvocationPolicy: IfNeeded, with a new request uid) the scheduler replays the
+//     same claim and nothing is patched twice.
+//   - Refusals are denials with an HTTP-style code and a message for the pod's author, prefixed
+//     "labkube: ": scheduler NOT_FOUND -> 404, RESOURCE_EXHAUSTED -> 429, FAILED_PRECONDITION ->
+//     409, INVALID_ARGUMENT -> 400, PERMISSION_DENIED -> 403, UNAVAILABLE / DEADLINE_EXCEEDED /
+//     CANCELLED -> 503 ("labkube is unavailable: the scheduler did not answer (...); try again
+//     shortly"), anything else -> 500. A pod that cannot take the claim (asks for more than the
+//     type, unknown injecting container, malformed affinity/tolerations) -> 400. A pod that
+//     already carries a different claim (copied from another pod) -> 409.
+//
+// Borrows the Claimer, which must outlive it. Decide() is const and thread-safe.
+#ifndef LABKUBE_SERVICES_INJECTOR_MUTATOR_H_
+#define LABKUBE_SERVICES_INJECTOR_MUTATOR_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "services/injector/admission.h"
+#include "services/injector/claimer.h"
+
+namespace labkube::injector {
+
+inline constexpr char kGroupLabel[] = "labkube.io/machine-group";
+inline constexpr char kTypeLabel[] = "labkube.io/machine-type";
+inline constexpr char kRoleLabel[] = "labkube.io/pod-role";
+inline constexpr char kRoleGuest[] = "guest";
+inline constexpr char kClaimAnnotation[] = "labkube.io/claim";
+inline constexpr char kAdmissionUidAnnotation[] = "labkube.io/admission-uid";
+
+struct Decision {
+  AdmissionResult result;
+  // Metric label: ignored | injected | unchanged | denied_<why> (see Outcome* in mutator.cc).
+  std::string outcome;
+  bool guest = false;  // the scheduler was (or would have been) asked
+  // For the decision log line ("" when unknown).
+  std::string ns;
+  std::string pod;  // name, or generateName + "*"
+  std::string group;
+  std::string type;
+  std::string node;
+  std::string claim;
+};
+
+class Mutator {
+ public:
+  explicit Mutator(Claimer& claimer) : claimer_(claimer) {}
+
+  // Decides `request`; the scheduler call gives up at `deadline`.
+  Decision Decide(const AdmissionRequest& request, absl::Time deadline) const;
+
+ private:
+  Claimer& claimer_;
+};
+
+// The denial for a failed claim: HTTP-style code and user-facing message.
+AdmissionResult DenialForClaimError(const absl::Status& status);
+
+}  // namespace labkube::injector
+
+#endif  // LABKUBE_SERVICES_INJECTOR_MUTATOR_H_

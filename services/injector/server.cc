@@ -1,0 +1,114 @@
+#include "services/injector/server.h"
+
+#include <atomic>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "lib/http_server.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/status_macros.h"
+#include "services/injector/grpc_claimer.h"
+#include "services/injector/mutator.h"
+#include "services/injector/webhook_handler.h"
+
+namespace labkube::injector {
+
+constexpr char kWebhookPath[] = "/mutate-pods";
+
+// Declaration order is construction order; destruction runs in reverse (server first).
+struct Server::Parts {
+  Options options;
+  std::unique_ptr<Claimer> claimer;
+  std::unique_ptr<Mutator> mutator;
+  std::unique_ptr<WebhookHandler> webhook;
+  std::unique_ptr<HttpServer> http;
+  std::atomic<bool> shut_down{false};
+};
+
+namespace {
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+absl::Status CheckOptions(const Options& o) {
+  if (o.plaintext && !IsLoopbackHost(o.address)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("plaintext serving is only for loopback addresses (got ", o.address,
+                     "); the API server calls webhooks over HTTPS"));
+  }
+  if (!o.plaintext && (o.tls_cert.empty() || o.tls_key.empty())) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key are required (or --plaintext)");
+  }
+  if (o.claim_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("the claim timeout must be positive");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StartHttp(Server::Parts& p) {
+  HttpServerOptions ho;
+  ho.address = p.options.address;
+  ho.port = p.options.port;
+  ho.tls_cert_file = p.options.plaintext ? "" : p.options.tls_cert;
+  ho.tls_key_file = p.options.plaintext ? "" : p.options.tls_key;
+  ho.allow_plaintext = p.options.plaintext;
+  ho.threads = p.options.threads;
+  // A backstop above the handler's own limit, so the handler can say why it refuses.
+  ho.max_body_bytes = WebhookOptions().max_body_bytes + (1 << 20);
+  LK_ASSIGN_OR_RETURN(p.http, HttpServer::Create(ho));
+  p.webhook->Register(*p.http, kWebhookPath);
+  Server::Parts* raw = &p;
+  AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(),
+                      [raw] { return !raw->shut_down.load(); });
+  return p.http->Start();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
+  GrpcClaimerOptions co;
+  co.address = options.scheduler_address;
+  co.ca_file = options.scheduler_ca;
+  co.plaintext = options.scheduler_plaintext;
+  LK_ASSIGN_OR_RETURN(auto claimer, GrpcClaimer::Create(co));
+  return Create(options, std::move(claimer));
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
+                                                       std::unique_ptr<Claimer> claimer) {
+  LK_RETURN_IF_ERROR(SetLogLevel(options.log_level));
+  LK_RETURN_IF_ERROR(CheckOptions(options));
+  auto p = std::make_unique<Parts>();
+  p->options = options;
+  p->claimer = std::move(claimer);
+  p->mutator = std::make_unique<Mutator>(*p->claimer);
+  WebhookOptions wo;
+  wo.claim_timeout = options.claim_timeout;
+  p->webhook = std::make_unique<WebhookHandler>(*p->mutator, metrics::DefaultRegistry(), wo);
+  LK_RETURN_IF_ERROR(StartHttp(*p));
+  LogEvent(LogLevel::kInfo, "injector.started",
+           {{"port", p->http->port()},
+            {"tls", !options.plaintext},
+            {"scheduler", options.scheduler_address},
+            {"claim_timeout_ms", absl::ToDoubleMilliseconds(options.claim_timeout)}});
+  return std::unique_ptr<Server>(new Server(std::move(p)));
+}
+
+Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Server::~Server() { Shutdown(); }
+
+int Server::port() const { return parts_->http->port(); }
+
+bool Server::IsReady() const { return !parts_->shut_down.load(); }
+
+void Server::Shutdown() {
+  if (parts_->shut_down.exchange(true)) return;
+  parts_->http->Stop();
+  LogEvent(LogLevel::kInfo, "injector.stopped", {});
+}
+
+}  // namespace labkube::injector

@@ -1,0 +1,57 @@
+// The injector process: the HTTPS server (TLS 1.2+, certificate and key re-read when their
+// files change) with POST /mutate-pods (the mutating admission webhook), GET /healthz, /readyz
+// and /metrics, wired to a Mutator that claims slots through one shared gRPC channel to the
+// scheduler. The injector needs no Kubernetes API access.
+//
+// Owns everything it creates (the Claimer too, when injected). Create() is the only fallible
+// step. Thread-safe.
+#ifndef LABKUBE_SERVICES_INJECTOR_SERVER_H_
+#define LABKUBE_SERVICES_INJECTOR_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/injector/claimer.h"
+
+namespace labkube::injector {
+
+struct Options {
+  std::string address = "0.0.0.0";
+  int port = 8443;       // 0 = any free port (see port())
+  std::string tls_cert;  // PEM files, reloaded when they change
+  std::string tls_key;
+  bool plaintext = false;  // serve plain HTTP: loopback addresses only, for local development
+  std::string scheduler_address = "labkube-scheduler.labkube-system.svc:8443";
+  std::string scheduler_ca;  // CA for the scheduler's certificate ("" = system CAs)
+  bool scheduler_plaintext = false;
+  // Upper bound for one scheduler call; well below the webhook's timeoutSeconds.
+  absl::Duration claim_timeout = absl::Seconds(2);
+  int threads = 16;
+  std::string log_level = "info";
+};
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Create(const Options& options);
+  // For tests: an injected Claimer (e.g. FakeClaimer) instead of the gRPC one.
+  static absl::StatusOr<std::unique_ptr<Server>> Create(const Options& options,
+                                                        std::unique_ptr<Claimer> claimer);
+  ~Server();
+
+  int port() const;
+  bool IsReady() const;
+  // Stops serving (running requests finish). Idempotent.
+  void Shutdown();
+
+  struct Parts;  // the owned components (server.cc)
+
+ private:
+  explicit Server(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace labkube::injector
+
+#endif  // LABKUBE_SERVICES_INJECTOR_SERVER_H_

@@ -1,0 +1,63 @@
+#include "services/injector/testing/fake_claimer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace labkube::injector::testing {
+
+FakeClaimer::FakeClaimer(ClaimResponse base) : base_(std::move(base)) {}
+
+ClaimResponse FakeClaimer::GpuClaim() {
+  ClaimResponse c;
+  c.node = "gpu-1";
+  c.requests = {{"cpu", "8"}, {"memory", "32Gi"}, {"nvidia.com/gpu", "1"}};
+  c.limits = c.requests;
+  c.node_affinity = {{"labkube.io/a100", "In", {"lab"}},
+                     {"labkube.io/node-pool", "In", {"ready"}},
+                     {"nvidia.com/gpu.product", "In", {"NVIDIA-A100-SXM4-80GB"}},
+                     {"kubernetes.io/hostname", "In", {"gpu-1"}}};
+  c.tolerations = {{"labkube.io/a100", "Equal", "lab", "NoSchedule"}};
+  c.annotations = {{"labkube.io/node", "gpu-1"}};
+  return c;
+}
+
+absl::StatusOr<ClaimResponse> FakeClaimer::Claim(const ClaimRequest& request, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  requests_.push_back(request);
+  deadlines_.push_back(deadline);
+  if (!error_.ok()) return error_;
+  ClaimResponse out = base_;
+  out.dry_run = request.dry_run;
+  if (request.dry_run) {
+    out.claim_id = "dry-run";
+  } else {
+    std::string& id = by_uid_[request.admission_uid];
+    if (id.empty()) id = absl::StrCat("c-", by_uid_.size());
+    out.claim_id = id;
+  }
+  out.annotations["labkube.io/claim"] = out.claim_id;
+  return out;
+}
+
+void FakeClaimer::SetError(absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  error_ = std::move(status);
+}
+
+std::vector<ClaimRequest> FakeClaimer::requests() const {
+  absl::MutexLock lock(&mu_);
+  return requests_;
+}
+
+int FakeClaimer::calls() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(requests_.size());
+}
+
+std::vector<absl::Time> FakeClaimer::deadlines() const {
+  absl::MutexLock lock(&mu_);
+  return deadlines_;
+}
+
+}  // namespace labkube::injector::testing
