@@ -34,6 +34,7 @@ ensure_ports() {
     echo "SCHEDULER_GRPC_PORT=$(pick_port)"
     echo "SCHEDULER_HTTP_PORT=$(pick_port)"
   } >"$ports_file"
+  grep -q INJECTOR_PORT "$ports_file" || echo "INJECTOR_PORT=$(pick_port)" >>"$ports_file"
   # shellcheck disable=SC1090
   source "$ports_file"
 }
@@ -102,17 +103,44 @@ start_scheduler() {
   log "scheduler ready: grpc 127.0.0.1:$SCHEDULER_GRPC_PORT, metrics https://127.0.0.1:$SCHEDULER_HTTP_PORT/metrics"
 }
 
+# The local lab's webhook registration: the manifest's, pointed at the local process by URL.
+register_webhook() {
+  local ca
+  ca=$(base64 -w0 <"$pki/ca.crt")
+  sed -e '/^    clientConfig:/,$d' "$root/k8s/injector/webhook.yaml" >"$state/webhook-local.yaml"
+  cat >>"$state/webhook-local.yaml" <<WH
+    clientConfig:
+      url: https://127.0.0.1:$INJECTOR_PORT/mutate-pods
+      caBundle: $ca
+WH
+  k apply -f "$state/webhook-local.yaml" >/dev/null
+}
+
+start_injector() {
+  local bin=$root/bazel-bin/services/injector/injector
+  [[ -x $bin ]] || { log "injector not built (bazel build //services/injector:injector)"; return; }
+  running labkube-injector && return
+  "$bin" --address=127.0.0.1 --port="$INJECTOR_PORT" --tls_cert="$pki/server.crt" \
+    --tls_key="$pki/server.key" --scheduler="127.0.0.1:$SCHEDULER_GRPC_PORT" \
+    --scheduler_ca="$pki/ca.crt" >"$logs/labkube-injector.log" 2>&1 &
+  echo $! >"$run/labkube-injector.pid"
+  wait_ready "https://127.0.0.1:$INJECTOR_PORT/readyz" labkube-injector
+  register_webhook
+  log "injector ready: https://127.0.0.1:$INJECTOR_PORT/mutate-pods (webhook labkube-injector)"
+}
+
 cmd_up() {
   ensure_ports
   ensure_pki
   apply_manifests
   start_scheduler
+  start_injector
   k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null
 }
 
 cmd_down() {
   local name pid
-  for name in labkube-scheduler; do
+  for name in labkube-injector labkube-scheduler; do
     running "$name" || continue
     pid=$(cat "$run/$name.pid")
     kill "$pid" 2>/dev/null || true
@@ -124,12 +152,17 @@ cmd_down() {
 
 cmd_status() {
   ensure_ports
-  if running labkube-scheduler; then
-    echo "labkube-scheduler running pid $(cat "$run/labkube-scheduler.pid") grpc $SCHEDULER_GRPC_PORT http $SCHEDULER_HTTP_PORT"
-  else
-    echo "labkube-scheduler stopped"
-    return 1
-  fi
+  local name rc=0
+  for name in labkube-scheduler labkube-injector; do
+    if running "$name"; then
+      echo "$name running pid $(cat "$run/$name.pid")"
+    else
+      echo "$name stopped"
+      rc=1
+    fi
+  done
+  echo "scheduler grpc 127.0.0.1:$SCHEDULER_GRPC_PORT metrics :$SCHEDULER_HTTP_PORT; injector :$INJECTOR_PORT"
+  return $rc
 }
 
 cmd_env() {
