@@ -181,6 +181,7 @@ Resources PodRequests(const Value& pod) {
     }
   }
   sum += ResourceList(json::Find(pod, {"spec", "overhead"}));
+  sum.extended[kPodsResource] += 1;
   return sum;
 }
 

@@ -121,6 +121,7 @@ TEST(ClusterViewTest, ClassifiesPods) {
   EXPECT_EQ(other.requests.cpu_milli, 4000);
   EXPECT_EQ(other.requests.memory_bytes, int64_t{1} << 30);
   EXPECT_EQ(other.requests.extended.at("nvidia.com/gpu"), 1);
+  EXPECT_EQ(other.requests.extended.at("pods"), 1);
 
   // A pod labelled guest without a claim was never admitted by labkube: it is just a pod.
   auto unclaimed = ClassifyPod(Json(R"({"metadata":{"name":"u","namespace":"x",

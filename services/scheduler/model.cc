@@ -26,6 +26,12 @@ Resources& Resources::operator-=(const Resources& other) {
   return *this;
 }
 
+Resources PodSlot(const Resources& r) {
+  Resources out = r;
+  out.extended[kPodsResource] += 1;
+  return out;
+}
+
 const MachineType* MachineGroup::FindType(const std::string& name) const {
   for (const MachineType& t : types) {
     if (t.name == name) return &t;

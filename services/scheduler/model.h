@@ -24,7 +24,10 @@ inline constexpr char kClaimAnnotation[] = "labkube.io/claim";
 inline constexpr char kNodeGroupAnnotation[] = "labkube.io/machine-group";
 inline constexpr char kLabelPrefix[] = "labkube.io/";  // + machine type name: node label/taint
 
-// CPU in millicores, memory in bytes, extended resources (nvidia.com/gpu) in units.
+// The node's pod count ("pods" in allocatable): every pod takes one.
+inline constexpr char kPodsResource[] = "pods";
+
+// CPU in millicores, memory in bytes, extended resources (nvidia.com/gpu, pods) in units.
 struct Resources {
   int64_t cpu_milli = 0;
   int64_t memory_bytes = 0;
@@ -34,6 +37,9 @@ struct Resources {
   Resources& operator+=(const Resources& other);
   Resources& operator-=(const Resources& other);
 };
+
+// r plus the one pod it runs in.
+Resources PodSlot(const Resources& r);
 
 struct GpuSpec {
   std::string resource = "nvidia.com/gpu";

@@ -1,6 +1,7 @@
 #include "services/scheduler/planner.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <tuple>
 
@@ -71,6 +72,8 @@ void PlanPool(const PlannerInput& in, std::map<std::string, std::string>& owner,
     if (ps.condition == NodeCondition::kReady) {
       const NodeInfo& n = in.nodes.at(entry.node);
       Resources room = n.allocatable;
+      // A node that states no pod count sets no limit on it.
+      room.extended.try_emplace(kPodsResource, std::numeric_limits<int32_t>::max());
       room -= n.used_by_others;
       gp.room[entry.node] = room;
     }
@@ -83,7 +86,7 @@ void PlanHolders(const PlannerInput& in, GroupPlan& gp, Plan& plan) {
   const MachineGroup& g = *gp.group;
   auto take = [&](const std::string& node, const MachineType& t) {
     auto it = gp.room.find(node);
-    if (it != gp.room.end()) it->second -= t.resources;
+    if (it != gp.room.end()) it->second -= PodSlot(t.resources);
   };
   for (const SlotPod& p : in.pods) {
     if (p.group != g.group) continue;
@@ -137,7 +140,7 @@ const std::string* BestFitNode(GroupPlan& gp, const MachineType& t) {
   const std::string* best = nullptr;
   std::tuple<int64_t, int64_t, int64_t> best_left;
   for (auto& [node, room] : gp.room) {
-    if (!Serves(gp, node, t.name) || !room.Covers(t.resources)) continue;
+    if (!Serves(gp, node, t.name) || !room.Covers(PodSlot(t.resources))) continue;
     auto left = Leftover(room, t);
     if (best == nullptr || left < best_left) best = &node, best_left = left;
   }
@@ -154,12 +157,13 @@ void PlaceType(const MachineType& t, GroupPlan& gp, Plan& plan) {
            std::make_tuple(!b->running, b->created, b->name);
   });
   int32_t kept = 0, reserved = 0;
+  const Resources need = PodSlot(t.resources);
   for (const SlotPod* p : pods) {
     auto room = gp.room.find(p->node);
-    bool placeable = room != gp.room.end() && Serves(gp, p->node, t.name) &&
-                     room->second.Covers(t.resources);
+    bool placeable =
+        room != gp.room.end() && Serves(gp, p->node, t.name) && room->second.Covers(need);
     if (kept < want && placeable) {
-      room->second -= t.resources;
+      room->second -= need;
       ++kept;
       reserved += p->running ? 1 : 0;
     } else {
@@ -171,7 +175,7 @@ void PlaceType(const MachineType& t, GroupPlan& gp, Plan& plan) {
   while (kept + created < want) {
     const std::string* node = BestFitNode(gp, t);
     if (node == nullptr) break;
-    gp.room[*node] -= t.resources;
+    gp.room[*node] -= need;
     plan.create.push_back({gp.group->group, t.name, *node});
     ++created;
   }

@@ -157,6 +157,27 @@ TEST(PlannerTest, OtherPodsReduceCapacity) {
   EXPECT_EQ(Status(plan, "rtx3090-x2").fits, 0);
 }
 
+TEST(PlannerTest, NodePodCountLimitsSlots) {
+  PlannerInput in;
+  MachineGroup g;
+  g.machine_name = "m";
+  g.group = "cpu";
+  g.types = {Type("tiny", 0, 0, 0, 10)};
+  g.types[0].resources.cpu_milli = 100;
+  g.pool = {{"a", PoolMode::kReady, false, {"tiny"}}, {"b", PoolMode::kReady, false, {"tiny"}}};
+  in.groups.push_back(g);
+  in.nodes["a"] = Node("a", 64, 256, 0);
+  in.nodes["a"].allocatable.extended["pods"] = 4;
+  in.nodes["a"].used_by_others.extended["pods"] = 1;  // one other pod runs there
+  in.nodes["b"] = Node("b", 64, 256, 0);
+  in.nodes["b"].allocatable.extended["pods"] = 5;
+  Plan plan = ComputePlan(in);
+  // Best fit would pile every slot onto one node; the pod count stops it at 3 + 5.
+  EXPECT_EQ(Count(plan, "tiny", "a"), 3);
+  EXPECT_EQ(Count(plan, "tiny", "b"), 5);
+  EXPECT_EQ(Status(plan, "tiny").fits, 8);
+}
+
 TEST(PlannerTest, BadSpecsBecomeProblemsNamingTheCulprit) {
   PlannerInput in = TwoNodeLab();
   MachineGroup second;

@@ -1,0 +1,182 @@
+// Scale benchmark against a real control plane (kube-apiserver + kube-scheduler + kwok):
+// N fake nodes, M slots. Measures, in the same run,
+//   bare:    M plain pods with the slot's requests created directly -> all Running
+//   labkube: a Machine declaring M slots applied -> M reservation pods Running
+// and the scheduler's peak RSS. Target: labkube <= 1.5x bare, RSS <= 200 MB.
+//
+//   bazel run -c opt //services/scheduler:scale_bench -- --kubeconfig=K --scheduler=BIN \
+//       [--nodes=1000 --pods=10000]
+// Use a cluster of its own (LABKUBE_STATE=/tmp/x tests/cluster/cluster.sh up): it creates and
+// deletes nodes bench-node-*.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "lib/kube/json.h"
+#include "lib/kube/rest_client.h"
+
+ABSL_FLAG(std::string, kubeconfig, "", "admin kubeconfig of a cluster of its own");
+ABSL_FLAG(std::string, scheduler, "", "path of the labkube scheduler binary");
+ABSL_FLAG(int, nodes, 1000, "fake nodes");
+ABSL_FLAG(int, pods, 10000, "slots / pods");
+ABSL_FLAG(int, threads, 16, "concurrent API writers");
+
+extern char** environ;
+
+namespace labkube::scheduler {
+namespace {
+
+namespace json = kube::json;
+namespace res = kube::resources;
+
+// Runs fn(i) for i in [0, n) on --threads threads.
+void Parallel(int n, const std::function<void(int)>& fn) {
+  std::atomic<int> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < absl::GetFlag(FLAGS_threads); ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < n; i = next++) fn(i);
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+void CreateNodes(kube::Client& c, int n) {
+  Parallel(n, [&](int i) {
+    std::string name = absl::StrCat("bench-node-", i);
+    auto node = json::Parse(absl::StrCat(
+        R"({"apiVersion":"v1","kind":"Node","metadata":{"name":")", name,
+        R"(","annotations":{"kwok.x-k8s.io/node":"fake"},"labels":{"kubernetes.io/hostname":")", name,
+        R"(","type":"kwok"}},"status":{"capacity":{"cpu":"64","memory":"256Gi","pods":"110"},)",
+        R"("allocatable":{"cpu":"64","memory":"256Gi","pods":"110"}}})"));
+    c.Create(res::Nodes(), "", *node);
+  });
+}
+
+int CountRunning(kube::Client& c, const std::string& ns, const std::string& selector) {
+  kube::ListOptions o;
+  o.label_selector = selector;
+  o.field_selector = "status.phase=Running";
+  o.limit = 5000;
+  int count = 0;
+  do {
+    auto page = c.List(res::Pods(), ns, o);
+    if (!page.ok()) return -1;
+    count += page->items().Size();
+    o.continue_token = page->continue_token;
+  } while (!o.continue_token.empty());
+  return count;
+}
+
+double WaitRunning(kube::Client& c, const std::string& ns, const std::string& sel, int want,
+                   absl::Time start) {
+  absl::Time deadline = start + absl::Minutes(30);
+  while (absl::Now() < deadline) {
+    if (CountRunning(c, ns, sel) >= want) return absl::ToDoubleSeconds(absl::Now() - start);
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  return -1;
+}
+
+double Bare(kube::Client& c, int pods) {
+  auto ns = json::Parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bench-bare"}})");
+  c.Create(res::Namespaces(), "", *ns);
+  while (!c.Get(res::ServiceAccounts(), "bench-bare", "default").ok()) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  absl::Time start = absl::Now();
+  Parallel(pods, [&](int i) {
+    auto pod = json::Parse(absl::StrCat(
+        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"bare-)", i,
+        R"(","labels":{"bench":"bare"}},"spec":{"terminationGracePeriodSeconds":0,)",
+        R"("containers":[{"name":"pause","image":"registry.k8s.io/pause:3.10","resources":{)",
+        R"("requests":{"cpu":"100m","memory":"64Mi"},"limits":{"cpu":"100m","memory":"64Mi"}}}]}})"));
+    c.Create(res::Pods(), "bench-bare", *pod);
+  });
+  double seconds = WaitRunning(c, "bench-bare", "bench=bare", pods, start);
+  kube::DeleteOptions now;
+  now.grace_period_seconds = 0;
+  Parallel(pods, [&](int i) { c.Delete(res::Pods(), "bench-bare", absl::StrCat("bare-", i), now); });
+  c.Delete(res::Namespaces(), "", "bench-bare");
+  return seconds;
+}
+
+std::string MachineJson(int nodes, int pods) {
+  std::string pool;
+  for (int i = 0; i < nodes; ++i) {
+    absl::StrAppend(&pool, i ? "," : "", R"({"name":"bench-node-)", i,
+                    R"(","mode":"ready","machineType":[{"name":"slot"}]})");
+  }
+  return absl::StrCat(
+      R"({"apiVersion":"labkube.io/v1alpha1","kind":"Machine","metadata":{"name":"bench"},)",
+      R"("spec":{"nodePool":[)", pool, R"(],"machineTypes":[{"name":"slot","spec":{"cpu":"100m",)",
+      R"("memory":"64Mi"},"available":)", pods, "}]}}");
+}
+
+long PeakRssKb(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+int Run() {
+  auto config = kube::LoadKubeconfig(absl::GetFlag(FLAGS_kubeconfig));
+  if (!config.ok()) return std::fprintf(stderr, "%s\n", config.status().ToString().c_str()), 1;
+  auto client = kube::RestClient::Create(*config);
+  if (!client.ok()) return std::fprintf(stderr, "%s\n", client.status().ToString().c_str()), 1;
+  kube::Client& c = **client;
+  int nodes = absl::GetFlag(FLAGS_nodes), pods = absl::GetFlag(FLAGS_pods);
+  CreateNodes(c, nodes);
+  double bare = Bare(c, pods);
+  std::string kc = absl::GetFlag(FLAGS_kubeconfig);
+  std::string bin = absl::GetFlag(FLAGS_scheduler);
+  std::vector<std::string> args = {bin, "--kubeconfig=" + kc, "--grpc_address=127.0.0.1:0",
+                                   "--http_address=127.0.0.1", "--http_port=0", "--plaintext",
+                                   "--leader_elect=false", "--log_level=warn"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+    return std::fprintf(stderr, "cannot start %s\n", bin.c_str()), 1;
+  }
+  absl::Time start = absl::Now();
+  c.Create(res::Machines(), "", *json::Parse(MachineJson(nodes, pods)));
+  double labkube = WaitRunning(c, "labkube-system", "labkube.io/machine-group=bench", pods, start);
+  long rss = PeakRssKb(pid);
+  c.Delete(res::Machines(), "", "bench");
+  absl::Time deadline = absl::Now() + absl::Minutes(10);
+  while (CountRunning(c, "labkube-system", "labkube.io/machine-group=bench") > 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Seconds(1));
+  }
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  Parallel(nodes, [&](int i) { c.Delete(res::Nodes(), "", absl::StrCat("bench-node-", i)); });
+  std::printf("scale_bench nodes=%d pods=%d bare_s=%.1f labkube_s=%.1f ratio=%.2f "
+              "scheduler_peak_rss_mb=%.1f\n",
+              nodes, pods, bare, labkube, bare > 0 ? labkube / bare : 0, rss / 1024.0);
+  return 0;
+}
+
+}  // namespace
+}  // namespace labkube::scheduler
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return labkube::scheduler::Run();
+}
