@@ -1,6 +1,8 @@
 #include "services/scheduler/reconciler.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +16,9 @@ namespace {
 
 namespace json = kube::json;
 namespace res = kube::resources;
+
+// Concurrent API writes when creating reservation pods.
+constexpr size_t kWriters = 8;
 
 bool HasFinalizer(const rapidjson::Value& machine) {
   const rapidjson::Value* f = json::Find(machine, {"metadata", "finalizers"});
@@ -78,6 +83,7 @@ void Reconciler::ExpireClaims() {
 }
 
 void Reconciler::CreateReservations(PassResult& r) {
+  std::vector<std::pair<const Placement*, rapidjson::Document>> work;
   for (const Placement& p : r.plan.create) {
     const MachineGroup* group = nullptr;
     for (const MachineGroup& g : r.input.groups) {
@@ -85,15 +91,29 @@ void Reconciler::CreateReservations(PassResult& r) {
     }
     const MachineType* type = group == nullptr ? nullptr : group->FindType(p.type);
     if (type == nullptr) continue;
-    rapidjson::Document pod = ReservationPod(*group, *type, p.node, options_.reservation);
-    auto created = client_.Create(res::Pods(), options_.reservation.ns, pod);
-    Count(created.status(), r, "reservation.create", p.node);
-    if (!created.ok()) continue;
-    std::string name(json::GetString(*created, {"metadata", "name"}));
-    state_.ExpectCreate(name, p);
-    LogEvent(LogLevel::kInfo, "reservation.created",
-             {{"pod", name}, {"group", p.group}, {"type", p.type}, {"node", p.node}});
+    work.emplace_back(&p, ReservationPod(*group, *type, p.node, options_.reservation));
   }
+  // Creates go out concurrently (a new Machine may declare thousands of slots); each result is
+  // recorded as an expectation as soon as it is known.
+  std::vector<absl::Status> results(work.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) {
+      const Placement& p = *work[i].first;
+      auto created = client_.Create(res::Pods(), options_.reservation.ns, work[i].second);
+      results[i] = created.status();
+      if (!created.ok()) continue;
+      std::string name(json::GetString(*created, {"metadata", "name"}));
+      state_.ExpectCreate(name, p);
+      LogEvent(LogLevel::kInfo, "reservation.created",
+               {{"pod", name}, {"group", p.group}, {"type", p.type}, {"node", p.node}});
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min<size_t>(kWriters, work.size()); ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < work.size(); ++i) Count(results[i], r, "reservation.create", work[i].first->node);
 }
 
 void Reconciler::RemoveReservations(PassResult& r) {
