@@ -1,0 +1,91 @@
+#include "services/authenticator/member_provisioner.h"
+
+#include "gtest/gtest.h"
+#include "lib/kube/json.h"
+#include "lib/kube/testing/fake_client.h"
+
+namespace labkube::authenticator {
+namespace {
+
+namespace json = kube::json;
+namespace res = kube::resources;
+
+class MemberProvisionerTest : public ::testing::Test {
+ protected:
+  std::string Label(const kube::Resource& r, const std::string& ns, const std::string& name,
+                    const std::string& label) {
+    auto obj = client_.Get(r, ns, name);
+    EXPECT_TRUE(obj.ok()) << obj.status();
+    return obj.ok() ? std::string(json::GetString(*obj, {"metadata", "labels", label})) : "";
+  }
+
+  kube::testing::FakeClient client_;
+  MemberProvisioner prov_{client_, ProvisionerOptions{}};
+};
+
+TEST_F(MemberProvisionerTest, ProvisionCreatesEverything) {
+  ASSERT_TRUE(prov_.Provision({"alice", {{"requests.nvidia.com/gpu", "2"}}, false}).ok());
+  EXPECT_EQ(Label(res::Namespaces(), "", "lab-alice", "labkube.io/user"), "alice");
+  EXPECT_EQ(Label(res::Namespaces(), "", "lab-alice", "labkube.io/inject-resource"), "enabled");
+  EXPECT_EQ(Label(res::ServiceAccounts(), "lab-alice", "alice", "labkube.io/user"), "alice");
+  EXPECT_EQ(Label(res::ServiceAccounts(), "lab-alice", "alice", "labkube.io/admin"), "");
+  auto rb = client_.Get(res::RoleBindings(), "lab-alice", "labkube-member");
+  ASSERT_TRUE(rb.ok());
+  EXPECT_EQ(json::GetString(*rb, {"roleRef", "kind"}), "ClusterRole");
+  EXPECT_EQ(json::GetString(*rb, {"roleRef", "name"}), "labkube-member");
+  EXPECT_EQ(json::GetString((*rb)["subjects"][0], {"name"}), "alice");
+  EXPECT_EQ(json::GetString((*rb)["subjects"][0], {"namespace"}), "lab-alice");
+  auto crb = client_.Get(res::ClusterRoleBindings(), "", "labkube-member-alice");
+  ASSERT_TRUE(crb.ok());
+  EXPECT_EQ(json::GetString(*crb, {"roleRef", "name"}), "labkube-machine-viewer");
+  auto q = client_.Get(res::ResourceQuotas(), "lab-alice", "labkube-quota");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(json::GetString(*q, {"spec", "hard", "requests.nvidia.com/gpu"}), "2");
+}
+
+TEST_F(MemberProvisionerTest, ProvisionIsIdempotentAndUpdatesQuotaAndAdmin) {
+  ASSERT_TRUE(prov_.Provision({"bob", {{"pods", "10"}, {"requests.cpu", "4"}}, false}).ok());
+  ASSERT_TRUE(prov_.Provision({"bob", {{"pods", "20"}}, true}).ok());
+  auto q = client_.Get(res::ResourceQuotas(), "lab-bob", "labkube-quota");
+  EXPECT_EQ(json::GetString(*q, {"spec", "hard", "pods"}), "20");
+  EXPECT_EQ(json::Find(*q, {"spec", "hard", "requests.cpu"}), nullptr);
+  EXPECT_EQ(Label(res::ServiceAccounts(), "lab-bob", "bob", "labkube.io/admin"), "true");
+  ASSERT_TRUE(prov_.SetAdmin("bob", false).ok());
+  EXPECT_EQ(Label(res::ServiceAccounts(), "lab-bob", "bob", "labkube.io/admin"), "");
+  auto objects = prov_.ListObjects();
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  ASSERT_EQ(objects->count("bob"), 1u);
+  EXPECT_FALSE(objects->at("bob").admin);
+  EXPECT_EQ(objects->at("bob").quota, (std::map<std::string, std::string>{{"pods", "20"}}));
+}
+
+TEST_F(MemberProvisionerTest, NeverTakesOverAForeignNamespace) {
+  ASSERT_TRUE(
+      client_.Create(res::Namespaces(), "", json::NewObject("v1", "Namespace", "", "lab-carol"))
+          .ok());
+  absl::Status s = prov_.Provision({"carol", {}, false});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_EQ(client_.Get(res::ServiceAccounts(), "lab-carol", "carol").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(prov_.Deprovision("carol", true).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(client_.Get(res::Namespaces(), "", "lab-carol").ok());
+}
+
+TEST_F(MemberProvisionerTest, DeprovisionKeepsOrDeletesTheNamespace) {
+  ASSERT_TRUE(prov_.Provision({"dave", {}, false}).ok());
+  ASSERT_TRUE(prov_.Deprovision("dave", false).ok());
+  EXPECT_EQ(client_.Get(res::ServiceAccounts(), "lab-dave", "dave").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(client_.Get(res::RoleBindings(), "lab-dave", "labkube-member").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(client_.Get(res::ClusterRoleBindings(), "", "labkube-member-dave").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(client_.Get(res::Namespaces(), "", "lab-dave").ok());
+  ASSERT_TRUE(prov_.Deprovision("dave", true).ok());
+  EXPECT_EQ(client_.Get(res::Namespaces(), "", "lab-dave").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(prov_.Deprovision("dave", true).ok());  // nothing left: still fine
+}
+
+}  // namespace
+}  // namespace labkube::authenticator

@@ -1,0 +1,62 @@
+#include "services/authenticator/token_issuer.h"
+
+#include "gtest/gtest.h"
+#include "lib/kube/json.h"
+#include "lib/kube/testing/fake_client.h"
+
+namespace labkube::authenticator {
+namespace {
+
+namespace json = kube::json;
+
+class TokenIssuerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    client_.SetSubresourceHandler(
+        [this](const kube::Resource& r, std::string_view ns, std::string_view name,
+               std::string_view sub,
+               const rapidjson::Value& body) -> absl::StatusOr<rapidjson::Document> {
+          if (r.plural != "serviceaccounts" || sub != "token") return absl::UnimplementedError("?");
+          if (name == "ghost") return absl::NotFoundError("serviceaccounts \"ghost\" not found");
+          requested_seconds_ = json::GetInt(body, {"spec", "expirationSeconds"});
+          audiences_ = json::ToString(body);
+          rapidjson::Document reply(rapidjson::kObjectType);
+          json::SetString(reply, {"status", "token"}, std::string("tok-") + std::string(ns));
+          // The API server may grant something else than asked; report what it granted.
+          json::SetString(reply, {"status", "expirationTimestamp"}, "2030-01-02T03:04:05Z");
+          return reply;
+        });
+  }
+
+  kube::testing::FakeClient client_;
+  int64_t requested_seconds_ = 0;
+  std::string audiences_;
+};
+
+TEST_F(TokenIssuerTest, IssuesAndReadsTheGrantedExpiry) {
+  TokenIssuer issuer(client_);
+  auto t = issuer.Issue("lab-alice", "alice", absl::Hours(8));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->token, "tok-lab-alice");
+  EXPECT_EQ(t->expiry,
+            absl::FromCivil(absl::CivilSecond(2030, 1, 2, 3, 4, 5), absl::UTCTimeZone()));
+  EXPECT_EQ(requested_seconds_, 8 * 3600);
+  EXPECT_EQ(audiences_.find("audiences"), std::string::npos);
+}
+
+TEST_F(TokenIssuerTest, NeverAsksForLessThanTenMinutes) {
+  TokenIssuer issuer(client_, {"https://kubernetes.default.svc.cluster.local"});
+  ASSERT_TRUE(issuer.Issue("ns", "sa", absl::Seconds(30)).ok());
+  EXPECT_EQ(requested_seconds_, 600);
+  EXPECT_NE(audiences_.find("kubernetes.default.svc"), std::string::npos);
+}
+
+TEST_F(TokenIssuerTest, MissingServiceAccount) {
+  TokenIssuer issuer(client_);
+  auto t = issuer.Issue("ns", "ghost", absl::Hours(1));
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(t.status().message().find("ns/ghost"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace labkube::authenticator
