@@ -56,6 +56,7 @@ The local lab is up. Try:
   kubectl get machines
   grpcurl -cacert $LABKUBE_CA $LABKUBE_SCHEDULER list
   grpcurl -cacert $LABKUBE_CA $LABKUBE_SCHEDULER labkube.scheduler.v1alpha1.Scheduler/ListMachineTypes
+credentials: $LABKUBE_CREDENTIALS
 Stop it with: ./dev.sh down
 export KUBECONFIG=$LABKUBE_KUBECONFIG
 MSG

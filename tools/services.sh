@@ -34,7 +34,10 @@ ensure_ports() {
     echo "SCHEDULER_GRPC_PORT=$(pick_port)"
     echo "SCHEDULER_HTTP_PORT=$(pick_port)"
   } >"$ports_file"
-  grep -q INJECTOR_PORT "$ports_file" || echo "INJECTOR_PORT=$(pick_port)" >>"$ports_file"
+  local key
+  for key in INJECTOR_PORT AUTH_GRPC_PORT AUTH_HTTP_PORT; do
+    grep -q "^$key=" "$ports_file" || echo "$key=$(pick_port)" >>"$ports_file"
+  done
   # shellcheck disable=SC1090
   source "$ports_file"
 }
@@ -56,6 +59,8 @@ apply_manifests() {
   k apply -f "$root/k8s/base/" -f "$root/k8s/crds/" >/dev/null
   k wait --for=condition=Established crd/machines.labkube.io --timeout=30s >/dev/null
   k apply -f "$root/k8s/scheduler/rbac.yaml" >/dev/null
+  k apply -f "$root/k8s/authenticator/member-roles.yaml" -f "$root/k8s/authenticator/rbac.yaml" \
+    -f "$root/k8s/authenticator/secrets.yaml" >/dev/null
 }
 
 # sa_kubeconfig NAME: a kubeconfig for ServiceAccount labkube-system/NAME with a 24 h token.
@@ -129,18 +134,56 @@ start_injector() {
   log "injector ready: https://127.0.0.1:$INJECTOR_PORT/mutate-pods (webhook labkube-injector)"
 }
 
+start_authenticator() {
+  local bin=$root/bazel-bin/services/authenticator/labkube-authenticator
+  [[ -x $bin ]] || { log "authenticator not built (bazel build //services/authenticator/...)"; return; }
+  running labkube-authenticator && return
+  local kc
+  kc=$(sa_kubeconfig labkube-authenticator)
+  "$bin" --kubeconfig="$kc" --grpc_address="127.0.0.1:$AUTH_GRPC_PORT" --http_address=127.0.0.1 \
+    --http_port="$AUTH_HTTP_PORT" --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" \
+    --public_server="$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')" \
+    >"$logs/labkube-authenticator.log" 2>&1 &
+  echo $! >"$run/labkube-authenticator.pid"
+  wait_ready "https://127.0.0.1:$AUTH_HTTP_PORT/readyz" labkube-authenticator
+  log "authenticator ready: grpc 127.0.0.1:$AUTH_GRPC_PORT"
+}
+
+# Demo accounts, created once; their passwords go to a 0600 file and are printed once.
+demo_accounts() {
+  local creds=$state/credentials.yaml bin=$root/bazel-bin/services/authenticator/labkube-authenticator
+  [[ -f $creds || ! -x $bin ]] && return
+  local admin_pw member_pw token
+  admin_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
+  member_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
+  printf '%s\n' "$admin_pw" | "$bin" bootstrap-admin --name=admin --password-stdin \
+    --kubeconfig="$LABKUBE_KUBECONFIG" >/dev/null 2>&1 || die "bootstrap-admin failed"
+  token=$("$GRPCURL" -cacert "$pki/ca.crt" -d "{\"username\":\"admin\",\"password\":\"$admin_pw\"}" \
+    "127.0.0.1:$AUTH_GRPC_PORT" labkube.auth.v1alpha1.Authenticator/Login |
+    sed -n 's/.*"access_token": "\([^"]*\)".*/\1/p')
+  [[ -n $token ]] || die "demo admin could not log in; see $logs/labkube-authenticator.log"
+  "$GRPCURL" -cacert "$pki/ca.crt" -H "authorization: Bearer $token" \
+    -d "{\"name\":\"alice\",\"password\":\"$member_pw\"}" "127.0.0.1:$AUTH_GRPC_PORT" \
+    labkube.auth.v1alpha1.Authenticator/CreateMember >/dev/null || die "creating demo member failed"
+  (umask 077 && printf 'admin: {username: admin, password: %s}\nmember: {username: alice, password: %s}\n' \
+    "$admin_pw" "$member_pw" >"$creds")
+  log "demo accounts (shown once): admin/$admin_pw, alice/$member_pw"
+}
+
 cmd_up() {
   ensure_ports
   ensure_pki
   apply_manifests
   start_scheduler
   start_injector
+  start_authenticator
+  demo_accounts
   k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null
 }
 
 cmd_down() {
   local name pid
-  for name in labkube-injector labkube-scheduler; do
+  for name in labkube-authenticator labkube-injector labkube-scheduler; do
     running "$name" || continue
     pid=$(cat "$run/$name.pid")
     kill "$pid" 2>/dev/null || true
@@ -153,7 +196,7 @@ cmd_down() {
 cmd_status() {
   ensure_ports
   local name rc=0
-  for name in labkube-scheduler labkube-injector; do
+  for name in labkube-scheduler labkube-injector labkube-authenticator; do
     if running "$name"; then
       echo "$name running pid $(cat "$run/$name.pid")"
     else
@@ -169,6 +212,8 @@ cmd_env() {
   ensure_ports
   echo "LABKUBE_CA=$pki/ca.crt"
   echo "LABKUBE_SCHEDULER=127.0.0.1:$SCHEDULER_GRPC_PORT"
+  echo "LABKUBE_AUTHENTICATOR=127.0.0.1:$AUTH_GRPC_PORT"
+  echo "LABKUBE_CREDENTIALS=$state/credentials.yaml"
 }
 
 case "${1:-}" in
