@@ -85,6 +85,13 @@ cmd_test() {
   cmd_deps
   results=$(mktemp)
   run_bazel_tests //...
+  # The admission path's fuzzer, for a bounded time (clang + libFuzzer, outside Bazel).
+  if tools/fuzz_injector.sh "${LABKUBE_FUZZ_SECONDS:-20}" >"$LABKUBE_CACHE/fuzz_injector.log" 2>&1; then
+    echo "//tools:fuzz_injector PASSED" >>"$results"
+  else
+    echo "//tools:fuzz_injector FAILED" >>"$results"
+    tail -20 "$LABKUBE_CACHE/fuzz_injector.log" >&2
+  fi
   log "building the upstream Kubernetes binaries if missing (cached in $LABKUBE_CACHE/bin)"
   # Cluster tests get a control plane of their own, so they never meet a running `./dev.sh up` lab.
   export LABKUBE_STATE=${LABKUBE_TEST_STATE:-$LABKUBE_CACHE/test-state}
