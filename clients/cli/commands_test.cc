@@ -1,0 +1,293 @@
+// labctl's command layer in-process against an in-process gateway (services/gateway/testing:
+// fake scheduler and authenticator over real gRPC, fake Kubernetes API).
+#include "clients/cli/commands.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "clients/cli/config_store.h"
+#include "gtest/gtest.h"
+#include "lib/kube/json.h"
+#include "lib/kube/resource.h"
+#include "services/gateway/testing/harness.h"
+
+namespace labkube::cli {
+namespace {
+
+namespace json = kube::json;
+namespace res = kube::resources;
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    gateway::Options options;
+    options.workspaces.watch_poll = absl::Milliseconds(20);
+    auto h = gateway::testing::GatewayHarness::Start(options);
+    ASSERT_TRUE(h.ok()) << h.status();
+    h_ = std::move(h).value();
+    h_->AddMember("alice", "alice-pw", false);
+    h_->AddMember("root", "root-pw", true);
+    h_->SetDefaultMachineTypes();
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    static int counter = 0;
+    home_ = std::string(tmp != nullptr ? tmp : "/tmp") + "/home-" + std::to_string(++counter);
+    env_ = {{"HOME", home_},
+            {"LABKUBE_CONFIG_DIR", home_ + "/cfg"},
+            {"KUBECONFIG", home_ + "/kube/config"}};
+  }
+
+  Result Run(const std::string& command_line, const std::string& stdin_text = "") {
+    std::vector<std::string> args = {"labctl"};
+    for (absl::string_view a : absl::StrSplit(command_line, ' ', absl::SkipEmpty())) {
+      args.emplace_back(a);
+    }
+    std::istringstream in(stdin_text);
+    std::ostringstream out, err;
+    Io io{in, out, err,
+          [this](const std::string& k) -> std::optional<std::string> {
+            auto it = env_.find(k);
+            return it == env_.end() ? std::nullopt : std::optional<std::string>(it->second);
+          },
+          nullptr};
+    int code = RunLabctl(args, io);
+    return {code, out.str(), err.str()};
+  }
+
+  Result Login(const std::string& who) {
+    return Run("login --server " + h_->address() + " --insecure-plaintext --username " + who +
+                   " --password-stdin",
+               who + "-pw\n");
+  }
+
+  // Once the workspace's Deployment exists, adds its pod as Ready on gpu-1.
+  void RunPodWhenCreated(const std::string& ws) {
+    runner_ = std::thread([this, ws] {
+      for (int i = 0; i < 5000; ++i) {
+        if (h_->kube().Get(res::Deployments(), "lab-alice", "ws-" + ws).ok()) break;
+        absl::SleepFor(absl::Milliseconds(2));
+      }
+      absl::SleepFor(absl::Milliseconds(300));  // so that labctl usually has to wait
+      auto pod = json::Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"ws-)" + ws +
+                             R"(-1-a","labels":{"app.kubernetes.io/managed-by":"labkube-gateway",
+          "labkube.io/component":"workspace","labkube.io/user":"alice",
+          "labkube.io/workspace":")" +
+                             ws + R"("}},
+          "spec":{"nodeName":"gpu-1"},"status":{"phase":"Running",
+          "conditions":[{"type":"Ready","status":"True"}]}})");
+      (void)h_->kube().Create(res::Pods(), "lab-alice", *pod);
+    });
+  }
+
+  void TearDown() override {
+    if (runner_.joinable()) runner_.join();
+  }
+
+  std::unique_ptr<gateway::testing::GatewayHarness> h_;
+  std::string home_;
+  std::map<std::string, std::string> env_;
+  std::thread runner_;
+};
+
+TEST_F(CommandsTest, LoginStoresTheSessionPrivately) {
+  Result r = Login("alice");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("Logged in to"), std::string::npos);
+  struct stat st;
+  ASSERT_EQ(stat((home_ + "/cfg/credentials.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  r = Run("whoami -o json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto who = json::Parse(r.out);
+  ASSERT_TRUE(who.ok()) << r.out;
+  EXPECT_EQ(json::GetString(*who, {"member"}), "alice");
+  EXPECT_EQ(json::GetString(*who, {"namespace"}), "lab-alice");
+  r = Run("logout");
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = Run("whoami");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("not logged in"), std::string::npos);
+}
+
+TEST_F(CommandsTest, ExitCodesForUsageAuthAndServerErrors) {
+  EXPECT_EQ(Run("machines").code, 3);  // not logged in
+  Result bad = Run("login --server " + h_->address() +
+                       " --insecure-plaintext --username alice "
+                       "--password-stdin",
+                   "wrong\n");
+  EXPECT_EQ(bad.code, 3);
+  EXPECT_NE(bad.err.find("wrong username or password"), std::string::npos);
+  EXPECT_EQ(Run("frobnicate").code, 2);
+  EXPECT_NE(Run("frobnicate").err.find("unknown command \"frobnicate\""), std::string::npos);
+  EXPECT_EQ(Run("ide start nb --kind vim --machine-type x").code, 2);
+  ASSERT_EQ(Login("alice").code, 0);
+  EXPECT_EQ(Run("storage create --size lots").code, 2);
+  Result unknown = Run("ide start nb --kind jupyterlab --machine-type h100 --no-wait");
+  EXPECT_EQ(unknown.code, 4);
+  EXPECT_NE(unknown.err.find("valid: lab/rtx3090, lab/cpu"), std::string::npos) << unknown.err;
+  EXPECT_EQ(Run("admin member list").code, 3);  // alice is not an admin
+  Result help = Run("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("ide"), std::string::npos);
+  EXPECT_EQ(Run("storage resize --help").code, 0);
+  EXPECT_EQ(Run("--server 10.0.0.1:1 --insecure-plaintext machines").code, 2);
+}
+
+TEST_F(CommandsTest, MachinesAsTableAndJson) {
+  ASSERT_EQ(Login("alice").code, 0);
+  Result r = Run("machines -o json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto list = json::Parse(r.out);
+  ASSERT_TRUE(list.ok() && list->IsArray() && list->Size() == 2) << r.out;
+  for (const char* key : {"group", "name", "maximum", "reserved", "used", "waiting", "free"}) {
+    EXPECT_TRUE((*list)[0].HasMember(key)) << key;
+  }
+  EXPECT_EQ((*list)[0]["free"].GetInt(), 1);
+  r = Run("machines");
+  EXPECT_NE(r.out.find("lab/rtx3090   NVIDIA-GeForce-RTX-3090 x 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1/2"), std::string::npos) << r.out;
+  EXPECT_NE(Run("machines -o yaml").out.find("- group: lab"), std::string::npos);
+}
+
+TEST_F(CommandsTest, StorageLifecycle) {
+  ASSERT_EQ(Login("alice").code, 0);
+  Result r = Run("storage list");
+  EXPECT_NE(r.out.find("No storage yet"), std::string::npos) << r.out;
+  r = Run("storage create --size 10Gi");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run("storage list -o json");
+  auto list = json::Parse(r.out);
+  ASSERT_TRUE(list.ok() && list->Size() == 2) << r.out;
+  EXPECT_STREQ((*list)[0]["size"].GetString(), "10Gi");
+  EXPECT_STREQ((*list)[0]["phase"].GetString(), "Pending");
+  EXPECT_TRUE((*list)[0].HasMember("last_backup"));
+  r = Run("storage delete", "nope\n");
+  EXPECT_EQ(r.code, 2);
+  r = Run("storage delete", "alice\n");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Run("storage delete --yes").code, 4);  // nothing left: NOT_FOUND
+}
+
+TEST_F(CommandsTest, IdeStartWaitsUntilRunningThenStops) {
+  ASSERT_EQ(Login("alice").code, 0);
+  RunPodWhenCreated("nb");
+  Result r = Run("ide start nb --kind jupyterlab --machine-type rtx3090 --timeout 20");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("is running on gpu-1 with 1 x NVIDIA-GeForce-RTX-3090"), std::string::npos)
+      << r.out << r.err;
+  EXPECT_NE(r.out.find("URL:    https://labkube.local/alice/nb/"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Token:"), std::string::npos) << r.out;
+  r = Run("ide describe nb -o json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto w = json::Parse(r.out);
+  ASSERT_TRUE(w.ok()) << r.out;
+  EXPECT_EQ(json::GetString(*w, {"phase"}), "running");
+  EXPECT_EQ(json::GetString(*w, {"node"}), "gpu-1");
+  EXPECT_EQ(json::GetString(*w, {"gpu_model"}), "NVIDIA-GeForce-RTX-3090");
+  r = Run("ide list");
+  EXPECT_NE(r.out.find("nb    jupyterlab  lab/rtx3090"), std::string::npos) << r.out;
+  EXPECT_EQ(Run("ide stop nb").code, 0);
+  EXPECT_EQ(Run("ide describe nb").code, 4);
+  EXPECT_NE(Run("ide list").out.find("No workspaces"), std::string::npos);
+}
+
+TEST_F(CommandsTest, IdeStartSaysWhatItIsWaitingFor) {
+  ASSERT_EQ(Login("alice").code, 0);
+  auto event = json::Parse(R"({"apiVersion":"v1","kind":"Event","metadata":{"name":"e1"},
+      "type":"Warning","reason":"FailedCreate","involvedObject":{"kind":"ReplicaSet","name":"ws-big-7d9"},
+      "message":"admission webhook denied the request: labkube: no free rtx3090 slot in group lab: maximum 2, used 2"})");
+  ASSERT_TRUE(h_->kube().Create(res::Events(), "lab-alice", *event).ok());
+  Result r = Run("ide start big --kind codeserver --machine-type lab/rtx3090 --timeout 1");
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find("waiting for a machine (lab/rtx3090): no free rtx3090 slot"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("keeps trying"), std::string::npos) << r.err;
+  r = Run("ide start other --kind jupyterlab --machine-type cpu --no-wait -o json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::GetString(*json::Parse(r.out), {"phase"}), "starting");
+}
+
+TEST_F(CommandsTest, AdminsManageMembers) {
+  ASSERT_EQ(Login("root").code, 0);
+  Result r = Run("admin member create bob --quota requests.nvidia.com/gpu=2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Password for bob (shown once): "), std::string::npos) << r.out;
+  r = Run("admin member create carol --password-stdin", "carol-pw\n");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = Run("admin member list -o json");
+  auto list = json::Parse(r.out);
+  ASSERT_TRUE(list.ok() && list->Size() == 4) << r.out;
+  EXPECT_EQ(Run("admin member create bob").code, 4);  // ALREADY_EXISTS
+  EXPECT_EQ(Run("admin member passwd bob --password-stdin", "new\n").code, 0);
+  EXPECT_EQ(Run("admin member delete bob --delete-namespace").code, 0);
+  EXPECT_EQ(h_->authenticator().Calls().back(), "DeleteMember bob +ns");
+  EXPECT_EQ(Run("admin member create BAD").code, 2);
+}
+
+TEST_F(CommandsTest, KubeconfigAndCredentialPlugin) {
+  ASSERT_EQ(Login("alice").code, 0);
+  Result r = Run("kubeconfig");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("command: labctl"), std::string::npos) << r.out;
+  r = Run("kubeconfig --merge");
+  ASSERT_EQ(r.code, 0) << r.err;
+  struct stat st;
+  ASSERT_EQ(stat((home_ + "/kube/config").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  r = Run("credential");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto cred = json::Parse(r.out);
+  ASSERT_TRUE(cred.ok()) << r.out;
+  EXPECT_EQ(json::GetString(*cred, {"kind"}), "ExecCredential");
+  EXPECT_EQ(json::GetString(*cred, {"apiVersion"}), "client.authentication.k8s.io/v1");
+  EXPECT_EQ(json::GetString(*cred, {"status", "token"}), "token-alice");
+  EXPECT_FALSE(json::GetString(*cred, {"status", "expirationTimestamp"}).empty());
+}
+
+TEST_F(CommandsTest, ExpiredAccessTokenIsRefreshed) {
+  ASSERT_EQ(Login("alice").code, 0);
+  ConfigStore store(home_ + "/cfg");
+  Credentials c = *store.LoadCredentials();
+  c.access_token = "stale";
+  c.access_expiry = absl::Now() - absl::Minutes(1);
+  ASSERT_TRUE(store.SaveCredentials(c).ok());
+  Result r = Run("whoami");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(store.LoadCredentials()->access_token, "token-alice");
+  // A token the gateway rejects is refreshed and the call retried.
+  c = *store.LoadCredentials();
+  c.access_token = "revoked";
+  ASSERT_TRUE(store.SaveCredentials(c).ok());
+  EXPECT_EQ(Run("machines").code, 0);
+  // Without a usable refresh token the session is over.
+  c.access_token = "revoked";
+  c.refresh_token = "bogus";
+  ASSERT_TRUE(store.SaveCredentials(c).ok());
+  r = Run("machines");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("labctl login"), std::string::npos) << r.err;
+}
+
+TEST_F(CommandsTest, BashCompletion) {
+  Result r = Run("completion bash");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("complete -F _labctl labctl"), std::string::npos);
+  EXPECT_NE(r.out.find("\" ide\") words=\"start stop list describe"), std::string::npos) << r.out;
+  EXPECT_EQ(Run("completion fish").code, 2);
+}
+
+}  // namespace
+}  // namespace labkube::cli

@@ -1,0 +1,66 @@
+#include "clients/cli/views.h"
+
+#include "gtest/gtest.h"
+#include "lib/kube/json.h"
+
+namespace labkube::cli {
+namespace {
+
+TEST(ViewsTest, MachinesCarryTheScriptableFields) {
+  gw::MachineType m;
+  m.set_group("lab");
+  m.set_name("rtx3090");
+  m.set_cpu("8");
+  m.set_memory("32Gi");
+  m.mutable_gpu()->set_model("NVIDIA-GeForce-RTX-3090");
+  m.mutable_gpu()->set_count(2);
+  m.set_maximum(4);
+  m.set_reserved(1);
+  m.set_used(3);
+  m.set_waiting(2);
+  m.set_free(1);
+  rapidjson::Document doc(rapidjson::kArrayType);
+  doc.PushBack(MachineView(m, doc.GetAllocator()), doc.GetAllocator());
+  for (const char* key : {"group", "name", "maximum", "reserved", "used", "waiting", "free"}) {
+    EXPECT_TRUE(doc[0].HasMember(key)) << key;
+  }
+  EXPECT_EQ(doc[0]["free"].GetInt(), 1);
+  EXPECT_EQ(RenderList(doc, MachineColumns(), Format::kTable),
+            "MACHINE TYPE  GPU                          CPU  MEMORY  FREE/TOTAL  WAITING\n"
+            "lab/rtx3090   NVIDIA-GeForce-RTX-3090 x 2  8    32Gi    1/4         2\n");
+}
+
+TEST(ViewsTest, WorkspacePhaseAndNode) {
+  gw::Workspace w;
+  w.set_name("nb");
+  w.set_kind(gw::WORKSPACE_KIND_JUPYTERLAB);
+  w.set_phase(gw::PHASE_WAITING);
+  w.set_reason("NoFreeSlot");
+  w.set_machine_group("lab");
+  w.set_machine_type("a100");
+  w.set_age_seconds(300);
+  rapidjson::Document doc(rapidjson::kArrayType);
+  doc.PushBack(WorkspaceView(w, doc.GetAllocator()), doc.GetAllocator());
+  EXPECT_STREQ(doc[0]["phase"].GetString(), "waiting");
+  EXPECT_STREQ(doc[0]["kind"].GetString(), "jupyterlab");
+  EXPECT_TRUE(doc[0].HasMember("node"));
+  std::string table = RenderList(doc, WorkspaceColumns(), Format::kTable);
+  EXPECT_NE(table.find("waiting (NoFreeSlot)"), std::string::npos) << table;
+  EXPECT_NE(table.find("5m"), std::string::npos) << table;
+}
+
+TEST(ViewsTest, VolumesShowLastBackup) {
+  gw::Storage s;
+  gw::Volume* v = s.add_volumes();
+  v->set_kind(gw::VOLUME_KIND_CEPHFS);
+  v->set_size("10Gi");
+  v->set_phase("Bound");
+  s.mutable_backup()->mutable_last_success()->set_seconds(1714532400);
+  rapidjson::Document doc(rapidjson::kArrayType);
+  for (auto& row : VolumeViews(s, doc.GetAllocator())) doc.PushBack(row, doc.GetAllocator());
+  EXPECT_STREQ(doc[0]["last_backup"].GetString(), "2024-05-01T03:00:00Z");
+  EXPECT_STREQ(doc[0]["volume"].GetString(), "cephfs");
+}
+
+}  // namespace
+}  // namespace labkube::cli

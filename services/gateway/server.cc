@@ -1,0 +1,142 @@
+#include "services/gateway/server.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <atomic>
+
+#include "lib/grpc_server.h"
+#include "lib/http_server.h"
+#include "lib/kube/config.h"
+#include "lib/kube/rest_client.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/status_macros.h"
+#include "lib/tls.h"
+#include "services/gateway/access.h"
+#include "services/gateway/auth_forwarder.h"
+#include "services/gateway/gateway_service.h"
+#include "services/gateway/scheduler_availability.h"
+#include "services/gateway/token_reviewer.h"
+
+namespace labkube::gateway {
+
+constexpr char kServiceName[] = "labkube.gateway.v1alpha1.Gateway";
+
+// Declaration order is construction order; destruction runs in reverse (servers first).
+struct Server::Parts {
+  Options options;
+  std::unique_ptr<kube::Client> client;
+  std::unique_ptr<KubeTokenReviewer> reviewer;
+  std::unique_ptr<Access> access;
+  std::unique_ptr<SchedulerAvailability> availability;
+  std::unique_ptr<GrpcAuthForwarder> auth;
+  std::unique_ptr<StorageManager> storage;
+  std::unique_ptr<WorkspaceManager> workspaces;
+  std::unique_ptr<GatewayService> service;
+  std::unique_ptr<GrpcServer> grpc;
+  std::unique_ptr<HttpServer> http;
+  std::atomic<bool> shut_down{false};
+};
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<kube::Client>> NewClient(const Options& o) {
+  absl::StatusOr<kube::ClusterConfig> config =
+      o.kubeconfig.empty() ? kube::LoadDefault() : kube::LoadKubeconfig(o.kubeconfig);
+  if (!config.ok()) return config.status();
+  LK_ASSIGN_OR_RETURN(auto client, kube::RestClient::Create(*config));
+  return std::unique_ptr<kube::Client>(std::move(client));
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> NewChannel(const std::string& target,
+                                                          const std::string& ca, bool plaintext) {
+  if (plaintext) return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  LK_ASSIGN_OR_RETURN(auto creds, ChannelCredentialsFromFiles(ca));
+  return grpc::CreateChannel(target, creds);
+}
+
+absl::Status StartHttp(Server::Parts& p) {
+  HttpServerOptions ho;
+  ho.address = p.options.http_address;
+  ho.port = p.options.http_port;
+  ho.tls_cert_file = p.options.tls_cert;
+  ho.tls_key_file = p.options.tls_key;
+  ho.allow_plaintext = p.options.plaintext;
+  LK_ASSIGN_OR_RETURN(p.http, HttpServer::Create(ho));
+  Server::Parts* raw = &p;
+  AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(),
+                      [raw] { return !raw->shut_down.load(); });
+  return p.http->Start();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
+  LK_ASSIGN_OR_RETURN(auto client, NewClient(options));
+  LK_ASSIGN_OR_RETURN(auto scheduler, NewChannel(options.scheduler, options.scheduler_ca,
+                                                 options.scheduler_plaintext));
+  LK_ASSIGN_OR_RETURN(
+      auto authenticator,
+      NewChannel(options.authenticator, options.authenticator_ca, options.authenticator_plaintext));
+  return Create(options, std::move(client), Clock::Real(), std::move(scheduler),
+                std::move(authenticator));
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(
+    const Options& options, std::unique_ptr<kube::Client> client, Clock& clock,
+    std::shared_ptr<grpc::Channel> scheduler, std::shared_ptr<grpc::Channel> authenticator) {
+  LK_RETURN_IF_ERROR(SetLogLevel(options.log_level));
+  auto p = std::make_unique<Parts>();
+  p->options = options;
+  p->client = std::move(client);
+  p->reviewer = std::make_unique<KubeTokenReviewer>(
+      *p->client, clock, TokenReviewOptions{options.namespace_prefix, options.token_cache_ttl});
+  p->access = std::make_unique<Access>(*p->reviewer, options.namespace_prefix);
+  SchedulerAvailabilityOptions so;
+  so.call_timeout = options.upstream_timeout;
+  p->availability = std::make_unique<SchedulerAvailability>(std::move(scheduler), so);
+  p->auth = std::make_unique<GrpcAuthForwarder>(std::move(authenticator), options.upstream_timeout);
+  p->storage = std::make_unique<StorageManager>(*p->client, options.storage);
+  p->workspaces = std::make_unique<WorkspaceManager>(*p->client, *p->availability, *p->storage,
+                                                     clock, options.workspaces);
+  Parts* raw = p.get();
+  p->service = std::make_unique<GatewayService>(
+      GatewayDeps{*p->access, *p->auth, *p->availability, *p->storage, *p->workspaces,
+                  metrics::DefaultRegistry(), [raw] { return raw->shut_down.load(); }});
+  GrpcServerOptions go;
+  go.address = options.grpc_address;
+  go.tls_cert_file = options.tls_cert;
+  go.tls_key_file = options.tls_key;
+  go.plaintext = options.plaintext;
+  go.max_threads = options.max_threads;
+  go.max_receive_message_bytes = options.max_message_bytes;
+  LK_ASSIGN_OR_RETURN(p->grpc, GrpcServer::Create(go, {p->service.get()}));
+  LK_RETURN_IF_ERROR(StartHttp(*p));
+  p->availability->Start();
+  p->grpc->SetServing(kServiceName, true);
+  LogEvent(LogLevel::kInfo, "gateway.started",
+           {{"grpc_port", p->grpc->port()},
+            {"http_port", p->http->port()},
+            {"tls", !options.plaintext},
+            {"scheduler", options.scheduler},
+            {"authenticator", options.authenticator}});
+  return std::unique_ptr<Server>(new Server(std::move(p)));
+}
+
+Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Server::~Server() { Shutdown(absl::Now() + absl::Seconds(2)); }
+
+int Server::grpc_port() const { return parts_->grpc->port(); }
+int Server::http_port() const { return parts_->http->port(); }
+
+void Server::Shutdown(absl::Time deadline) {
+  if (parts_->shut_down.exchange(true)) return;
+  parts_->grpc->Shutdown(deadline);
+  parts_->http->Stop();
+  parts_->availability->Stop();
+  LogEvent(LogLevel::kInfo, "gateway.stopped", {});
+}
+
+}  // namespace labkube::gateway

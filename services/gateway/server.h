@@ -1,0 +1,72 @@
+// The gateway process: Kubernetes client (the gateway's own ServiceAccount, acting in members'
+// namespaces), TokenReviewer with its cache, the scheduler and authenticator channels, the
+// managers, the gRPC Gateway service (TLS, reflection, health) and the HTTPS /metrics,
+// /healthz, /readyz endpoint.
+//
+// Owns everything it creates. Create() is the only fallible step. Thread-safe.
+#ifndef LABKUBE_SERVICES_GATEWAY_SERVER_H_
+#define LABKUBE_SERVICES_GATEWAY_SERVER_H_
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/clock.h"
+#include "lib/kube/client.h"
+#include "services/gateway/storage_manager.h"
+#include "services/gateway/workspace_manager.h"
+
+namespace labkube::gateway {
+
+struct Options {
+  std::string kubeconfig;  // "" = $KUBECONFIG, in-cluster, ~/.kube/config
+  std::string grpc_address = "0.0.0.0:8443";
+  std::string http_address = "0.0.0.0";
+  int http_port = 9443;
+  std::string tls_cert;  // PEM files for both ports, reloaded when they change
+  std::string tls_key;
+  bool plaintext = false;  // local development only (loopback addresses)
+  // Upstreams (host:port). *_ca: the CA to trust ("" = system roots); *_plaintext: no TLS.
+  std::string scheduler = "labkube-scheduler.labkube-system.svc:8443";
+  std::string scheduler_ca;
+  bool scheduler_plaintext = false;
+  std::string authenticator = "labkube-authenticator.labkube-system.svc:8443";
+  std::string authenticator_ca;
+  bool authenticator_plaintext = false;
+  absl::Duration upstream_timeout = absl::Seconds(5);
+  std::string namespace_prefix = "lab-";
+  absl::Duration token_cache_ttl = absl::Seconds(10);
+  StorageOptions storage;
+  WorkspaceOptions workspaces;
+  int max_threads = 256;
+  int max_message_bytes = 1 << 20;
+  std::string log_level = "info";
+};
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Create(const Options& options);
+  // For tests: an injected Kubernetes client, clock and upstream channels.
+  static absl::StatusOr<std::unique_ptr<Server>> Create(
+      const Options& options, std::unique_ptr<kube::Client> client, Clock& clock,
+      std::shared_ptr<grpc::Channel> scheduler, std::shared_ptr<grpc::Channel> authenticator);
+  ~Server();
+
+  int grpc_port() const;
+  int http_port() const;
+  // Stops serving (in-flight calls get until `deadline`) and the scheduler watch.
+  void Shutdown(absl::Time deadline);
+
+  struct Parts;  // the owned components (server.cc)
+
+ private:
+  explicit Server(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace labkube::gateway
+
+#endif  // LABKUBE_SERVICES_GATEWAY_SERVER_H_

@@ -1,0 +1,129 @@
+#include "services/gateway/workspace_spec.h"
+
+#include "gtest/gtest.h"
+#include "lib/kube/json.h"
+
+namespace labkube::gateway {
+namespace {
+
+namespace json = kube::json;
+
+WorkspaceSpec Spec() {
+  WorkspaceSpec s;
+  s.member = "alice";
+  s.ns = "lab-alice";
+  s.name = "nb";
+  s.kind = gw::WORKSPACE_KIND_JUPYTERLAB;
+  s.group = "lab";
+  s.type = "rtx3090";
+  s.image = "quay.io/jupyter/base-notebook:latest";
+  s.image_pull_secrets = {"regcred"};
+  s.mounts = {{"labkube-cephfs", "/data", false}, {"labkube-nfs", "/backup", true}};
+  s.data_path = "/data";
+  s.settings_config_map = "labkube-settings";
+  s.host = "labkube.local";
+  s.path = "/alice/nb/";
+  s.url = "https://labkube.local/alice/nb/";
+  return s;
+}
+
+TEST(WorkspaceSpecTest, DeploymentIsAGuestOfItsMachineType) {
+  rapidjson::Document d = BuildDeployment(Spec());
+  EXPECT_EQ(json::GetString(d, {"metadata", "name"}), "ws-nb");
+  EXPECT_EQ(json::GetInt(d, {"spec", "replicas"}), 1);
+  EXPECT_EQ(json::GetString(d, {"spec", "strategy", "type"}), "Recreate");
+  EXPECT_EQ(json::GetString(d, {"metadata", "annotations", "labkube.io/url"}),
+            "https://labkube.local/alice/nb/");
+  const rapidjson::Value& t = d["spec"]["template"];
+  EXPECT_EQ(json::GetString(t, {"metadata", "labels", "labkube.io/pod-role"}), "guest");
+  EXPECT_EQ(json::GetString(t, {"metadata", "labels", "labkube.io/machine-group"}), "lab");
+  EXPECT_EQ(json::GetString(t, {"metadata", "labels", "labkube.io/machine-type"}), "rtx3090");
+  EXPECT_EQ(json::GetString(t, {"metadata", "labels", "labkube.io/injecting-container"}),
+            "workspace");
+  EXPECT_EQ(json::GetString(t, {"metadata", "labels", "labkube.io/workspace"}), "nb");
+  // The selector matches the template.
+  for (const auto& m : d["spec"]["selector"]["matchLabels"].GetObject()) {
+    EXPECT_EQ(json::GetString(t, {"metadata", "labels", m.name.GetString()}), m.value.GetString());
+  }
+  const rapidjson::Value& pod = t["spec"];
+  EXPECT_FALSE(json::GetBool(pod, {"automountServiceAccountToken"}, true));
+  EXPECT_STREQ(pod["imagePullSecrets"][0]["name"].GetString(), "regcred");
+  ASSERT_EQ(pod["volumes"].Size(), 2u);
+  EXPECT_TRUE(json::GetBool(pod["volumes"][1], {"persistentVolumeClaim", "readOnly"}));
+  const rapidjson::Value& c = pod["containers"][0];
+  EXPECT_STREQ(c["name"].GetString(), "workspace");
+  EXPECT_STREQ(c["volumeMounts"][0]["mountPath"].GetString(), "/data");
+  EXPECT_TRUE(c["volumeMounts"][1]["readOnly"].GetBool());
+  EXPECT_EQ(json::GetString(c, {"readinessProbe", "httpGet", "path"}), "/alice/nb/api");
+  bool token = false, args = false;
+  for (const auto& e : c["env"].GetArray()) {
+    std::string_view name = json::GetString(e, {"name"});
+    if (name == "JUPYTER_TOKEN") {
+      token = json::GetString(e, {"valueFrom", "secretKeyRef", "name"}) == "ws-nb-token";
+    }
+    if (name == "NOTEBOOK_ARGS") {
+      args = json::GetString(e, {"value"}) ==
+             "--ServerApp.base_url=/alice/nb/ --ServerApp.root_dir=/data";
+    }
+  }
+  EXPECT_TRUE(token);
+  EXPECT_TRUE(args);
+  EXPECT_EQ(json::GetString(c["envFrom"][0], {"configMapRef", "name"}), "labkube-settings");
+}
+
+TEST(WorkspaceSpecTest, CodeServerUsesPasswordAndHealthz) {
+  WorkspaceSpec s = Spec();
+  s.kind = gw::WORKSPACE_KIND_CODESERVER;
+  s.mounts.clear();
+  rapidjson::Document d = BuildDeployment(s);
+  const rapidjson::Value& c = d["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(json::GetString(c, {"readinessProbe", "httpGet", "path"}), "/healthz");
+  EXPECT_EQ(json::GetInt(c["ports"][0], {"containerPort"}), 8080);
+  EXPECT_STREQ(c["env"][1]["name"].GetString(), "PASSWORD");
+  EXPECT_EQ(d["spec"]["template"]["spec"]["volumes"].Size(), 0u);
+  EXPECT_EQ(json::GetString(d, {"metadata", "labels", "labkube.io/workspace-kind"}), "codeserver");
+}
+
+TEST(WorkspaceSpecTest, OwnedObjectsPointAtTheDeployment) {
+  const Owner owner{"ws-nb", "uid-1"};
+  WorkspaceSpec s = Spec();
+  s.ingress_class = "nginx";
+  s.ingress_tls_secret = "wildcard";
+  std::vector<rapidjson::Document> docs;
+  docs.push_back(BuildSecret(s, owner, "tok"));
+  docs.push_back(BuildService(s, owner));
+  docs.push_back(BuildIngress(s, owner));
+  for (const rapidjson::Document& d : docs) {
+    const rapidjson::Value& ref = d["metadata"]["ownerReferences"][0];
+    EXPECT_STREQ(ref["kind"].GetString(), "Deployment");
+    EXPECT_STREQ(ref["uid"].GetString(), "uid-1");
+    EXPECT_EQ(json::GetString(d, {"metadata", "labels", "labkube.io/workspace"}), "nb");
+    EXPECT_EQ(json::GetString(d, {"metadata", "labels", "app.kubernetes.io/managed-by"}),
+              "labkube-gateway");
+  }
+  rapidjson::Document secret = BuildSecret(s, owner, "tok");
+  EXPECT_EQ(json::GetString(secret, {"metadata", "name"}), "ws-nb-token");
+  EXPECT_EQ(json::GetString(secret, {"stringData", "token"}), "tok");
+  rapidjson::Document ing = BuildIngress(s, owner);
+  EXPECT_EQ(json::GetString(ing, {"spec", "ingressClassName"}), "nginx");
+  EXPECT_STREQ(ing["spec"]["tls"][0]["hosts"][0].GetString(), "labkube.local");
+  const rapidjson::Value& rule = ing["spec"]["rules"][0];
+  EXPECT_STREQ(rule["host"].GetString(), "labkube.local");
+  EXPECT_STREQ(rule["http"]["paths"][0]["path"].GetString(), "/alice/nb/");
+  EXPECT_EQ(json::GetString(rule["http"]["paths"][0], {"backend", "service", "name"}), "ws-nb");
+  s.host.clear();
+  EXPECT_FALSE(BuildIngress(s, owner)["spec"]["rules"][0].HasMember("host"));
+}
+
+TEST(WorkspaceSpecTest, KindsAndTokens) {
+  EXPECT_EQ(KindFromName("jupyterlab"), gw::WORKSPACE_KIND_JUPYTERLAB);
+  EXPECT_EQ(KindFromName("codeserver"), gw::WORKSPACE_KIND_CODESERVER);
+  EXPECT_EQ(KindFromName("vim"), gw::WORKSPACE_KIND_UNSPECIFIED);
+  EXPECT_EQ(KindName(gw::WORKSPACE_KIND_CODESERVER), "codeserver");
+  std::string a = NewAccessToken();
+  EXPECT_EQ(a.size(), 48u);
+  EXPECT_NE(a, NewAccessToken());
+}
+
+}  // namespace
+}  // namespace labkube::gateway
