@@ -57,6 +57,9 @@ The local lab is up. Try:
   grpcurl -cacert $LABKUBE_CA $LABKUBE_SCHEDULER list
   grpcurl -cacert $LABKUBE_CA $LABKUBE_SCHEDULER labkube.scheduler.v1alpha1.Scheduler/ListMachineTypes
 credentials: $LABKUBE_CREDENTIALS
+Log in as the demo member (password in the credentials file):
+  $LABCTL login --server $LABKUBE_GATEWAY --ca-file $LABKUBE_CA --username alice --password-stdin
+  $LABCTL machines
 Stop it with: ./dev.sh down
 export KUBECONFIG=$LABKUBE_KUBECONFIG
 MSG

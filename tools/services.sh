@@ -35,7 +35,7 @@ ensure_ports() {
     echo "SCHEDULER_HTTP_PORT=$(pick_port)"
   } >"$ports_file"
   local key
-  for key in INJECTOR_PORT AUTH_GRPC_PORT AUTH_HTTP_PORT; do
+  for key in INJECTOR_PORT AUTH_GRPC_PORT AUTH_HTTP_PORT GATEWAY_GRPC_PORT GATEWAY_HTTP_PORT; do
     grep -q "^$key=" "$ports_file" || echo "$key=$(pick_port)" >>"$ports_file"
   done
   # shellcheck disable=SC1090
@@ -61,6 +61,7 @@ apply_manifests() {
   k apply -f "$root/k8s/scheduler/rbac.yaml" >/dev/null
   k apply -f "$root/k8s/authenticator/member-roles.yaml" -f "$root/k8s/authenticator/rbac.yaml" \
     -f "$root/k8s/authenticator/secrets.yaml" >/dev/null
+  k apply -f "$root/k8s/gateway/rbac.yaml" >/dev/null
 }
 
 # sa_kubeconfig NAME: a kubeconfig for ServiceAccount labkube-system/NAME with a 24 h token.
@@ -149,6 +150,22 @@ start_authenticator() {
   log "authenticator ready: grpc 127.0.0.1:$AUTH_GRPC_PORT"
 }
 
+start_gateway() {
+  local bin=$root/bazel-bin/services/gateway/gateway
+  [[ -x $bin ]] || { log "gateway not built (bazel build //services/gateway:gateway)"; return; }
+  running labkube-gateway && return
+  local kc
+  kc=$(sa_kubeconfig labkube-gateway)
+  "$bin" --kubeconfig="$kc" --grpc_address="127.0.0.1:$GATEWAY_GRPC_PORT" --http_address=127.0.0.1 \
+    --http_port="$GATEWAY_HTTP_PORT" --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" \
+    --scheduler="127.0.0.1:$SCHEDULER_GRPC_PORT" --scheduler_ca="$pki/ca.crt" \
+    --authenticator="127.0.0.1:$AUTH_GRPC_PORT" --authenticator_ca="$pki/ca.crt" \
+    --url_scheme=http >"$logs/labkube-gateway.log" 2>&1 &
+  echo $! >"$run/labkube-gateway.pid"
+  wait_ready "https://127.0.0.1:$GATEWAY_HTTP_PORT/readyz" labkube-gateway
+  log "gateway ready: grpc 127.0.0.1:$GATEWAY_GRPC_PORT"
+}
+
 # Demo accounts, created once; their passwords go to a 0600 file and are printed once.
 demo_accounts() {
   local creds=$state/credentials.yaml bin=$root/bazel-bin/services/authenticator/labkube-authenticator
@@ -177,13 +194,14 @@ cmd_up() {
   start_scheduler
   start_injector
   start_authenticator
+  start_gateway
   demo_accounts
   k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null
 }
 
 cmd_down() {
   local name pid
-  for name in labkube-authenticator labkube-injector labkube-scheduler; do
+  for name in labkube-gateway labkube-authenticator labkube-injector labkube-scheduler; do
     running "$name" || continue
     pid=$(cat "$run/$name.pid")
     kill "$pid" 2>/dev/null || true
@@ -196,7 +214,7 @@ cmd_down() {
 cmd_status() {
   ensure_ports
   local name rc=0
-  for name in labkube-scheduler labkube-injector labkube-authenticator; do
+  for name in labkube-scheduler labkube-injector labkube-authenticator labkube-gateway; do
     if running "$name"; then
       echo "$name running pid $(cat "$run/$name.pid")"
     else
@@ -214,6 +232,8 @@ cmd_env() {
   echo "LABKUBE_SCHEDULER=127.0.0.1:$SCHEDULER_GRPC_PORT"
   echo "LABKUBE_AUTHENTICATOR=127.0.0.1:$AUTH_GRPC_PORT"
   echo "LABKUBE_CREDENTIALS=$state/credentials.yaml"
+  echo "LABKUBE_GATEWAY=127.0.0.1:$GATEWAY_GRPC_PORT"
+  echo "LABCTL=$root/bazel-bin/clients/cli/labctl"
 }
 
 case "${1:-}" in

@@ -151,6 +151,13 @@ absl::Status MemberProvisioner::EnsureBindings(const std::string& name) {
   LK_RETURN_IF_ERROR(
       CreateOrKeep(client_, res::RoleBindings(), ns,
                    Binding("RoleBinding", ns, kMemberRoleBinding, options_.member_role, name, ns)));
+  if (!options_.gateway_role.empty()) {
+    rapidjson::Document gateway =
+        Binding("RoleBinding", ns, kGatewayRoleBinding, options_.gateway_role,
+                options_.gateway_service_account, options_.gateway_namespace);
+    SetOwnerLabels(gateway, name);  // the member's, so listings and cleanup find it
+    LK_RETURN_IF_ERROR(CreateOrKeep(client_, res::RoleBindings(), ns, gateway));
+  }
   return CreateOrKeep(client_, res::ClusterRoleBindings(), "",
                       Binding("ClusterRoleBinding", "", ClusterRoleBindingOf(name),
                               options_.machine_viewer_role, name, ns));
@@ -188,6 +195,7 @@ absl::Status MemberProvisioner::Deprovision(const std::string& name, bool delete
   LK_RETURN_IF_ERROR(
       IgnoreNotFound(client_.Delete(res::ClusterRoleBindings(), "", ClusterRoleBindingOf(name))));
   LK_RETURN_IF_ERROR(IgnoreNotFound(client_.Delete(res::RoleBindings(), ns, kMemberRoleBinding)));
+  LK_RETURN_IF_ERROR(IgnoreNotFound(client_.Delete(res::RoleBindings(), ns, kGatewayRoleBinding)));
   if (!delete_namespace) return absl::OkStatus();
   absl::StatusOr<rapidjson::Document> existing = client_.Get(res::Namespaces(), "", ns);
   if (existing.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();

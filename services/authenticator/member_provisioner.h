@@ -25,12 +25,18 @@
 namespace labkube::authenticator {
 
 inline constexpr char kMemberRoleBinding[] = "labkube-member";
+inline constexpr char kGatewayRoleBinding[] = "labkube-gateway";
 inline constexpr char kQuotaName[] = "labkube-quota";
 
 struct ProvisionerOptions {
   std::string namespace_prefix = "lab-";
   std::string member_role = "labkube-member";
   std::string machine_viewer_role = "labkube-machine-viewer";
+  // The gateway acts in member namespaces only, through this role bound in each of them to its
+  // ServiceAccount (k8s/gateway/rbac.yaml explains why not cluster-wide). Empty: no binding.
+  std::string gateway_role = "labkube-gateway-member";
+  std::string gateway_namespace = "labkube-system";
+  std::string gateway_service_account = "labkube-gateway";
 };
 
 struct MemberSpec {

@@ -38,6 +38,12 @@ TEST_F(MemberProvisionerTest, ProvisionCreatesEverything) {
   auto crb = client_.Get(res::ClusterRoleBindings(), "", "labkube-member-alice");
   ASSERT_TRUE(crb.ok());
   EXPECT_EQ(json::GetString(*crb, {"roleRef", "name"}), "labkube-machine-viewer");
+  // The gateway may act in this namespace (and only through this binding).
+  auto gw = client_.Get(res::RoleBindings(), "lab-alice", "labkube-gateway");
+  ASSERT_TRUE(gw.ok());
+  EXPECT_EQ(json::GetString(*gw, {"roleRef", "name"}), "labkube-gateway-member");
+  EXPECT_EQ(json::GetString((*gw)["subjects"][0], {"name"}), "labkube-gateway");
+  EXPECT_EQ(json::GetString((*gw)["subjects"][0], {"namespace"}), "labkube-system");
   auto q = client_.Get(res::ResourceQuotas(), "lab-alice", "labkube-quota");
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(json::GetString(*q, {"spec", "hard", "requests.nvidia.com/gpu"}), "2");
@@ -77,6 +83,8 @@ TEST_F(MemberProvisionerTest, DeprovisionKeepsOrDeletesTheNamespace) {
   EXPECT_EQ(client_.Get(res::ServiceAccounts(), "lab-dave", "dave").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(client_.Get(res::RoleBindings(), "lab-dave", "labkube-member").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(client_.Get(res::RoleBindings(), "lab-dave", "labkube-gateway").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(client_.Get(res::ClusterRoleBindings(), "", "labkube-member-dave").status().code(),
             absl::StatusCode::kNotFound);
