@@ -49,6 +49,12 @@ TEST(ViewsTest, WorkspacePhaseAndNode) {
   EXPECT_NE(table.find("5m"), std::string::npos) << table;
 }
 
+TEST(ViewsTest, PhaseTexts) {
+  EXPECT_EQ(PhaseText(gw::PHASE_WAITING), "waiting");
+  EXPECT_EQ(PhaseText(gw::PHASE_RUNNING), "running");
+  EXPECT_EQ(PhaseText(gw::PHASE_STOPPED), "stopped");
+}
+
 TEST(ViewsTest, VolumesShowLastBackup) {
   gw::Storage s;
   gw::Volume* v = s.add_volumes();

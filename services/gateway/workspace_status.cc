@@ -182,23 +182,4 @@ PhaseInfo WorkspacePhase(const rapidjson::Value& deployment,
   return NoPod(deployment, events);
 }
 
-std::string PhaseName(gw::Phase phase) {
-  switch (phase) {
-    case gw::PHASE_WAITING:
-      return "waiting";
-    case gw::PHASE_STARTING:
-      return "starting";
-    case gw::PHASE_RUNNING:
-      return "running";
-    case gw::PHASE_FAILED:
-      return "failed";
-    case gw::PHASE_STOPPING:
-      return "stopping";
-    case gw::PHASE_STOPPED:
-      return "stopped";
-    default:
-      return "unknown";
-  }
-}
-
 }  // namespace labkube::gateway

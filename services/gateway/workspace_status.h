@@ -37,9 +37,6 @@ PhaseInfo WorkspacePhase(const rapidjson::Value& deployment,
                          const std::vector<const rapidjson::Value*>& pods,
                          const std::vector<const rapidjson::Value*>& events);
 
-// "waiting", "starting", "running", "failed", "stopping", "stopped".
-std::string PhaseName(gw::Phase phase);
-
 }  // namespace labkube::gateway
 
 #endif  // LABKUBE_SERVICES_GATEWAY_WORKSPACE_STATUS_H_

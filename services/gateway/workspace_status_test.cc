@@ -116,11 +116,5 @@ TEST(WorkspaceStatusTest, FailedPodAndDeletion) {
   EXPECT_EQ(Phase(kDeployment, {terminating}).reason, "Restarting");
 }
 
-TEST(WorkspaceStatusTest, PhaseNames) {
-  EXPECT_EQ(PhaseName(gw::PHASE_WAITING), "waiting");
-  EXPECT_EQ(PhaseName(gw::PHASE_RUNNING), "running");
-  EXPECT_EQ(PhaseName(gw::PHASE_STOPPED), "stopped");
-}
-
 }  // namespace
 }  // namespace labkube::gateway
