@@ -1,7 +1,7 @@
 // Load generator for the injector webhook: HTTPS keep-alive connections posting
 // AdmissionReviews at a fixed total rate (open loop), like kube-apiserver does.
 //
-//   bazel run -c opt //services/injector:load_bench -- --target=127.0.0.1:PORT --ca=CA.pem \
+//   bazel run -c opt //services/injector:load_bench -- --target=127.0.0.1:PORT --ca=CA.pem
 //       --mode=nonguest|guest [--group=G --type=T] [--dry_run=true] --rate=500 --seconds=10
 //
 // nonguest: a plain pod (allowed untouched, no scheduler call); guest: a guest pod, so the

@@ -4,7 +4,7 @@
 //   labkube: a Machine declaring M slots applied -> M reservation pods Running
 // and the scheduler's peak RSS. Target: labkube <= 1.5x bare, RSS <= 200 MB.
 //
-//   bazel run -c opt //services/scheduler:scale_bench -- --kubeconfig=K --scheduler=BIN \
+//   bazel run -c opt //services/scheduler:scale_bench -- --kubeconfig=K --scheduler=BIN
 //       [--nodes=1000 --pods=10000]
 // Use a cluster of its own (LABKUBE_STATE=/tmp/x tests/cluster/cluster.sh up): it creates and
 // deletes nodes bench-node-*.
@@ -52,6 +52,17 @@ void Parallel(int n, const std::function<void(int)>& fn) {
   for (auto& t : threads) t.join();
 }
 
+// Reports a failed setup/teardown call on stderr; the bench keeps going (counts tell).
+void Check(const absl::Status& s, const char* what) {
+  if (!s.ok() && !absl::IsAlreadyExists(s) && !absl::IsNotFound(s)) {
+    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+  }
+}
+template <typename T>
+void Check(const absl::StatusOr<T>& s, const char* what) {
+  Check(s.status(), what);
+}
+
 void CreateNodes(kube::Client& c, int n) {
   Parallel(n, [&](int i) {
     std::string name = absl::StrCat("bench-node-", i);
@@ -60,7 +71,7 @@ void CreateNodes(kube::Client& c, int n) {
         R"(","annotations":{"kwok.x-k8s.io/node":"fake"},"labels":{"kubernetes.io/hostname":")", name,
         R"(","type":"kwok"}},"status":{"capacity":{"cpu":"64","memory":"256Gi","pods":"110"},)",
         R"("allocatable":{"cpu":"64","memory":"256Gi","pods":"110"}}})"));
-    c.Create(res::Nodes(), "", *node);
+    Check(c.Create(res::Nodes(), "", *node), "create node");
   });
 }
 
@@ -91,7 +102,7 @@ double WaitRunning(kube::Client& c, const std::string& ns, const std::string& se
 
 double Bare(kube::Client& c, int pods) {
   auto ns = json::Parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bench-bare"}})");
-  c.Create(res::Namespaces(), "", *ns);
+  Check(c.Create(res::Namespaces(), "", *ns), "create namespace");
   while (!c.Get(res::ServiceAccounts(), "bench-bare", "default").ok()) {
     absl::SleepFor(absl::Milliseconds(200));
   }
@@ -102,13 +113,15 @@ double Bare(kube::Client& c, int pods) {
         R"(","labels":{"bench":"bare"}},"spec":{"terminationGracePeriodSeconds":0,)",
         R"("containers":[{"name":"pause","image":"registry.k8s.io/pause:3.10","resources":{)",
         R"("requests":{"cpu":"100m","memory":"64Mi"},"limits":{"cpu":"100m","memory":"64Mi"}}}]}})"));
-    c.Create(res::Pods(), "bench-bare", *pod);
+    Check(c.Create(res::Pods(), "bench-bare", *pod), "create pod");
   });
   double seconds = WaitRunning(c, "bench-bare", "bench=bare", pods, start);
   kube::DeleteOptions now;
   now.grace_period_seconds = 0;
-  Parallel(pods, [&](int i) { c.Delete(res::Pods(), "bench-bare", absl::StrCat("bare-", i), now); });
-  c.Delete(res::Namespaces(), "", "bench-bare");
+  Parallel(pods, [&](int i) {
+    Check(c.Delete(res::Pods(), "bench-bare", absl::StrCat("bare-", i), now), "delete pod");
+  });
+  Check(c.Delete(res::Namespaces(), "", "bench-bare"), "delete namespace");
   return seconds;
 }
 
@@ -155,10 +168,10 @@ int Run() {
     return std::fprintf(stderr, "cannot start %s\n", bin.c_str()), 1;
   }
   absl::Time start = absl::Now();
-  c.Create(res::Machines(), "", *json::Parse(MachineJson(nodes, pods)));
+  Check(c.Create(res::Machines(), "", *json::Parse(MachineJson(nodes, pods))), "create Machine");
   double labkube = WaitRunning(c, "labkube-system", "labkube.io/machine-group=bench", pods, start);
   long rss = PeakRssKb(pid);
-  c.Delete(res::Machines(), "", "bench");
+  Check(c.Delete(res::Machines(), "", "bench"), "delete Machine");
   absl::Time deadline = absl::Now() + absl::Minutes(10);
   while (CountRunning(c, "labkube-system", "labkube.io/machine-group=bench") > 0 &&
          absl::Now() < deadline) {
@@ -166,7 +179,9 @@ int Run() {
   }
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
-  Parallel(nodes, [&](int i) { c.Delete(res::Nodes(), "", absl::StrCat("bench-node-", i)); });
+  Parallel(nodes, [&](int i) {
+    Check(c.Delete(res::Nodes(), "", absl::StrCat("bench-node-", i)), "delete node");
+  });
   std::printf("scale_bench nodes=%d pods=%d bare_s=%.1f labkube_s=%.1f ratio=%.2f "
               "scheduler_peak_rss_mb=%.1f\n",
               nodes, pods, bare, labkube, bare > 0 ? labkube / bare : 0, rss / 1024.0);

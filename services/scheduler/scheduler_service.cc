@@ -97,10 +97,10 @@ void ToProto(const ClaimDecision& in, bool dry_run, api::ClaimResponse* out) {
 }
 
 SchedulerService::SchedulerService(ClaimHandler& claims, AvailabilityBoard& board,
-                                   std::function<bool()> is_leader, metrics::Registry& registry)
+                                   std::function<absl::Status()> can_claim, metrics::Registry& registry)
     : claims_(claims),
       board_(board),
-      is_leader_(std::move(is_leader)),
+      can_claim_(std::move(can_claim)),
       claim_results_(registry.Counter("labkube_scheduler_claims_total",
                                       "Claim calls by result.", {"result"})),
       claim_latency_(registry.Histogram(
@@ -109,10 +109,7 @@ SchedulerService::SchedulerService(ClaimHandler& claims, AvailabilityBoard& boar
 
 absl::StatusOr<ClaimDecision> SchedulerService::DoClaim(const api::ClaimRequest& r) {
   if (absl::Status s = CheckClaimRequest(r); !s.ok()) return s;
-  if (!is_leader_()) {
-    return absl::UnavailableError(
-        "this scheduler replica is not the leader; retry (the Service routes to the leader)");
-  }
+  if (absl::Status s = can_claim_(); !s.ok()) return s;
   return claims_.Claim(ClaimQuery{r.group(), r.machine_type(), r.namespace_(), r.pod_name(),
                                   r.generate_name(), r.admission_uid(), r.dry_run()});
 }

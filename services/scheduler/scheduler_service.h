@@ -1,6 +1,8 @@
 // SchedulerService: the gRPC face of the scheduler (labkube.scheduler.v1alpha1.Scheduler).
 // Handlers check the request, convert it to domain types, call ClaimHandler / read the
-// AvailabilityBoard, and map the result once (ToGrpcStatus). Only the leader answers Claim.
+// AvailabilityBoard, and map the result once (ToGrpcStatus). Claim is answered only when
+// `can_claim` returns OK (caches synced and this replica leads); otherwise its UNAVAILABLE
+// status, which says why, goes back so the caller retries.
 //
 // Borrows the handler, board and metrics registry. Thread-safe (gRPC calls it from its pool).
 #ifndef LABKUBE_SERVICES_SCHEDULER_SCHEDULER_SERVICE_H_
@@ -20,7 +22,7 @@ namespace api = ::labkube::scheduler::v1alpha1;
 class SchedulerService final : public api::Scheduler::Service {
  public:
   SchedulerService(ClaimHandler& claims, AvailabilityBoard& board,
-                   std::function<bool()> is_leader, metrics::Registry& registry);
+                   std::function<absl::Status()> can_claim, metrics::Registry& registry);
 
   grpc::Status Claim(grpc::ServerContext* context, const api::ClaimRequest* request,
                      api::ClaimResponse* response) override;
@@ -39,7 +41,7 @@ class SchedulerService final : public api::Scheduler::Service {
 
   ClaimHandler& claims_;
   AvailabilityBoard& board_;
-  std::function<bool()> is_leader_;
+  std::function<absl::Status()> can_claim_;
   metrics::CounterFamily* claim_results_;
   metrics::HistogramFamily* claim_latency_;
 };

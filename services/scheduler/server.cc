@@ -39,6 +39,19 @@ struct Server::Parts {
   std::atomic<bool> shut_down{false};
 
   bool Leading() const { return elector == nullptr || elector->IsLeader(); }
+  // Why this replica cannot hand out slots yet, or OK.
+  absl::Status CanClaim() const {
+    if (!controller->HasSynced()) {
+      return absl::UnavailableError(
+          "the scheduler is starting and has not yet loaded Machines, nodes and pods from the "
+          "API server; retry in a moment");
+    }
+    if (!Leading()) {
+      return absl::UnavailableError(
+          "this scheduler replica is not the leader; retry (the Service routes to the leader)");
+    }
+    return absl::OkStatus();
+  }
 };
 
 namespace {
@@ -91,9 +104,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->controller = std::make_unique<Controller>(*p->client, *p->state, p->board, clock,
                                                [raw] { return raw->Leading(); },
                                                metrics::DefaultRegistry(), co);
-  p->service = std::make_unique<SchedulerService>(*p->claims, p->board,
-                                                  [raw] { return raw->Leading(); },
-                                                  metrics::DefaultRegistry());
+  p->service = std::make_unique<SchedulerService>(
+      *p->claims, p->board, [raw] { return raw->CanClaim(); }, metrics::DefaultRegistry());
   GrpcServerOptions go;
   go.address = options.grpc_address;
   go.tls_cert_file = options.tls_cert;
