@@ -187,6 +187,37 @@ demo_accounts() {
   log "demo accounts (shown once): admin/$admin_pw, alice/$member_pw"
 }
 
+# The local lab's volume pool (k8s/examples/storage-local-lab.yaml): keeps $1 Available hostPath
+# PersistentVolumes per class; Released ones (their claim was deleted) are replaced.
+local_volumes() {
+  local want=$1 class have released i name pvs=""
+  k apply -f "$root/k8s/examples/storage-local-lab.yaml" >/dev/null
+  for class in cephfs nfs; do
+    released=$(k get pv -l labkube.io/local-pool="$class" \
+      -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{" "}{end}')
+    [[ -z $released ]] || k delete pv $released --wait=false >/dev/null
+    have=$(k get pv -l labkube.io/local-pool="$class" \
+      -o jsonpath='{range .items[?(@.status.phase=="Available")]}{.metadata.name}{"\n"}{end}' | grep -c . || true)
+    for ((i = have; i < want; i++)); do
+      name=local-$class-$(openssl rand -hex 4)
+      pvs+=$(cat <<PV
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: $name, labels: {labkube.io/local-pool: $class}}
+spec:
+  storageClassName: $class
+  capacity: {storage: 200Gi}
+  accessModes: [ReadWriteMany, ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: /var/lib/labkube-local/$name}
+PV
+)$'\n'
+    done
+  done
+  [[ -z $pvs ]] || k apply -f - <<<"$pvs" >/dev/null
+}
+
 cmd_up() {
   ensure_ports
   ensure_pki
@@ -197,6 +228,7 @@ cmd_up() {
   start_gateway
   demo_accounts
   k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null
+  local_volumes "${LABKUBE_LOCAL_VOLUMES:-6}"
 }
 
 cmd_down() {

@@ -44,7 +44,7 @@ class CommandsTest : public ::testing::Test {
     static int counter = 0;
     home_ = std::string(tmp != nullptr ? tmp : "/tmp") + "/home-" + std::to_string(++counter);
     env_ = {{"HOME", home_},
-            {"LABKUBE_CONFIG_DIR", home_ + "/cfg"},
+            {"LABCTL_CONFIG_DIR", home_ + "/cfg"},
             {"KUBECONFIG", home_ + "/kube/config"}};
   }
 

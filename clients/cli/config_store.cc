@@ -105,14 +105,17 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 }
 
 absl::StatusOr<std::string> ConfigStore::DefaultDir(const Getenv& getenv) {
-  if (auto dir = getenv("LABKUBE_CONFIG_DIR"); dir.has_value() && !dir->empty()) return *dir;
+  // LABCTL_CONFIG_DIR is the documented name; LABKUBE_CONFIG_DIR is kept for older scripts.
+  for (const char* name : {"LABCTL_CONFIG_DIR", "LABKUBE_CONFIG_DIR"}) {
+    if (auto dir = getenv(name); dir.has_value() && !dir->empty()) return *dir;
+  }
   if (auto xdg = getenv("XDG_CONFIG_HOME"); xdg.has_value() && !xdg->empty()) {
     return absl::StrCat(*xdg, "/labkube");
   }
   if (auto home = getenv("HOME"); home.has_value() && !home->empty()) {
     return absl::StrCat(*home, "/.config/labkube");
   }
-  return LocalError("neither LABKUBE_CONFIG_DIR nor HOME is set: cannot find the config folder");
+  return LocalError("neither LABCTL_CONFIG_DIR nor HOME is set: cannot find the config folder");
 }
 
 absl::StatusOr<Config> ConfigStore::LoadConfig() const {

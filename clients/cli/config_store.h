@@ -1,4 +1,4 @@
-// ConfigStore: labctl's files in its config folder ($LABKUBE_CONFIG_DIR, else
+// ConfigStore: labctl's files in its config folder ($LABCTL_CONFIG_DIR, else
 // $XDG_CONFIG_HOME/labkube, else ~/.config/labkube; created 0700):
 //   config.json       where the gateway is (server, CA file) and who logged in last;
 //   credentials.json  the access and refresh tokens with their expiry, mode 0600.

@@ -31,6 +31,9 @@ Getenv Env(std::map<std::string, std::string> vars) {
 
 TEST(ConfigStoreTest, DefaultDirPrecedence) {
   EXPECT_EQ(*ConfigStore::DefaultDir(Env({{"LABKUBE_CONFIG_DIR", "/x"}, {"HOME", "/h"}})), "/x");
+  EXPECT_EQ(*ConfigStore::DefaultDir(
+                Env({{"LABCTL_CONFIG_DIR", "/y"}, {"LABKUBE_CONFIG_DIR", "/x"}, {"HOME", "/h"}})),
+            "/y");
   EXPECT_EQ(*ConfigStore::DefaultDir(Env({{"XDG_CONFIG_HOME", "/c"}, {"HOME", "/h"}})),
             "/c/labkube");
   EXPECT_EQ(*ConfigStore::DefaultDir(Env({{"HOME", "/h"}})), "/h/.config/labkube");

@@ -87,6 +87,8 @@ rapidjson::Value MachineView(const gw::MachineType& m, Allocator& a) {
       .Str("gpu_model", m.gpu().model())
       .Int("gpu_count", m.gpu().count())
       .Str("gpu_resource", m.gpu().resource())
+      .Str("gpu_family", m.gpu().family())
+      .Str("gpu_machine", m.gpu().machine())
       .Int("maximum", m.maximum())
       .Int("reserved", m.reserved())
       .Int("used", m.used())
@@ -167,7 +169,9 @@ std::vector<Column> MachineColumns() {
        [](const rapidjson::Value& m) {
          if (Get(m, "gpu_count") == "0") return std::string("-");
          std::string model = Get(m, "gpu_model");
-         if (model.empty()) model = Get(m, "gpu_resource");
+         for (const char* fallback : {"gpu_machine", "gpu_family", "gpu_resource"}) {
+           if (model.empty()) model = Get(m, fallback);
+         }
          return absl::StrCat(model.empty() ? "GPU" : model, " x ", Get(m, "gpu_count"));
        }},
       {"CPU", "cpu"},

@@ -30,6 +30,23 @@ TEST(ViewsTest, MachinesCarryTheScriptableFields) {
             "lab/rtx3090   NVIDIA-GeForce-RTX-3090 x 2  8    32Gi    1/4         2\n");
 }
 
+TEST(ViewsTest, GpuColumnFallsBackToMachineThenFamily) {
+  rapidjson::Document doc(rapidjson::kArrayType);
+  for (auto [machine, family] : {std::pair{"DGX-1", "volta"}, {"", "ampere"}, {"", ""}}) {
+    gw::MachineType m;
+    m.set_name(machine[0] ? "dgx" : family[0] ? "amp" : "any");
+    m.mutable_gpu()->set_count(1);
+    m.mutable_gpu()->set_resource("nvidia.com/gpu");
+    m.mutable_gpu()->set_machine(machine);
+    m.mutable_gpu()->set_family(family);
+    doc.PushBack(MachineView(m, doc.GetAllocator()), doc.GetAllocator());
+  }
+  std::string table = RenderList(doc, MachineColumns(), Format::kTable);
+  EXPECT_NE(table.find("/dgx          DGX-1 x 1 "), std::string::npos) << table;
+  EXPECT_NE(table.find("/amp          ampere x 1 "), std::string::npos) << table;
+  EXPECT_NE(table.find("/any          nvidia.com/gpu x 1 "), std::string::npos) << table;
+}
+
 TEST(ViewsTest, WorkspacePhaseAndNode) {
   gw::Workspace w;
   w.set_name("nb");

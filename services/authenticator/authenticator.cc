@@ -118,6 +118,10 @@ absl::StatusOr<Credentials> Authenticator::Login(const RequestContext& ctx,
                                                  const std::string& password, CredentialForm form) {
   absl::StatusOr<Credentials> result = [&]() -> absl::StatusOr<Credentials> {
     LK_RETURN_IF_ERROR(CheckPassword(username, password, ctx.peer));
+    // Repairs what an upgrade added (e.g. the gateway's binding); never blocks the login.
+    if (absl::Status s = deps_.provisioner.EnsureAccess(username); !s.ok()) {
+      LogEvent(LogLevel::kWarn, "login.ensure_access_failed", {{"member", username}, {"error", s}});
+    }
     LK_ASSIGN_OR_RETURN(Credentials c, IssueFor(username, options_.token_ttl, form));
     LK_ASSIGN_OR_RETURN(IssuedSession session, deps_.sessions.Create(username));
     c.refresh_token = std::move(session.token);

@@ -94,6 +94,13 @@ TEST_F(AuthenticatorTest, LoginIssuesKubeconfigTokenAndRefreshToken) {
   EXPECT_NE(exec->kubeconfig.find("command: labctl"), std::string::npos);
 }
 
+TEST_F(AuthenticatorTest, LoginRestoresMissingBindingsOfOlderMembers) {
+  AddMember("alice", "wonderland");
+  ASSERT_TRUE(client_.Delete(res::RoleBindings(), "lab-alice", "labkube-gateway").ok());
+  ASSERT_TRUE(auth_->Login(Ctx(), "alice", "wonderland", CredentialForm::kToken).ok());
+  EXPECT_TRUE(client_.Get(res::RoleBindings(), "lab-alice", "labkube-gateway").ok());
+}
+
 TEST_F(AuthenticatorTest, UnknownUserAndWrongPasswordLookAlike) {
   AddMember("alice", "wonderland");
   auto wrong = auth_->Login(Ctx(), "alice", "nope", CredentialForm::kToken);

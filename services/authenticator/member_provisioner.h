@@ -64,6 +64,9 @@ class MemberProvisioner {
   // deleted; kInvalidArgument (prefixed "quota: ") when the API server rejects the quota.
   absl::Status Provision(const MemberSpec& spec, Progress* progress = nullptr);
   absl::Status Deprovision(const std::string& name, bool delete_namespace);
+  // Re-creates missing RoleBindings / ClusterRoleBinding of an existing member (members made
+  // by an older version, or bindings deleted by hand); existing ones are left as they are.
+  absl::Status EnsureAccess(const std::string& name) { return EnsureBindings(name); }
   absl::Status SetAdmin(const std::string& name, bool admin);
   // Members' ServiceAccounts and quotas, by member name.
   absl::StatusOr<std::map<std::string, MemberObjects>> ListObjects();

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "lib/log.h"
 
@@ -27,8 +28,11 @@ gw::MachineType FromScheduler(const sched::MachineType& in) {
     gw::GpuSpec* gpu = out.mutable_gpu();
     gpu->set_resource(in.spec().gpu().type());
     gpu->set_count(in.spec().gpu().num());
-    gpu->set_model(in.spec().gpu().product());
+    gpu->set_model(!in.spec().gpu().product().empty()
+                       ? in.spec().gpu().product()
+                       : absl::StrJoin(in.gpu_products(), " or "));
     gpu->set_family(in.spec().gpu().family());
+    gpu->set_machine(in.spec().gpu().machine());
   }
   out.set_maximum(in.usage().maximum());
   out.set_reserved(in.usage().reserved());

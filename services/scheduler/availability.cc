@@ -1,5 +1,7 @@
 #include "services/scheduler/availability.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -13,9 +15,21 @@ std::string Signature(const AvailabilityList& list) {
     absl::StrAppend(&s, a.group, "/", a.type.name, ":", a.type.cpu, ",", a.type.memory, ",",
                     a.type.gpu.count, a.type.gpu.product, a.type.gpu.family, a.type.gpu.machine,
                     ":", t.maximum, ",", t.reserved, ",", t.used, ",", t.waiting, ",", t.fits,
-                    ":", absl::StrJoin(t.nodes, ","), ":", absl::StrJoin(t.ready_nodes, ","), ";");
+                    ":", absl::StrJoin(t.nodes, ","), ":", absl::StrJoin(t.ready_nodes, ","), ":",
+                    absl::StrJoin(a.gpu_products, ","), ";");
   }
   return s;
+}
+
+std::vector<std::string> GpuProducts(const PlannerInput& input, const TypeStatus& ts) {
+  std::set<std::string> products;
+  for (const std::string& name : ts.nodes) {
+    auto node = input.nodes.find(name);
+    if (node == input.nodes.end()) continue;
+    auto label = node->second.labels.find("nvidia.com/gpu.product");
+    if (label != node->second.labels.end() && !label->second.empty()) products.insert(label->second);
+  }
+  return {products.begin(), products.end()};
 }
 
 }  // namespace
@@ -30,7 +44,7 @@ AvailabilityList BuildAvailability(const PlannerInput& input, const Plan& plan) 
     if (g == nullptr) continue;
     for (const TypeStatus& ts : gs.types) {
       const MachineType* t = g->FindType(ts.type);
-      if (t != nullptr) list.push_back({g->group, *t, ts});
+      if (t != nullptr) list.push_back({g->group, *t, ts, GpuProducts(input, ts)});
     }
   }
   return list;

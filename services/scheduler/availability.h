@@ -21,6 +21,9 @@ struct TypeAvailability {
   std::string group;
   MachineType type;
   TypeStatus status;
+  // Distinct nvidia.com/gpu.product labels of the nodes serving the type (what users get when
+  // the type names only a family or a machine), sorted.
+  std::vector<std::string> gpu_products;
 };
 
 using AvailabilityList = std::vector<TypeAvailability>;

@@ -63,6 +63,34 @@ TEST(AvailabilityTest, BuildsOneEntryPerType) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].group, "gpu");
   EXPECT_EQ(list[0].status.maximum, 3);
+  EXPECT_TRUE(list[0].gpu_products.empty());
+}
+
+TEST(AvailabilityTest, GpuProductsAreTheDistinctLabelsOfTheTypesNodes) {
+  PlannerInput in;
+  MachineGroup g;
+  g.machine_name = "m";
+  g.group = "gpu";
+  MachineType t;
+  t.name = "x1";
+  g.types = {t};
+  in.groups = {g};
+  for (auto [name, product] : {std::pair{"a", "RTX-3090"}, {"b", "RTX-4090"}, {"c", "RTX-3090"},
+                               {"d", ""}, {"other", "A100"}}) {
+    in.nodes[name].name = name;
+    if (product[0] != 0) in.nodes[name].labels["nvidia.com/gpu.product"] = product;
+  }
+  Plan plan;
+  GroupStatus gs;
+  gs.machine_name = "m";
+  TypeStatus ts;
+  ts.type = "x1";
+  ts.nodes = {"a", "b", "c", "d", "gone"};
+  gs.types = {ts};
+  plan.groups = {gs};
+  AvailabilityList list = BuildAvailability(in, plan);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].gpu_products, (std::vector<std::string>{"RTX-3090", "RTX-4090"}));
 }
 
 }  // namespace

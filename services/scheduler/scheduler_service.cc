@@ -69,6 +69,7 @@ void ToProto(const TypeAvailability& in, api::MachineType* out) {
   u->set_fits(in.status.fits);
   for (const std::string& n : in.status.nodes) out->add_nodes(n);
   for (const std::string& n : in.status.ready_nodes) out->add_ready_nodes(n);
+  for (const std::string& p : in.gpu_products) out->add_gpu_products(p);
 }
 
 void ToProto(const ClaimDecision& in, bool dry_run, api::ClaimResponse* out) {
