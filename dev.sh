@@ -83,6 +83,19 @@ run_bazel_tests() {
   rm -f "$out"
 }
 
+# The whole lab (every labkube service on the test control plane), then the end-to-end tests.
+run_e2e_tests() {
+  if LABKUBE_LOCAL_VOLUMES=4 tools/services.sh up >"$LABKUBE_STATE/services-up.log" 2>&1; then
+    eval "$(tools/services.sh env)"
+    export LABKUBE_GATEWAY LABKUBE_CA LABKUBE_CREDENTIALS
+    run_bazel_tests --config=e2e //...
+  else
+    echo "//tools:services_up FAILED" >>"$results"
+    tail -20 "$LABKUBE_STATE/services-up.log" >&2
+  fi
+  tools/services.sh down >/dev/null 2>&1 || true
+}
+
 cmd_test() {
   local start=$SECONDS
   cmd_deps
@@ -102,6 +115,7 @@ cmd_test() {
     eval "$(cluster env)"
     export LABKUBE_KUBECONFIG LABKUBE_STATE KUBECTL GRPCURL
     run_bazel_tests --config=cluster //...
+    run_e2e_tests
   else
     echo "//tests/cluster:cluster_up FAILED" >>"$results"
   fi

@@ -144,7 +144,7 @@ start_authenticator() {
   "$bin" --kubeconfig="$kc" --grpc_address="127.0.0.1:$AUTH_GRPC_PORT" --http_address=127.0.0.1 \
     --http_port="$AUTH_HTTP_PORT" --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" \
     --public_server="$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')" \
-    >"$logs/labkube-authenticator.log" 2>&1 &
+    --trusted_proxies=127.0.0.1 >"$logs/labkube-authenticator.log" 2>&1 &
   echo $! >"$run/labkube-authenticator.pid"
   wait_ready "https://127.0.0.1:$AUTH_HTTP_PORT/readyz" labkube-authenticator
   log "authenticator ready: grpc 127.0.0.1:$AUTH_GRPC_PORT"

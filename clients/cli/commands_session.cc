@@ -109,15 +109,19 @@ absl::Status Kubeconfig(CommandContext& ctx, bool merge, bool token_form) {
       gw::RefreshResponse resp,
       session->Refresh(true, token_form ? gw::KUBECONFIG_FORM_TOKEN : gw::KUBECONFIG_FORM_EXEC));
   if (resp.kubeconfig().empty()) return absl::InternalError("the gateway sent no kubeconfig");
+  std::string kubeconfig = resp.kubeconfig();
+  if (auto dir = ctx.io.getenv("LABCTL_CONFIG_DIR"); dir.has_value() && !dir->empty()) {
+    LK_ASSIGN_OR_RETURN(kubeconfig, SetExecEnv(kubeconfig, "LABCTL_CONFIG_DIR", *dir));
+  }
   if (!merge) {
-    ctx.io.out << resp.kubeconfig();
+    ctx.io.out << kubeconfig;
     return absl::OkStatus();
   }
   const std::string path = DefaultKubeconfigPath(ctx.io.getenv);
   absl::StatusOr<std::string> existing = ReadWholeFile(path);
   if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
   absl::StatusOr<std::string> merged =
-      MergeKubeconfig(existing.ok() ? *existing : "", resp.kubeconfig());
+      MergeKubeconfig(existing.ok() ? *existing : "", kubeconfig);
   if (!merged.ok()) return LocalError(absl::StrCat(path, ": ", merged.status().message()));
   LK_RETURN_IF_ERROR(WriteFileAtomically(path, *merged, 0600));
   ctx.io.err << "Merged the labkube context into " << path << " and made it current.\n";

@@ -59,4 +59,31 @@ std::string DefaultKubeconfigPath(const Getenv& getenv) {
   return absl::StrCat(getenv("HOME").value_or(""), "/.kube/config");
 }
 
+absl::StatusOr<std::string> SetExecEnv(const std::string& kubeconfig, const std::string& name,
+                                       const std::string& value) {
+  absl::StatusOr<YAML::Node> root = Load(kubeconfig, "the kubeconfig");
+  if (!root.ok()) return root.status();
+  YAML::Node users = (*root)["users"];
+  if (users && users.IsSequence()) {
+    for (YAML::Node user : users) {
+      YAML::Node exec = user["user"]["exec"];
+      if (!exec || !exec.IsMap()) continue;
+      YAML::Node env(YAML::NodeType::Sequence);
+      if (exec["env"] && exec["env"].IsSequence()) {
+        for (const YAML::Node& e : exec["env"]) {
+          if (e["name"].as<std::string>("") != name) env.push_back(e);
+        }
+      }
+      YAML::Node entry;
+      entry["name"] = name;
+      entry["value"] = value;
+      env.push_back(entry);
+      exec["env"] = env;
+    }
+  }
+  YAML::Emitter out;
+  out << *root;
+  return std::string(out.c_str()) + "\n";
+}
+
 }  // namespace labkube::cli

@@ -17,6 +17,12 @@ namespace labkube::cli {
 absl::StatusOr<std::string> MergeKubeconfig(const std::string& existing,
                                             const std::string& incoming);
 
+// Adds environment variable `name`=`value` to every exec credential plugin of `kubeconfig`
+// (replacing an entry of that name), so kubectl runs `labctl credential` with the same
+// LABCTL_CONFIG_DIR as the labctl that wrote it. kInvalidArgument when it is not a kubeconfig.
+absl::StatusOr<std::string> SetExecEnv(const std::string& kubeconfig, const std::string& name,
+                                       const std::string& value);
+
 // $KUBECONFIG's first entry, else $HOME/.kube/config.
 std::string DefaultKubeconfigPath(const Getenv& getenv);
 

@@ -51,6 +51,31 @@ TEST(KubeconfigMergeTest, RejectsGarbage) {
   EXPECT_FALSE(MergeKubeconfig("", "{{{").ok());
 }
 
+TEST(SetExecEnvTest, AddsOrReplacesTheVariableOfEveryExecUser) {
+  const char* kExec = R"(apiVersion: v1
+kind: Config
+users:
+  - name: alice@labkube
+    user:
+      exec:
+        command: labctl
+        args: [credential]
+        env: [{name: LABCTL_CONFIG_DIR, value: /old}, {name: OTHER, value: x}]
+  - name: tokens
+    user: {token: abc}
+)";
+  absl::StatusOr<std::string> out = SetExecEnv(kExec, "LABCTL_CONFIG_DIR", "/home/a/lab");
+  ASSERT_TRUE(out.ok()) << out.status();
+  YAML::Node n = YAML::Load(*out);
+  YAML::Node env = n["users"][0]["user"]["exec"]["env"];
+  ASSERT_EQ(env.size(), 2u);
+  EXPECT_EQ(env[0]["name"].as<std::string>(), "OTHER");
+  EXPECT_EQ(env[1]["value"].as<std::string>(), "/home/a/lab");
+  EXPECT_FALSE(n["users"][1]["user"]["exec"]);
+  EXPECT_EQ(n["users"][0]["user"]["exec"]["command"].as<std::string>(), "labctl");
+  EXPECT_FALSE(SetExecEnv("- a\n", "X", "y").ok());
+}
+
 TEST(KubeconfigMergeTest, DefaultPath) {
   auto env = [](std::map<std::string, std::string> vars) {
     return [vars](const std::string& k) -> std::optional<std::string> {

@@ -3,7 +3,10 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "lib/grpc_status.h"
@@ -19,14 +22,19 @@ void SetTime(absl::Time t, Timestamp* out) {
   *out = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
-RequestContext ContextOf(const grpc::ServerContext& context) {
-  RequestContext ctx;
-  const auto& metadata = context.client_metadata();
-  if (auto it = metadata.find("authorization"); it != metadata.end()) {
-    ctx.authorization = std::string(it->second.data(), it->second.size());
+// Every `key` value in the order received, joined with ", " (as HTTP joins repeated headers);
+// nullopt if there is none.
+std::optional<std::string> JoinedMetadata(const grpc::ServerContext& context,
+                                          std::string_view key) {
+  auto [begin, end] =
+      context.client_metadata().equal_range(grpc::string_ref(key.data(), key.size()));
+  if (begin == end) return std::nullopt;
+  std::string joined;
+  for (auto it = begin; it != end; ++it) {
+    if (it != begin) joined += ", ";
+    joined.append(it->second.data(), it->second.size());
   }
-  ctx.peer = PeerAddress(context.peer());
-  return ctx;
+  return joined;
 }
 
 // `call()` when the request is valid, else the validation error.
@@ -37,6 +45,17 @@ absl::StatusOr<T> IfValid(const absl::Status& valid, F call) {
 }
 
 }  // namespace
+
+RequestContext AuthenticatorService::ContextOf(const grpc::ServerContext& context) const {
+  RequestContext ctx;
+  const auto& metadata = context.client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    ctx.authorization = std::string(it->second.data(), it->second.size());
+  }
+  std::optional<std::string> forwarded_for = JoinedMetadata(context, "x-forwarded-for");
+  ctx.peer = ClientAddress(trusted_proxies_, PeerAddress(context.peer()), forwarded_for);
+  return ctx;
+}
 
 CredentialForm FromProto(api::KubeconfigForm form) {
   return form == api::KUBECONFIG_FORM_EXEC ? CredentialForm::kExec : CredentialForm::kToken;
@@ -53,8 +72,10 @@ void ToProto(const MemberInfo& in, api::Member* out) {
   for (const auto& [k, v] : in.quota) (*out->mutable_quota())[k] = v;
 }
 
-AuthenticatorService::AuthenticatorService(Authenticator& auth, metrics::Registry& registry)
+AuthenticatorService::AuthenticatorService(Authenticator& auth, metrics::Registry& registry,
+                                           TrustedProxies trusted_proxies)
     : auth_(auth),
+      trusted_proxies_(std::move(trusted_proxies)),
       calls_(registry.Counter("labkube_authenticator_calls_total",
                               "Authenticator calls by method and gRPC code.", {"method", "code"})),
       latency_(registry.Histogram("labkube_authenticator_call_seconds",

@@ -26,6 +26,9 @@ ABSL_FLAG(std::string, hash_algorithm, "yescrypt", "password hash: yescrypt or b
 ABSL_FLAG(int, hash_cost, 0, "hash cost (0 = default)");
 ABSL_FLAG(int, lockout_max_failures, 5, "failed logins per user/peer before lockout");
 ABSL_FLAG(absl::Duration, lockout_window, absl::Minutes(5), "lockout window");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "comma-separated IPs/CIDRs of proxies (the gateway) whose x-forwarded-for names the "
+          "client for lockout and audit (default: trust nobody)");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
 ABSL_FLAG(std::string, name, "", "bootstrap-admin: the admin member's name");
 ABSL_FLAG(bool, password_stdin, false, "bootstrap-admin: read the password from stdin");
@@ -54,6 +57,7 @@ Options OptionsFromFlags() {
   o.hash_cost = static_cast<unsigned long>(absl::GetFlag(FLAGS_hash_cost));
   o.lockout_max_failures = absl::GetFlag(FLAGS_lockout_max_failures);
   o.lockout_window = absl::GetFlag(FLAGS_lockout_window);
+  o.trusted_proxies = absl::GetFlag(FLAGS_trusted_proxies);
   o.log_level = absl::GetFlag(FLAGS_log_level);
   return o;
 }

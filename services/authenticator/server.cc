@@ -14,6 +14,7 @@
 #include "lib/status_macros.h"
 #include "services/authenticator/authenticator.h"
 #include "services/authenticator/authenticator_service.h"
+#include "services/authenticator/client_address.h"
 
 namespace labkube::authenticator {
 
@@ -90,6 +91,26 @@ void BuildStores(Server::Parts& p) {
   p.identity = std::make_unique<CallerIdentity>(*p.verifier, *p.client, o.namespace_prefix);
 }
 
+// `--trusted_proxies`; kInvalidArgument naming the flag and the bad entry.
+absl::StatusOr<TrustedProxies> ParseTrustedProxies(const std::string& spec) {
+  absl::StatusOr<TrustedProxies> trusted = TrustedProxies::Parse(spec);
+  if (!trusted.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("trusted_proxies: ", trusted.status().message()));
+  }
+  return trusted;
+}
+
+void LogStarted(const Server::Parts& p, const TrustedProxies& trusted) {
+  LogEvent(LogLevel::kInfo, "authenticator.started",
+           {{"grpc_port", p.grpc->port()},
+            {"http_port", p.http->port()},
+            {"tls", !p.options.plaintext},
+            {"public_server", p.options.public_server},
+            {"trusted_proxies", trusted.ToString()},
+            {"hash", p.options.hash_algorithm}});
+}
+
 absl::Status StartServers(Server::Parts& p) {
   const Options& o = p.options;
   GrpcServerOptions go;
@@ -131,6 +152,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
                                                        std::unique_ptr<TokenVerifier> verifier) {
   LK_RETURN_IF_ERROR(SetLogLevel(options.log_level));
   LK_RETURN_IF_ERROR(CheckOptions(options));
+  LK_ASSIGN_OR_RETURN(TrustedProxies trusted, ParseTrustedProxies(options.trusted_proxies));
   auto p = std::make_unique<Parts>();
   p->options = options;
   if (p->options.public_ca_pem.empty() && !options.public_ca_file.empty()) {
@@ -148,17 +170,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
       std::make_unique<Authenticator>(Deps{*p->client, clock, *p->members, *p->sessions, *p->hasher,
                                            *p->lockout, *p->issuer, *p->provisioner, *p->identity},
                                       ao);
-  p->service = std::make_unique<AuthenticatorService>(*p->auth, metrics::DefaultRegistry());
+  p->service =
+      std::make_unique<AuthenticatorService>(*p->auth, metrics::DefaultRegistry(), trusted);
   p->member_map->Start();
   p->session_map->Start();
   LK_RETURN_IF_ERROR(StartServers(*p));
   p->grpc->SetServing(kServiceName, true);
-  LogEvent(LogLevel::kInfo, "authenticator.started",
-           {{"grpc_port", p->grpc->port()},
-            {"http_port", p->http->port()},
-            {"tls", !options.plaintext},
-            {"public_server", p->options.public_server},
-            {"hash", options.hash_algorithm}});
+  LogStarted(*p, trusted);
   return std::unique_ptr<Server>(new Server(std::move(p)));
 }
 

@@ -56,6 +56,10 @@ struct Options {
 
   int lockout_max_failures = 5;
   absl::Duration lockout_window = absl::Minutes(5);
+  // Proxies (the gateway) whose `x-forwarded-for` names the client for lockout and audit:
+  // comma-separated IPv4/IPv6 addresses or CIDR networks. "" = trust nobody. A bad entry makes
+  // Create() fail. See client_address.h.
+  std::string trusted_proxies;
   std::string log_level = "info";
 };
 

@@ -5,14 +5,18 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <sstream>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "labkube/auth/v1alpha1/authenticator.grpc.pb.h"
 #include "lib/kube/json.h"
 #include "lib/kube/testing/fake_client.h"
+#include "lib/log.h"
 #include "lib/testing/wait_until.h"
 #include "services/authenticator/bootstrap.h"
 #include "services/authenticator/testing/fake_deps.h"
+#include "spdlog/sinks/ostream_sink.h"
 
 namespace labkube::authenticator {
 namespace {
@@ -34,6 +38,7 @@ class ServerTest : public ::testing::Test {
     o.public_server = "https://lab.example:6443";
     o.hash_cost = 1;
     o.lockout_max_failures = 3;
+    Configure(o);
     ASSERT_TRUE(BootstrapAdmin(*fake_, Clock::Real(), o, "root", "root-pw").ok());
     auto server = Server::Create(o, std::move(fake), Clock::Real(), std::move(tokens));
     ASSERT_TRUE(server.ok()) << server.status();
@@ -43,15 +48,20 @@ class ServerTest : public ::testing::Test {
     stub_ = api::Authenticator::NewStub(channel_);
   }
 
+  // Changes to the options before the server starts.
+  virtual void Configure(Options&) {}
+
   static void Prepare(grpc::ClientContext& ctx, const std::string& token = "") {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
   }
 
-  grpc::Status Login(const std::string& user, const std::string& password,
-                     api::LoginResponse* out) {
+  // `forwarded_for`: the x-forwarded-for metadata a proxy would add ("" = none).
+  grpc::Status Login(const std::string& user, const std::string& password, api::LoginResponse* out,
+                     const std::string& forwarded_for = "") {
     grpc::ClientContext ctx;
     Prepare(ctx);
+    if (!forwarded_for.empty()) ctx.AddMetadata("x-forwarded-for", forwarded_for);
     api::LoginRequest req;
     req.set_username(user);
     req.set_password(password);
@@ -184,6 +194,73 @@ TEST_F(ServerTest, UnknownUserAndWrongPasswordGetTheSameAnswer) {
   EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(unknown.error_code(), wrong.error_code());
   EXPECT_EQ(unknown.error_message(), wrong.error_message());
+}
+
+TEST_F(ServerTest, UntrustedPeerCannotDodgeTheClientLockoutWithXForwardedFor) {
+  // No --trusted_proxies: every attempt counts against the real peer (127.0.0.1), whatever
+  // address it claims to be forwarding for.
+  api::LoginResponse r;
+  for (auto [user, claimed] : {std::pair{"alice", "203.0.113.1"}, std::pair{"bob", "203.0.113.2"},
+                               std::pair{"carol", "203.0.113.3"}}) {
+    EXPECT_EQ(Login(user, "wrong", &r, claimed).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  grpc::Status s = Login("root", "root-pw", &r, "198.51.100.20");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("client"), std::string::npos) << s.error_message();
+}
+
+TEST(ServerOptionsTest, BadTrustedProxyRefusesToStart) {
+  Options o;
+  o.grpc_address = "127.0.0.1:0";
+  o.http_address = "127.0.0.1";
+  o.http_port = 0;
+  o.plaintext = true;
+  o.public_server = "https://lab.example:6443";
+  o.trusted_proxies = "127.0.0.1, 10.244.0.0/33";
+  auto server = Server::Create(o, std::make_unique<kube::testing::FakeClient>(), Clock::Real());
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(server.status().message().find("trusted_proxies: bad entry \"10.244.0.0/33\""),
+            absl::string_view::npos)
+      << server.status();
+}
+
+// The gateway's view: the test client (127.0.0.1) is a trusted proxy, so the x-forwarded-for
+// it sends names the client.
+class TrustedProxyServerTest : public ServerTest {
+ protected:
+  void Configure(Options& o) override { o.trusted_proxies = "127.0.0.1, ::1"; }
+  void TearDown() override { SetLogSink(nullptr); }
+};
+
+TEST_F(TrustedProxyServerTest, LockoutCountsTheForwardedClient) {
+  std::ostringstream log;
+  SetLogSink(std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  // One person behind the gateway guesses at several accounts: that client is locked out ...
+  api::LoginResponse r;
+  for (const char* user : {"alice", "bob", "carol"}) {
+    EXPECT_EQ(Login(user, "wrong", &r, "203.0.113.7").error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  grpc::Status s = Login("root", "root-pw", &r, "203.0.113.7");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("client"), std::string::npos) << s.error_message();
+  // ... even when a client-supplied x-forwarded-for precedes the one the gateway appended.
+  s = Login("root", "root-pw", &r, "198.51.100.99, 203.0.113.7");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Everybody else logging in through the same gateway is not.
+  s = Login("root", "root-pw", &r, "198.51.100.20");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  s = Login("root", "root-pw", &r);  // the proxy itself, without x-forwarded-for
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // A forwarded value that is not an address falls back to the peer (not locked).
+  s = Login("root", "root-pw", &r, "unknown");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // The audit log names the clients, not the gateway.
+  const std::string lines = log.str();
+  EXPECT_NE(lines.find("\"peer\":\"203.0.113.7\""), std::string::npos) << lines;
+  EXPECT_NE(lines.find("\"peer\":\"198.51.100.20\""), std::string::npos) << lines;
+  EXPECT_NE(lines.find("authenticator.bad_forwarded_for"), std::string::npos) << lines;
 }
 
 }  // namespace
