@@ -20,7 +20,7 @@ constexpr char kDescription[] =
 constexpr char kFooter[] =
     "\nStart with `labctl login --server HOST:PORT --username NAME`, then `labctl machines`.\n"
     "Config: $LABCTL_CONFIG_DIR (default ~/.config/labkube). Exit codes: 0 ok, 1 local "
-    "failure, 2 usage error, 3 not logged in / not allowed, 4 server error.";
+    "failure, 2 usage error or refused request, 3 not logged in / not allowed, 4 server error.";
 
 void AddCompletion(CLI::App& app, CommandContext& ctx) {
   CLI::App* completion = app.add_subcommand("completion", "Print a shell completion script");

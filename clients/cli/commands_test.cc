@@ -134,7 +134,7 @@ TEST_F(CommandsTest, ExitCodesForUsageAuthAndServerErrors) {
   ASSERT_EQ(Login("alice").code, 0);
   EXPECT_EQ(Run("storage create --size lots").code, 2);
   Result unknown = Run("ide start nb --kind jupyterlab --machine-type h100 --no-wait");
-  EXPECT_EQ(unknown.code, 4);
+  EXPECT_EQ(unknown.code, 2);
   EXPECT_NE(unknown.err.find("valid: lab/rtx3090, lab/cpu"), std::string::npos) << unknown.err;
   EXPECT_EQ(Run("admin member list").code, 3);  // alice is not an admin
   Result help = Run("--help");
@@ -176,7 +176,7 @@ TEST_F(CommandsTest, StorageLifecycle) {
   EXPECT_EQ(r.code, 2);
   r = Run("storage delete", "alice\n");
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(Run("storage delete --yes").code, 4);  // nothing left: NOT_FOUND
+  EXPECT_EQ(Run("storage delete --yes").code, 2);  // nothing left: NOT_FOUND
 }
 
 TEST_F(CommandsTest, IdeStartWaitsUntilRunningThenStops) {
@@ -198,7 +198,7 @@ TEST_F(CommandsTest, IdeStartWaitsUntilRunningThenStops) {
   r = Run("ide list");
   EXPECT_NE(r.out.find("nb    jupyterlab  lab/rtx3090"), std::string::npos) << r.out;
   EXPECT_EQ(Run("ide stop nb").code, 0);
-  EXPECT_EQ(Run("ide describe nb").code, 4);
+  EXPECT_EQ(Run("ide describe nb").code, 2);
   EXPECT_NE(Run("ide list").out.find("No workspaces"), std::string::npos);
 }
 
@@ -230,7 +230,7 @@ TEST_F(CommandsTest, AdminsManageMembers) {
   r = Run("admin member list -o json");
   auto list = json::Parse(r.out);
   ASSERT_TRUE(list.ok() && list->Size() == 4) << r.out;
-  EXPECT_EQ(Run("admin member create bob").code, 4);  // ALREADY_EXISTS
+  EXPECT_EQ(Run("admin member create bob").code, 2);  // ALREADY_EXISTS
   EXPECT_EQ(Run("admin member passwd bob --password-stdin", "new\n").code, 0);
   EXPECT_EQ(Run("admin member delete bob --delete-namespace").code, 0);
   EXPECT_EQ(h_->authenticator().Calls().back(), "DeleteMember bob +ns");

@@ -25,6 +25,10 @@ int ExitCodeFor(const absl::Status& status) {
   if (status.GetPayload(kLocalPayload).has_value()) return kExitLocal;
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
       return kExitUsage;
     case absl::StatusCode::kUnauthenticated:
     case absl::StatusCode::kPermissionDenied:

@@ -1,9 +1,10 @@
 // labctl's exit codes and how errors map onto them:
 //   0 success; 1 local failure (files, terminal); 2 usage error (bad flags or arguments, and
-//   INVALID_ARGUMENT from the gateway: the command line named something wrong); 3 auth error
-//   (not logged in, session expired, not allowed: UNAUTHENTICATED / PERMISSION_DENIED);
-//   4 server error (anything else the gateway or the cluster reported, or an unreachable
-//   gateway).
+//   what the gateway refused because of what the command named: INVALID_ARGUMENT, NOT_FOUND,
+//   ALREADY_EXISTS, FAILED_PRECONDITION, OUT_OF_RANGE -- an unknown machine type, a workspace
+//   that does not exist, storage still in use); 3 auth error (not logged in, session expired,
+//   not allowed: UNAUTHENTICATED / PERMISSION_DENIED); 4 server error (anything else: an
+//   unreachable or failing gateway or cluster, no free slot in time, a timeout).
 // Free functions; stateless; thread-safe.
 #ifndef LABKUBE_CLIENTS_CLI_EXIT_CODES_H_
 #define LABKUBE_CLIENTS_CLI_EXIT_CODES_H_

@@ -12,7 +12,11 @@ TEST(ExitCodesTest, MapsErrorsToTheDocumentedCodes) {
   EXPECT_EQ(ExitCodeFor(absl::InvalidArgumentError("name: bad")), 2);
   EXPECT_EQ(ExitCodeFor(absl::UnauthenticatedError("not logged in")), 3);
   EXPECT_EQ(ExitCodeFor(absl::PermissionDeniedError("not allowed")), 3);
-  EXPECT_EQ(ExitCodeFor(absl::NotFoundError("no such workspace")), 4);
+  EXPECT_EQ(ExitCodeFor(absl::NotFoundError("unknown machine type")), 2);
+  EXPECT_EQ(ExitCodeFor(absl::AlreadyExistsError("workspace nb exists")), 2);
+  EXPECT_EQ(ExitCodeFor(absl::FailedPreconditionError("storage in use")), 2);
+  EXPECT_EQ(ExitCodeFor(absl::ResourceExhaustedError("no free slot")), 4);
+  EXPECT_EQ(ExitCodeFor(absl::DeadlineExceededError("timed out")), 4);
   EXPECT_EQ(ExitCodeFor(absl::UnavailableError("cannot reach")), 4);
   EXPECT_EQ(ExitCodeFor(absl::InternalError("server bug")), 4);
 }
