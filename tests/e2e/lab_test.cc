@@ -211,6 +211,21 @@ TEST_F(LabTest, NewMemberRunsAJupyterWorkspaceOnAGpuAndLeavesNothingBehind) {
       absl::Seconds(30)))
       << labctl.Run({"machines"})->Describe();
 
+  // The volumes are in use: deleting is refused, growing works, shrinking is refused.
+  auto in_use = labctl.Run({"storage", "delete", "--yes"});
+  ASSERT_TRUE(in_use.ok());
+  EXPECT_EQ(in_use->exit_code, 2) << in_use->Describe();
+  EXPECT_TRUE(absl::StrContains(in_use->err, "nb")) << in_use->Describe();
+  auto grow = labctl.Run({"storage", "resize", "--size", "20Gi", "--volume", "cephfs"});
+  ASSERT_TRUE(grow.ok() && grow->exit_code == 0) << grow->Describe();
+  auto shrink = labctl.Run({"storage", "resize", "--size", "5Gi", "--volume", "cephfs"});
+  ASSERT_TRUE(shrink.ok());
+  EXPECT_EQ(shrink->exit_code, 2) << shrink->Describe();
+  auto pvc_size = Kubectl(env(), {"get", "pvc", "labkube-cephfs", "-n", a().ns(), "-o",
+                                  "jsonpath={.spec.resources.requests.storage}"});
+  ASSERT_TRUE(pvc_size.ok());
+  EXPECT_EQ(pvc_size->out, "20Gi") << pvc_size->Describe();
+
   auto stopped = labctl.Run({"ide", "stop", "nb"});
   ASSERT_TRUE(stopped.ok() && stopped->exit_code == 0) << stopped->Describe();
   EXPECT_TRUE(Eventually(
