@@ -42,7 +42,8 @@ TEST(AvailabilityBoardTest, WaitersWakeOnPublishAndClose) {
   EXPECT_TRUE(board.closed());
 }
 
-TEST(AvailabilityTest, BuildsOneEntryPerType) {
+// Group "gpu" (Machine "m") with one type x1, and a plan giving it `status`.
+std::pair<PlannerInput, Plan> OneType(TypeStatus status) {
   PlannerInput in;
   MachineGroup g;
   g.machine_name = "m";
@@ -54,11 +55,16 @@ TEST(AvailabilityTest, BuildsOneEntryPerType) {
   Plan plan;
   GroupStatus gs;
   gs.machine_name = "m";
-  TypeStatus ts;
-  ts.type = "x1";
-  ts.maximum = 3;
-  gs.types = {ts};
+  status.type = "x1";
+  gs.types = {status};
   plan.groups = {gs};
+  return {in, plan};
+}
+
+TEST(AvailabilityTest, BuildsOneEntryPerType) {
+  TypeStatus ts;
+  ts.maximum = 3;
+  auto [in, plan] = OneType(ts);
   AvailabilityList list = BuildAvailability(in, plan);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].group, "gpu");
@@ -67,27 +73,14 @@ TEST(AvailabilityTest, BuildsOneEntryPerType) {
 }
 
 TEST(AvailabilityTest, GpuProductsAreTheDistinctLabelsOfTheTypesNodes) {
-  PlannerInput in;
-  MachineGroup g;
-  g.machine_name = "m";
-  g.group = "gpu";
-  MachineType t;
-  t.name = "x1";
-  g.types = {t};
-  in.groups = {g};
+  TypeStatus ts;
+  ts.nodes = {"a", "b", "c", "d", "gone"};
+  auto [in, plan] = OneType(ts);
   for (auto [name, product] : {std::pair{"a", "RTX-3090"}, {"b", "RTX-4090"}, {"c", "RTX-3090"},
                                {"d", ""}, {"other", "A100"}}) {
     in.nodes[name].name = name;
     if (product[0] != 0) in.nodes[name].labels["nvidia.com/gpu.product"] = product;
   }
-  Plan plan;
-  GroupStatus gs;
-  gs.machine_name = "m";
-  TypeStatus ts;
-  ts.type = "x1";
-  ts.nodes = {"a", "b", "c", "d", "gone"};
-  gs.types = {ts};
-  plan.groups = {gs};
   AvailabilityList list = BuildAvailability(in, plan);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].gpu_products, (std::vector<std::string>{"RTX-3090", "RTX-4090"}));
