@@ -23,6 +23,8 @@ ABSL_FLAG(bool, authenticator_plaintext, false, "talk to the authenticator witho
 ABSL_FLAG(int, upstream_timeout_ms, 5000, "deadline of each scheduler/authenticator call");
 ABSL_FLAG(string, namespace_prefix, "lab-", "member namespaces are <prefix><member>");
 ABSL_FLAG(int, token_cache_seconds, 10, "how long a TokenReview answer is reused");
+ABSL_FLAG(int, describe_cache_ms, 1000,
+          "how long one workspace status read is shared by callers polling it (0: not shared)");
 ABSL_FLAG(string, cephfs_storage_class, "cephfs", "StorageClass of the data volume");
 ABSL_FLAG(string, nfs_storage_class, "nfs", "StorageClass of the backup volume");
 ABSL_FLAG(string, backup_schedule, "0 3 * * *", "cron schedule of the backup CronJob");
@@ -66,6 +68,7 @@ Options OptionsFromFlags() {
   o.workspaces.jupyterlab_image = absl::GetFlag(FLAGS_jupyterlab_image);
   o.workspaces.codeserver_image = absl::GetFlag(FLAGS_codeserver_image);
   o.workspaces.ingress_host = absl::GetFlag(FLAGS_ingress_host);
+  o.workspaces.describe_cache = absl::Milliseconds(absl::GetFlag(FLAGS_describe_cache_ms));
   o.workspaces.ingress_path = absl::GetFlag(FLAGS_ingress_path);
   o.workspaces.ingress_class = absl::GetFlag(FLAGS_ingress_class);
   o.workspaces.ingress_tls_secret = absl::GetFlag(FLAGS_ingress_tls_secret);

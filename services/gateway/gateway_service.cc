@@ -1,5 +1,6 @@
 #include "services/gateway/gateway_service.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "lib/grpc_status.h"
@@ -40,6 +41,17 @@ absl::Status CheckQuota(const google::protobuf::Map<std::string, std::string>& q
   return absl::OkStatus();
 }
 
+// One line per call: changes at info, successful reads (members poll them) at debug, refusals
+// of bad input at info, everything else at warn.
+LogLevel RequestLogLevel(std::string_view method, const absl::Status& s) {
+  if (s.ok()) {
+    bool read = absl::StartsWith(ToAbsl(method), "List") ||
+                absl::StartsWith(ToAbsl(method), "Describe") || method == "WhoAmI";
+    return read ? LogLevel::kDebug : LogLevel::kInfo;
+  }
+  return absl::IsNotFound(s) || absl::IsInvalidArgument(s) ? LogLevel::kInfo : LogLevel::kWarn;
+}
+
 }  // namespace
 
 GatewayService::GatewayService(GatewayDeps deps)
@@ -60,9 +72,7 @@ grpc::Status GatewayService::Run(Ctx* c, const char* method,
   const std::string code = absl::StatusCodeToString(s.code());
   requests_->Labels({method, code}).Inc();
   latency_->Labels({method}).Observe(seconds);
-  LogEvent(s.ok() || absl::IsNotFound(s) || absl::IsInvalidArgument(s) ? LogLevel::kInfo
-                                                                       : LogLevel::kWarn,
-           "request",
+  LogEvent(RequestLogLevel(method, s), "request",
            {{"method", method},
             {"member", who},
             {"peer", c->peer()},

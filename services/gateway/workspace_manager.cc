@@ -31,6 +31,35 @@ namespace {
 
 constexpr size_t kMaxPullSecrets = 8;
 
+std::string CacheKey(const Target& t, std::string_view name) {
+  return absl::StrCat(t.ns, "/", ToAbsl(name));
+}
+
+bool PodReady(const rapidjson::Value& pod) {
+  if (json::Find(pod, {"metadata", "deletionTimestamp"}) != nullptr) return false;
+  const rapidjson::Value* conditions = json::Find(pod, {"status", "conditions"});
+  if (conditions == nullptr || !conditions->IsArray()) return false;
+  for (const rapidjson::Value& c : conditions->GetArray()) {
+    if (json::GetString(c, {"type"}) == "Ready") return json::GetString(c, {"status"}) == "True";
+  }
+  return false;
+}
+
+// Events only explain workspaces that are not running: skip reading them when all run.
+bool NeedsEvents(const std::vector<rapidjson::Document>& deployments,
+                 const std::vector<rapidjson::Document>& pods) {
+  for (const rapidjson::Document& d : deployments) {
+    std::string_view name = json::GetString(d, {"metadata", "labels", kWorkspaceLabel});
+    bool running = false;
+    for (const rapidjson::Document& p : pods) {
+      running = running ||
+                (json::GetString(p, {"metadata", "labels", kWorkspaceLabel}) == name && PodReady(p));
+    }
+    if (!running) return true;
+  }
+  return false;
+}
+
 std::string Str(std::string_view s) { return std::string(s); }
 
 absl::Status NoSuchWorkspace(std::string_view name) {
@@ -80,7 +109,8 @@ WorkspaceManager::WorkspaceManager(kube::Client& client, Availability& availabil
       availability_(availability),
       storage_(storage),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      describe_cache_(clock, options_.describe_cache) {}
 
 absl::Status WorkspaceManager::CheckStart(const gw::StartWorkspaceRequest& r) const {
   LK_RETURN_IF_ERROR(CheckDnsLabel("name", r.name(), kMaxWorkspaceNameLength));
@@ -136,6 +166,7 @@ absl::StatusOr<gw::Workspace> WorkspaceManager::Start(const Target& t,
             {"workspace", r.name()},
             {"kind", KindName(r.kind())},
             {"machine_type", absl::StrCat(type.group(), "/", type.name())}});
+  describe_cache_.Invalidate(CacheKey(t, r.name()));
   return Describe(t, r.name());
 }
 
@@ -192,6 +223,7 @@ absl::Status WorkspaceManager::CreateOwned(const Target& t, const WorkspaceSpec&
 absl::StatusOr<std::vector<std::string>> WorkspaceManager::Stop(const Target& t,
                                                                 std::string_view name) {
   LK_RETURN_IF_ERROR(CheckDnsLabel("name", name, kMaxWorkspaceNameLength));
+  describe_cache_.Invalidate(CacheKey(t, name));
   const std::string object = DeploymentName(name);
   absl::StatusOr<rapidjson::Document> d = client_.Get(res::Deployments(), t.ns, object);
   if (d.ok() && !IsOurs(*d)) return NoSuchWorkspace(name);
@@ -244,8 +276,10 @@ absl::StatusOr<WorkspaceManager::Snapshot> WorkspaceManager::Load(const Target& 
   absl::StatusOr<kube::ObjectList> pod_list = client_.List(res::Pods(), t.ns, pods);
   if (!pod_list.ok()) return KubeError(pod_list.status(), "list pods", t.ns);
   s.pods = Items(*pod_list);
-  absl::StatusOr<kube::ObjectList> events = client_.List(res::Events(), t.ns, {});
-  if (events.ok()) s.events = Items(*events);  // only for explanations: not fatal
+  if (NeedsEvents(s.deployments, s.pods)) {
+    absl::StatusOr<kube::ObjectList> events = client_.List(res::Events(), t.ns, {});
+    if (events.ok()) s.events = Items(*events);  // only for explanations: not fatal
+  }
   for (const rapidjson::Document& d : s.deployments) {
     std::string ws = Str(json::GetString(d, {"metadata", "labels", kWorkspaceLabel}));
     absl::StatusOr<rapidjson::Document> secret =
@@ -307,8 +341,11 @@ absl::StatusOr<std::vector<gw::Workspace>> WorkspaceManager::List(const Target& 
 }
 
 absl::StatusOr<gw::Workspace> WorkspaceManager::Describe(const Target& t, std::string_view name) {
-  LK_ASSIGN_OR_RETURN(Snapshot s, Load(t, name));
-  return Build(t, s.deployments.front(), s);
+  LK_RETURN_IF_ERROR(CheckDnsLabel("name", name, kMaxWorkspaceNameLength));
+  return describe_cache_.GetOrCompute(CacheKey(t, name), [&]() -> absl::StatusOr<gw::Workspace> {
+    LK_ASSIGN_OR_RETURN(Snapshot s, Load(t, name));
+    return Build(t, s.deployments.front(), s);
+  });
 }
 
 absl::Status WorkspaceManager::Watch(const Target& t, std::string_view name,

@@ -5,12 +5,14 @@
 //            (ALREADY_EXISTS), creates the Deployment, then the Secret, Service and Ingress
 //            owned by it; if any of those fails, it deletes what it made.
 //   Stop     deletes the Ingress, Service, Secret and Deployment (and so its pods).
-//   Describe phase, reason, node, GPU model, URL, token, age.
+//   Describe phase, reason, node, GPU model, URL, token, age. Answers are shared for
+//            `describe_cache` (callers polling one workspace cost the API server one read per
+//            period, not one each); Start and Stop invalidate them.
 //   Watch    polls Describe and reports each change until the callback says stop or the
 //            workspace is gone (last report: PHASE_STOPPED).
 //
 // Ownership: borrows the client, availability, storage manager and clock.
-// Thread safety: safe from many threads (no state of its own).
+// Thread safety: safe from many threads (its only state is the thread-safe Describe cache).
 #ifndef LABKUBE_SERVICES_GATEWAY_WORKSPACE_MANAGER_H_
 #define LABKUBE_SERVICES_GATEWAY_WORKSPACE_MANAGER_H_
 
@@ -24,6 +26,7 @@
 #include "labkube/gateway/v1alpha1/gateway.pb.h"
 #include "lib/clock.h"
 #include "lib/kube/client.h"
+#include "lib/shared_result_cache.h"
 #include "services/gateway/access.h"
 #include "services/gateway/availability.h"
 #include "services/gateway/storage_manager.h"
@@ -43,6 +46,7 @@ struct WorkspaceOptions {
   std::string ingress_tls_secret;  // "" = no TLS section on the Ingress
   std::string url_scheme = "https";
   absl::Duration watch_poll = absl::Seconds(1);
+  absl::Duration describe_cache = absl::Seconds(1);  // <= 0: no sharing across time
 };
 
 class WorkspaceManager {
@@ -79,6 +83,7 @@ class WorkspaceManager {
   StorageManager& storage_;
   Clock& clock_;
   const WorkspaceOptions options_;
+  SharedResultCache<gw::Workspace> describe_cache_;
 };
 
 }  // namespace labkube::gateway

@@ -186,6 +186,21 @@ TEST_F(WorkspaceManagerTest, DescribeAndListFollowThePods) {
   EXPECT_TRUE(m.List(Target{"bob", "lab-bob"})->empty());
 }
 
+TEST_F(WorkspaceManagerTest, DescribeIsSharedForAMomentAndReadsEventsOnlyWhenNeeded) {
+  options_.describe_cache = absl::Seconds(1);
+  WorkspaceManager m(kube_, availability_, storage_, clock_, options_);
+  ASSERT_TRUE(m.Start(alice_, Request("nb")).ok());  // its own Describe: not running, events
+  int gets = kube_.CallCount("Get"), lists = kube_.CallCount("List");
+  AddPod("nb", R"({"phase":"Running","conditions":[{"type":"Ready","status":"True"}]})", "gpu-1");
+  EXPECT_EQ(m.Describe(alice_, "nb")->phase(), gw::PHASE_STARTING);  // the answer Start made
+  EXPECT_EQ(kube_.CallCount("Get"), gets);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(m.Describe(alice_, "nb")->phase(), gw::PHASE_RUNNING);
+  EXPECT_EQ(kube_.CallCount("List") - lists, 1) << "pods only: a running workspace needs no events";
+  ASSERT_TRUE(m.Stop(alice_, "nb").ok());
+  EXPECT_EQ(m.Describe(alice_, "nb").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(WorkspaceManagerTest, SchedulerDownIsUnavailable) {
   availability_.SetError(absl::UnavailableError("the scheduler is unavailable"));
   WorkspaceManager m(kube_, availability_, storage_, clock_, options_);
