@@ -4,7 +4,9 @@
 // costs several API server round trips: with N pollers the API server sees about one read per
 // key per `ttl` instead of N. Only OK results are kept; an error goes to the callers that
 // waited for that computation and is not cached. Invalidate() after a write so the writer's
-// next read is fresh.
+// next read is fresh. An optional `keep` predicate says which results may be reused over time
+// (e.g. only settled states); the others are shared only with callers that arrived while they
+// were being computed.
 //
 // Ownership: borrows the clock (for freshness). Thread safety: safe from many threads; the
 // computation runs without the lock held. Entries are dropped when read stale, on Invalidate,
@@ -29,7 +31,9 @@ template <typename V>
 class SharedResultCache {
  public:
   // ttl <= 0 disables caching (single flight still applies).
-  SharedResultCache(Clock& clock, absl::Duration ttl) : clock_(clock), ttl_(ttl) {}
+  SharedResultCache(Clock& clock, absl::Duration ttl,
+                    std::function<bool(const V&)> keep = [](const V&) { return true; })
+      : clock_(clock), ttl_(ttl), keep_(std::move(keep)) {}
 
   absl::StatusOr<V> GetOrCompute(const std::string& key,
                                  const std::function<absl::StatusOr<V>()>& compute) {
@@ -56,7 +60,7 @@ class SharedResultCache {
     flight->done = true;
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second.flight == flight) {
-      if (result.ok()) {
+      if (result.ok() && keep_(*result)) {
         it->second.at = clock_.Now();
       } else {
         entries_.erase(it);
@@ -99,6 +103,7 @@ class SharedResultCache {
 
   Clock& clock_;
   const absl::Duration ttl_;
+  const std::function<bool(const V&)> keep_;
   absl::Mutex mu_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   absl::Time last_prune_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -38,6 +38,17 @@ TEST(SharedResultCacheTest, ErrorsAreNotKept) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
+TEST(SharedResultCacheTest, OnlyResultsThatMayBeKeptAreReusedOverTime) {
+  testing::FakeClock clock;
+  SharedResultCache<int> cache(clock, absl::Seconds(1), [](const int& v) { return v >= 3; });
+  int calls = 0;
+  auto compute = [&]() -> absl::StatusOr<int> { return ++calls; };
+  EXPECT_EQ(*cache.GetOrCompute("a", compute), 1);
+  EXPECT_EQ(*cache.GetOrCompute("a", compute), 2);
+  EXPECT_EQ(*cache.GetOrCompute("a", compute), 3);
+  EXPECT_EQ(*cache.GetOrCompute("a", compute), 3);
+}
+
 TEST(SharedResultCacheTest, InvalidateForcesAFreshRead) {
   testing::FakeClock clock;
   SharedResultCache<int> cache(clock, absl::Seconds(10));

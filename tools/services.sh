@@ -7,10 +7,13 @@
 #   services.sh down     stop them
 #   services.sh status   which run, on which ports
 #   services.sh env      KEY=value lines (addresses, CA file) for scripts to eval
+# Binaries come from bazel-bin; LABKUBE_BIN_DIR=<dir> picks another output tree (for benchmarks:
+# bazel build -c opt //... && LABKUBE_BIN_DIR=$PWD/bazel-out/k8-opt/bin tools/services.sh up).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 eval "$("$root/tests/cluster/cluster.sh" env)"
 state=$LABKUBE_STATE
+bin_dir=${LABKUBE_BIN_DIR:-$root/bazel-bin}
 pki=$state/labkube-pki
 run=$state/run
 logs=$state/logs
@@ -95,7 +98,7 @@ wait_ready() {
 }
 
 start_scheduler() {
-  local bin=$root/bazel-bin/services/scheduler/scheduler
+  local bin=$bin_dir/services/scheduler/scheduler
   [[ -x $bin ]] || { log "scheduler not built (bazel build //services/scheduler:scheduler)"; return; }
   running labkube-scheduler && return
   local kc
@@ -123,7 +126,7 @@ WH
 }
 
 start_injector() {
-  local bin=$root/bazel-bin/services/injector/injector
+  local bin=$bin_dir/services/injector/injector
   [[ -x $bin ]] || { log "injector not built (bazel build //services/injector:injector)"; return; }
   running labkube-injector && return
   "$bin" --address=127.0.0.1 --port="$INJECTOR_PORT" --tls_cert="$pki/server.crt" \
@@ -136,7 +139,7 @@ start_injector() {
 }
 
 start_authenticator() {
-  local bin=$root/bazel-bin/services/authenticator/labkube-authenticator
+  local bin=$bin_dir/services/authenticator/labkube-authenticator
   [[ -x $bin ]] || { log "authenticator not built (bazel build //services/authenticator/...)"; return; }
   running labkube-authenticator && return
   local kc
@@ -151,7 +154,7 @@ start_authenticator() {
 }
 
 start_gateway() {
-  local bin=$root/bazel-bin/services/gateway/gateway
+  local bin=$bin_dir/services/gateway/gateway
   [[ -x $bin ]] || { log "gateway not built (bazel build //services/gateway:gateway)"; return; }
   running labkube-gateway && return
   local kc
@@ -168,7 +171,7 @@ start_gateway() {
 
 # Demo accounts, created once; their passwords go to a 0600 file and are printed once.
 demo_accounts() {
-  local creds=$state/credentials.yaml bin=$root/bazel-bin/services/authenticator/labkube-authenticator
+  local creds=$state/credentials.yaml bin=$bin_dir/services/authenticator/labkube-authenticator
   [[ -f $creds || ! -x $bin ]] && return
   local admin_pw member_pw token
   admin_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
@@ -265,7 +268,7 @@ cmd_env() {
   echo "LABKUBE_AUTHENTICATOR=127.0.0.1:$AUTH_GRPC_PORT"
   echo "LABKUBE_CREDENTIALS=$state/credentials.yaml"
   echo "LABKUBE_GATEWAY=127.0.0.1:$GATEWAY_GRPC_PORT"
-  echo "LABCTL=$root/bazel-bin/clients/cli/labctl"
+  echo "LABCTL=$bin_dir/clients/cli/labctl"
 }
 
 case "${1:-}" in

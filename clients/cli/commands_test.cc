@@ -188,6 +188,7 @@ TEST_F(CommandsTest, IdeStartWaitsUntilRunningThenStops) {
       << r.out << r.err;
   EXPECT_NE(r.out.find("URL:    https://labkube.local/alice/nb/"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Token:"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("no storage is mounted"), std::string::npos) << r.err;
   r = Run("ide describe nb -o json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto w = json::Parse(r.out);

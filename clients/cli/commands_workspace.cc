@@ -110,6 +110,11 @@ absl::Status Start(CommandContext& ctx) {
   for (const std::string& s : ctx.flags.pull_secrets) req.add_image_pull_secrets(s);
   gw::Workspace w;
   LK_RETURN_IF_ERROR(session->Call(&Stub::StartWorkspace, req, &w));
+  if (w.volumes().empty()) {
+    ctx.io.err << "Note: no storage is mounted, so files in " << w.name()
+               << " are lost when it stops; `labctl storage create --size 10Gi` first keeps "
+                  "them.\n";
+  }
   if (!ctx.flags.no_wait && w.phase() != gw::PHASE_RUNNING) {
     ctx.io.err << "Started " << w.name() << "; waiting until it runs (Ctrl-C stops waiting, not "
                << "the workspace)...\n";

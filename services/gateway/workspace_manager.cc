@@ -110,7 +110,10 @@ WorkspaceManager::WorkspaceManager(kube::Client& client, Availability& availabil
       storage_(storage),
       clock_(clock),
       options_(std::move(options)),
-      describe_cache_(clock, options_.describe_cache) {}
+      describe_cache_(clock, options_.describe_cache, [](const gw::Workspace& w) {
+        // Settled states only: a starting workspace is read fresh, so progress shows at once.
+        return w.phase() == gw::PHASE_RUNNING || w.phase() == gw::PHASE_FAILED;
+      }) {}
 
 absl::Status WorkspaceManager::CheckStart(const gw::StartWorkspaceRequest& r) const {
   LK_RETURN_IF_ERROR(CheckDnsLabel("name", r.name(), kMaxWorkspaceNameLength));

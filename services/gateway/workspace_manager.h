@@ -5,9 +5,10 @@
 //            (ALREADY_EXISTS), creates the Deployment, then the Secret, Service and Ingress
 //            owned by it; if any of those fails, it deletes what it made.
 //   Stop     deletes the Ingress, Service, Secret and Deployment (and so its pods).
-//   Describe phase, reason, node, GPU model, URL, token, age. Answers are shared for
-//            `describe_cache` (callers polling one workspace cost the API server one read per
-//            period, not one each); Start and Stop invalidate them.
+//   Describe phase, reason, node, GPU model, URL, token, age. Concurrent callers share one
+//            read; running/failed answers are also reused for `describe_cache` (callers polling
+//            one workspace cost the API server one read per period, not one each); Start and
+//            Stop invalidate them.
 //   Watch    polls Describe and reports each change until the callback says stop or the
 //            workspace is gone (last report: PHASE_STOPPED).
 //

@@ -181,6 +181,7 @@ TEST_F(LabTest, NewMemberRunsAJupyterWorkspaceOnAGpuAndLeavesNothingBehind) {
                             "", absl::Seconds(150));
   ASSERT_TRUE(started.ok() && started->exit_code == 0) << started->Describe();
   EXPECT_TRUE(absl::StrContains(started->out, "http")) << started->Describe();
+  EXPECT_FALSE(absl::StrContains(started->err, "no storage")) << started->Describe();
 
   auto described = labctl.Json({"ide", "describe", "nb"});
   ASSERT_TRUE(described.ok()) << described.status();
