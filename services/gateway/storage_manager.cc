@@ -1,5 +1,6 @@
 #include "services/gateway/storage_manager.h"
 
+#include <future>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -339,13 +340,22 @@ absl::StatusOr<gw::Storage> StorageManager::Get(const Target& t) {
   return out;
 }
 
+// Both claims are read concurrently (this is on the path of every workspace start); get only,
+// so the gateway needs no list permission.
 absl::StatusOr<std::vector<Mount>> StorageManager::Mounts(const std::string& ns) {
+  auto read = [&](gw::VolumeKind kind) {
+    return std::async(std::launch::async, [this, &ns, kind] {
+      return client_.Get(res::PersistentVolumeClaims(), ns, ClaimOf(kind)).status();
+    });
+  };
+  std::future<absl::Status> cephfs_read = read(gw::VOLUME_KIND_CEPHFS);
+  std::future<absl::Status> nfs_read = read(gw::VOLUME_KIND_NFS);
+  const absl::Status found[] = {cephfs_read.get(), nfs_read.get()};
   std::vector<Mount> mounts;
   for (gw::VolumeKind kind : {gw::VOLUME_KIND_CEPHFS, gw::VOLUME_KIND_NFS}) {
-    absl::StatusOr<rapidjson::Document> pvc =
-        client_.Get(res::PersistentVolumeClaims(), ns, ClaimOf(kind));
-    if (absl::IsNotFound(pvc.status())) continue;
-    if (!pvc.ok()) return KubeError(pvc.status(), "read the storage", ns);
+    const absl::Status& pvc = found[kind == gw::VOLUME_KIND_NFS ? 1 : 0];
+    if (absl::IsNotFound(pvc)) continue;
+    if (!pvc.ok()) return KubeError(pvc, "read the storage", ns);
     const bool nfs = kind == gw::VOLUME_KIND_NFS;
     mounts.push_back(
         Mount{ClaimOf(kind), nfs ? options_.backup_mount_path : options_.data_mount_path, nfs});

@@ -1,5 +1,6 @@
 #include "services/gateway/workspace_manager.h"
 
+#include <future>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -149,18 +150,14 @@ absl::StatusOr<gw::Workspace> WorkspaceManager::Start(const Target& t,
   const std::string name = DeploymentName(r.name());
   const absl::Status duplicate = absl::AlreadyExistsError(absl::StrCat(
       "name: workspace \"", r.name(), "\" already exists (stop it first, or pick another name)"));
-  absl::StatusOr<rapidjson::Document> existing = client_.Get(res::Deployments(), t.ns, name);
-  if (existing.ok()) return duplicate;
-  if (!absl::IsNotFound(existing.status())) {
-    return KubeError(existing.status(), "read Deployment " + name, t.ns);
-  }
   LK_ASSIGN_OR_RETURN(std::vector<Mount> mounts, storage_.Mounts(t.ns));
   const WorkspaceSpec spec = SpecFor(t, r, type, std::move(mounts));
   absl::StatusOr<rapidjson::Document> created =
       client_.Create(res::Deployments(), t.ns, BuildDeployment(spec));
   if (absl::IsAlreadyExists(created.status())) return duplicate;
   if (!created.ok()) return KubeError(created.status(), "create Deployment " + name, t.ns);
-  if (absl::Status s = CreateOwned(t, spec, *created); !s.ok()) {
+  const std::string token = NewAccessToken();
+  if (absl::Status s = CreateOwned(t, spec, token, *created); !s.ok()) {
     (void)Stop(t, r.name());
     return s;
   }
@@ -170,7 +167,12 @@ absl::StatusOr<gw::Workspace> WorkspaceManager::Start(const Target& t,
             {"kind", KindName(r.kind())},
             {"machine_type", absl::StrCat(type.group(), "/", type.name())}});
   describe_cache_.Invalidate(CacheKey(t, r.name()));
-  return Describe(t, r.name());
+  // What was just made, without reading it back: its pod does not exist yet.
+  Snapshot s;
+  s.tokens[r.name()] = token;
+  s.types = std::move(avail.types);
+  s.deployments.push_back(std::move(*created));
+  return Build(t, s.deployments.front(), s);
 }
 
 WorkspaceSpec WorkspaceManager::SpecFor(const Target& t, const gw::StartWorkspaceRequest& r,
@@ -201,7 +203,9 @@ WorkspaceSpec WorkspaceManager::SpecFor(const Target& t, const gw::StartWorkspac
   return spec;
 }
 
+// The Secret, Service and Ingress are independent of each other: created concurrently.
 absl::Status WorkspaceManager::CreateOwned(const Target& t, const WorkspaceSpec& spec,
+                                           const std::string& token,
                                            const rapidjson::Value& deployment) {
   const Owner owner{Str(json::GetString(deployment, {"metadata", "name"})),
                     Str(json::GetString(deployment, {"metadata", "uid"}))};
@@ -209,18 +213,24 @@ absl::Status WorkspaceManager::CreateOwned(const Target& t, const WorkspaceSpec&
     const kube::Resource* resource;
     rapidjson::Document object;
   };
-  Item items[] = {{&res::Secrets(), BuildSecret(spec, owner, NewAccessToken())},
+  Item items[] = {{&res::Secrets(), BuildSecret(spec, owner, token)},
                   {&res::Services(), BuildService(spec, owner)},
                   {&res::Ingresses(), BuildIngress(spec, owner)}};
+  std::vector<std::future<absl::Status>> done;
   for (Item& item : items) {
-    absl::StatusOr<rapidjson::Document> created = client_.Create(*item.resource, t.ns, item.object);
-    if (!created.ok()) {
-      return KubeError(created.status(),
-                       absl::StrCat("create ", item.resource->kind, " for workspace ", spec.name),
-                       t.ns);
+    done.push_back(std::async(std::launch::async, [&, item = &item] {
+      return client_.Create(*item->resource, t.ns, item->object).status();
+    }));
+  }
+  absl::Status first;
+  for (size_t i = 0; i < done.size(); ++i) {
+    absl::Status s = done[i].get();
+    if (!s.ok() && first.ok()) {
+      first = KubeError(
+          s, absl::StrCat("create ", items[i].resource->kind, " for workspace ", spec.name), t.ns);
     }
   }
-  return absl::OkStatus();
+  return first;
 }
 
 absl::StatusOr<std::vector<std::string>> WorkspaceManager::Stop(const Target& t,

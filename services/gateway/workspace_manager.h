@@ -73,7 +73,7 @@ class WorkspaceManager {
   absl::Status CheckStart(const gw::StartWorkspaceRequest& r) const;
   WorkspaceSpec SpecFor(const Target& target, const gw::StartWorkspaceRequest& r,
                         const gw::MachineType& type, std::vector<Mount> mounts) const;
-  absl::Status CreateOwned(const Target& target, const WorkspaceSpec& spec,
+  absl::Status CreateOwned(const Target& target, const WorkspaceSpec& spec, const std::string& token,
                            const rapidjson::Value& deployment);
   absl::StatusOr<Snapshot> Load(const Target& target, std::string_view only);
   gw::Workspace Build(const Target& target, const rapidjson::Value& deployment,
