@@ -19,6 +19,7 @@ _LIBS = {
     "openssl": (["openssl"], []),
     "protobuf": (["protobuf"], []),
     "rapidjson": ([], []),
+    "simdjson": (["simdjson"], []),
     "spdlog": (["spdlog"], []),
     "yaml_cpp": (["yaml-cpp"], []),
 }
