@@ -47,6 +47,7 @@ KubeTokenReviewer::KubeTokenReviewer(kube::Client& client, Clock& clock, TokenRe
 
 absl::StatusOr<Caller> KubeTokenReviewer::Review(std::string_view token) {
   const std::string key = Sha256Hex(token);
+  std::shared_ptr<Flight> flight;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(key);
@@ -54,7 +55,25 @@ absl::StatusOr<Caller> KubeTokenReviewer::Review(std::string_view token) {
       if (it->second.expires > clock_.Now()) return it->second.caller;
       cache_.erase(it);
     }
+    // A review of this token already under way (a burst after the entry expired): share it.
+    if (auto p = pending_.find(key); p != pending_.end()) {
+      std::shared_ptr<Flight> shared = p->second;
+      mu_.Await(absl::Condition(&shared->done));
+      return shared->result;
+    }
+    flight = std::make_shared<Flight>();
+    pending_[key] = flight;
   }
+  absl::StatusOr<Caller> result = ReviewAndRemember(key, token);
+  absl::MutexLock lock(&mu_);
+  flight->result = result;
+  flight->done = true;
+  pending_.erase(key);
+  return result;
+}
+
+absl::StatusOr<Caller> KubeTokenReviewer::ReviewAndRemember(const std::string& key,
+                                                           std::string_view token) {
   std::optional<absl::Time> exp = JwtExpiry(token);
   if (exp.has_value() && *exp <= clock_.Now()) {
     return absl::UnauthenticatedError(absl::StrCat(

@@ -2,7 +2,8 @@
 // (TokenReview), maps the ServiceAccount username system:serviceaccount:<prefix>x:x to member
 // x, reads that ServiceAccount's labels (labkube.io/user=x, labkube.io/admin=true for admins)
 // and caches the answer for a short TTL (never past the token's own expiry), keyed by the
-// token's SHA-256, so a burst of calls costs one review.
+// token's SHA-256, so a burst of calls costs one review; calls that arrive while a token is
+// being reviewed wait for that review instead of starting their own.
 //
 // Refusals say why: kUnauthenticated "token expired at ...: run `labctl login`" or "token
 // rejected ...", kPermissionDenied "not allowed: ... is not a labkube member", kUnavailable
@@ -14,6 +15,7 @@
 #define LABKUBE_SERVICES_GATEWAY_TOKEN_REVIEWER_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,7 +61,12 @@ class KubeTokenReviewer : public TokenReviewer {
     Caller caller;
     absl::Time expires;
   };
+  struct Flight {  // one review under way; its waiters get its result
+    bool done = false;
+    absl::StatusOr<Caller> result = absl::UnknownError("not reviewed");
+  };
 
+  absl::StatusOr<Caller> ReviewAndRemember(const std::string& key, std::string_view token);
   absl::StatusOr<Caller> ReviewUncached(std::string_view token);
   absl::StatusOr<Caller> MemberOf(const std::string& username);
   void Remember(const std::string& key, const Caller& caller, std::optional<absl::Time> token_exp)
@@ -70,6 +77,7 @@ class KubeTokenReviewer : public TokenReviewer {
   const TokenReviewOptions options_;
   absl::Mutex mu_;
   std::map<std::string, Entry> cache_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<Flight>> pending_ ABSL_GUARDED_BY(mu_);
 };
 
 // The `exp` claim of a JWT, read without checking the signature (only to explain refusals and

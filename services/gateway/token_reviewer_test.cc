@@ -1,7 +1,12 @@
 #include "services/gateway/token_reviewer.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
@@ -46,6 +51,40 @@ TEST_F(TokenReviewerTest, CachesForTheTtl) {
   clock_.Advance(absl::Seconds(11));
   ASSERT_TRUE(reviewer_.Review("t-alice").ok());
   EXPECT_EQ(kube_.Reviews(), 2);
+}
+
+// TokenReviews that wait until released, counting how many reached the API.
+class SlowReviews : public TokenReviewFakeClient {
+ public:
+  using TokenReviewFakeClient::TokenReviewFakeClient;
+  absl::StatusOr<rapidjson::Document> Create(const kube::Resource& resource, std::string_view ns,
+                                             const rapidjson::Value& object,
+                                             const kube::WriteOptions& options = {}) override {
+    if (resource.plural == "tokenreviews") {
+      ++entered;
+      started.Notify();
+      release.WaitForNotification();
+    }
+    return TokenReviewFakeClient::Create(resource, ns, object, options);
+  }
+  std::atomic<int> entered{0};
+  absl::Notification started, release;
+};
+
+TEST(TokenReviewerBurstTest, CallersOfATokenUnderReviewShareTheReview) {
+  labkube::testing::FakeClock clock;
+  SlowReviews kube(clock);
+  kube.AddMember("alice", "t-alice", false);
+  KubeTokenReviewer reviewer(kube, clock, {"lab-", absl::Seconds(10), 100});
+  std::atomic<int> ok{0};
+  std::vector<std::thread> callers;
+  callers.emplace_back([&] { ok += reviewer.Review("t-alice").ok(); });
+  kube.started.WaitForNotification();
+  for (int i = 0; i < 8; ++i) callers.emplace_back([&] { ok += reviewer.Review("t-alice").ok(); });
+  kube.release.Notify();
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(ok.load(), 9);
+  EXPECT_EQ(kube.entered.load(), 1);
 }
 
 TEST_F(TokenReviewerTest, NeverCachesPastTheTokenExpiry) {
