@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "absl/synchronization/mutex.h"
+
 namespace labkube {
 namespace {
 
@@ -19,6 +21,11 @@ sigset_t TerminationSignals() {
 void BlockTerminationSignals() {
   sigset_t set = TerminationSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void PrepareServiceProcess() {
+  BlockTerminationSignals();
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 int WaitForTerminationSignal() {

@@ -13,7 +13,7 @@
 #include "services/authenticator/server.h"
 
 int main(int argc, char** argv) {
-  labkube::BlockTerminationSignals();
+  labkube::PrepareServiceProcess();
   for (int i = 1; i < argc; ++i) {  // docker-style spelling of --password_stdin
     if (std::string(argv[i]) == "--password-stdin") argv[i] = const_cast<char*>("--password_stdin");
   }

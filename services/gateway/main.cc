@@ -7,7 +7,7 @@
 #include "services/gateway/server.h"
 
 int main(int argc, char** argv) {
-  labkube::BlockTerminationSignals();
+  labkube::PrepareServiceProcess();
   absl::ParseCommandLine(argc, argv);
   auto server = labkube::gateway::Server::Create(labkube::gateway::OptionsFromFlags());
   if (!server.ok()) {

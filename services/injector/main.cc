@@ -19,7 +19,7 @@ ABSL_FLAG(int, claim_timeout_ms, 2000, "upper bound for one scheduler call");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
 
 int main(int argc, char** argv) {
-  labkube::BlockTerminationSignals();
+  labkube::PrepareServiceProcess();
   absl::ParseCommandLine(argc, argv);
   labkube::injector::Options o;
   o.address = absl::GetFlag(FLAGS_address);

@@ -24,6 +24,7 @@
 #include "lib/kube/json.h"
 #include "lib/kube/testing/fake_client.h"
 #include "lib/log.h"
+#include "lib/signals.h"
 #include "lib/tls.h"
 #include "services/scheduler/server.h"
 
@@ -189,6 +190,7 @@ int Run() {
 }  // namespace labkube::scheduler
 
 int main(int argc, char** argv) {
+  labkube::PrepareServiceProcess();  // the in-process scheduler runs as it would in production
   absl::ParseCommandLine(argc, argv);
   return labkube::scheduler::Run();
 }

@@ -40,6 +40,7 @@ class ClaimTable {
   // The live claim made for this admission request, if any.
   const ClaimRecord* FindByAdmissionUid(const std::string& admission_uid) const;
   bool IsReservationClaimed(const std::string& reservation_uid) const;
+  const std::set<std::string>& ClaimedReservations() const { return claimed_reservations_; }
 
   // Records a new claim; sets its expiry to now + ttl.
   const ClaimRecord& Add(ClaimRecord record, absl::Time now);

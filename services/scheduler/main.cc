@@ -20,7 +20,7 @@ ABSL_FLAG(int, claim_ttl_seconds, 30, "seconds a claim waits for its guest pod")
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
 
 int main(int argc, char** argv) {
-  labkube::BlockTerminationSignals();
+  labkube::PrepareServiceProcess();
   absl::ParseCommandLine(argc, argv);
   labkube::scheduler::Options o;
   o.kubeconfig = absl::GetFlag(FLAGS_kubeconfig);

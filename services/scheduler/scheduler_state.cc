@@ -80,7 +80,7 @@ void SchedulerState::OnPod(const rapidjson::Value& pod) {
   std::string key = PodKey(std::string(json::GetString(pod, {"metadata", "namespace"})),
                            std::string(json::GetString(pod, {"metadata", "name"})));
   absl::MutexLock lock(&mu_);
-  if (auto old = pods_.find(key); old != pods_.end()) Index(key, old->second, false);
+  if (auto old = pods_.find(key); old != pods_.end()) Index(key, *old->second, false);
   if (view.kind == PodView::kIgnored) {
     if (pods_.erase(key) > 0) Changed();
     return;
@@ -90,7 +90,7 @@ void SchedulerState::OnPod(const rapidjson::Value& pod) {
   if (view.kind == PodView::kGuest && claims_.Bind(view.slot.claim_id)) {
     claims_.ClearRefusal(view.slot.group, view.slot.type, key);
   }
-  pods_[key] = std::move(view);
+  pods_[key] = std::make_shared<const PodView>(std::move(view));
   Changed();
 }
 
@@ -98,8 +98,8 @@ void SchedulerState::OnPodDeleted(const std::string& ns, const std::string& name
   absl::MutexLock lock(&mu_);
   auto it = pods_.find(PodKey(ns, name));
   if (it == pods_.end()) return;
-  expected_deletes_.erase(it->second.slot.uid);
-  Index(it->first, it->second, false);
+  expected_deletes_.erase(it->second->slot.uid);
+  Index(it->first, *it->second, false);
   pods_.erase(it);
   Changed();
 }
@@ -131,7 +131,7 @@ const SlotPod* SchedulerState::PickReservation(const MachineGroup& g, const Mach
   auto index = reservations_by_type_.find(TypeKey(g.group, t.name));
   if (index == reservations_by_type_.end()) return nullptr;
   for (const std::string& key : index->second) {
-    const SlotPod& p = pods_.at(key).slot;
+    const SlotPod& p = pods_.at(key)->slot;
     if (!p.running || p.terminating || expected_deletes_.count(p.uid) > 0) continue;
     if (claims_.IsReservationClaimed(p.uid) || !NodeServes(g, p.node, t.name)) continue;
     return &p;
@@ -164,7 +164,7 @@ absl::Status SchedulerState::NoSlotError(const MachineGroup& g, const MachineTyp
   int32_t used = 0;
   if (auto guests = guests_by_type_.find(TypeKey(g.group, t.name)); guests != guests_by_type_.end()) {
     for (const std::string& key : guests->second) {
-      if (pods_.at(key).slot.finished) continue;
+      if (pods_.at(key)->slot.finished) continue;
       ++used;
       if (holders.size() < 3) holders.push_back(key);
     }
@@ -252,23 +252,36 @@ std::vector<ClaimRecord> SchedulerState::Expire() {
 }
 
 PlannerInput SchedulerState::Snapshot() {
-  absl::MutexLock lock(&mu_);
   PlannerInput in;
-  for (const auto& [name, m] : machines_) in.groups.push_back(m.group);
-  in.nodes = nodes_;
-  for (const auto& [key, view] : pods_) {
-    if (view.kind == PodView::kOther) {
-      auto n = in.nodes.find(view.node);
-      if (n != in.nodes.end()) n->second.used_by_others += view.requests;
+  std::vector<std::shared_ptr<const PodView>> views;
+  std::set<std::string> handed_over;  // reservation uids being deleted or claimed
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, m] : machines_) in.groups.push_back(m.group);
+    in.nodes = nodes_;
+    views.reserve(pods_.size());
+    for (const auto& [key, view] : pods_) views.push_back(view);
+    for (const auto& [uid, deadline] : expected_deletes_) handed_over.insert(uid);
+    for (const std::string& uid : claims_.ClaimedReservations()) handed_over.insert(uid);
+    AddExpectedCreates(in);
+    in.claims = claims_.Live();
+    in.refused = claims_.RecentRefusals(clock_.Now());
+  }
+  for (const std::shared_ptr<const PodView>& view : views) {
+    if (view->kind == PodView::kOther) {
+      auto n = in.nodes.find(view->node);
+      if (n != in.nodes.end()) n->second.used_by_others += view->requests;
       continue;
     }
-    SlotPod p = view.slot;
+    SlotPod p = view->slot;
     // A claimed reservation pod is being handed over: its room belongs to the claim.
-    if (expected_deletes_.count(p.uid) > 0 || claims_.IsReservationClaimed(p.uid)) {
-      p.terminating = true;
-    }
+    if (handed_over.count(p.uid) > 0) p.terminating = true;
     in.pods.push_back(std::move(p));
   }
+  return in;
+}
+
+void SchedulerState::AddExpectedCreates(PlannerInput& in) {
   for (const auto& [name, e] : expected_creates_) {
     SlotPod p;
     p.name = name;
@@ -279,9 +292,6 @@ PlannerInput SchedulerState::Snapshot() {
     p.created = e.deadline;
     in.pods.push_back(std::move(p));
   }
-  in.claims = claims_.Live();
-  in.refused = claims_.RecentRefusals(clock_.Now());
-  return in;
 }
 
 std::map<std::string, std::shared_ptr<const rapidjson::Document>> SchedulerState::NodeObjects() {

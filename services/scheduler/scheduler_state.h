@@ -94,6 +94,8 @@ class SchedulerState {
   std::string NewClaimId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Index(const std::string& key, const PodView& view, bool add)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The reservation pods this replica is creating, as planner pods.
+  void AddExpectedCreates(PlannerInput& in) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock& clock_;
   const std::string reservation_ns_;
@@ -105,7 +107,9 @@ class SchedulerState {
   std::map<std::string, NodeInfo> nodes_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<const rapidjson::Document>> node_objects_
       ABSL_GUARDED_BY(mu_);
-  std::map<std::string, PodView> pods_ ABSL_GUARDED_BY(mu_);  // "ns/name"
+  // "ns/name" -> immutable view, shared so Snapshot copies pointers under the lock and builds
+  // the planner's pods outside it (a claim never waits for a copy of every pod).
+  std::map<std::string, std::shared_ptr<const PodView>> pods_ ABSL_GUARDED_BY(mu_);
   // TypeKey(group, type) -> keys of its reservation pods / guests, so a claim looks only at
   // the pods of its own type.
   std::map<std::string, std::set<std::string>> reservations_by_type_ ABSL_GUARDED_BY(mu_);
