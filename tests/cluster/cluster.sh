@@ -267,6 +267,9 @@ set_args() {
         --api-audiences="$service_account_issuer"
         --service-account-key-file="$pki/sa.pub"
         --service-account-signing-key-file="$pki/sa.key"
+        # Compact etcd history every 30 s (default 5 min), so old resourceVersions expire (410)
+        # within a test run, as they do on a busy cluster: watch/relist paths meet it for real.
+        --etcd-compaction-interval=30s
         # Graceful stop in ~2 s: otherwise net/http waits up to --request-timeout (60 s) for the
         # clients' open watch connections; new requests get 429 + Retry-After meanwhile.
         --shutdown-send-retry-after=true)

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "lib/kube/config.h"
 #include "lib/kube/json.h"
+#include "lib/kube/resource.h"
 
 namespace labkube::it {
 namespace {
@@ -240,6 +242,32 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& command
   waitpid(pid, &status, 0);
   result.exit_code = !timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// --- Guards and shared setup -------------------------------------------------------------------
+
+std::string ForeignSchedulerLeader(kube::Client& client, absl::Duration fresh) {
+  auto lease = client.Get(kube::resources::Leases(), "labkube-system", "labkube-scheduler");
+  if (!lease.ok()) return "";
+  std::string holder(kube::json::GetString(*lease, {"spec", "holderIdentity"}));
+  std::string renew_time(kube::json::GetString(*lease, {"spec", "renewTime"}));
+  absl::Time renewed;
+  std::string err;
+  if (holder.empty() || absl::StartsWith(holder, "it-") ||
+      !absl::ParseTime(absl::RFC3339_full, renew_time, &renewed, &err)) {
+    return "";
+  }
+  return absl::Now() - renewed < fresh ? holder : "";
+}
+
+absl::Status ApplyBaseAndCrd() {
+  auto applied = Kubectl({"apply", "-f", Runfile("k8s/base/namespace.yaml"), "-f",
+                          Runfile("k8s/base/priorityclass.yaml"), "-f",
+                          Runfile("k8s/crds/machines.labkube.io.yaml")});
+  if (!applied.ok()) return applied.status();
+  return Kubectl({"wait", "--for=condition=Established", "crd/machines.labkube.io",
+                  "--timeout=30s"})
+      .status();
 }
 
 // --- Applying objects --------------------------------------------------------------------------

@@ -117,6 +117,15 @@ absl::StatusOr<rapidjson::Document> ApplyJson(kube::Client& client, const kube::
 absl::Status DeleteObject(kube::Client& client, const kube::Resource& resource, std::string_view ns,
                           std::string_view name, int64_t grace_seconds = -1);
 
+// --- Guards and shared setup -------------------------------------------------------------------
+
+// The identity of a scheduler that leads on this cluster and is not one of the tests' (identity
+// "it-..."), when its Lease was renewed within `fresh`; "" when there is none.
+std::string ForeignSchedulerLeader(kube::Client& client, absl::Duration fresh = absl::Seconds(30));
+// Applies labkube's namespace, PriorityClass and Machine CRD (runfiles of //k8s:base and
+// //k8s:crds) and waits until the CRD is Established.
+absl::Status ApplyBaseAndCrd();
+
 // --- HTTP --------------------------------------------------------------------------------------
 
 // The status code of a plain-HTTP GET of http://127.0.0.1:<port><path>; 0 when it cannot connect.

@@ -90,7 +90,9 @@ void InjectorLabTest::SetUp() {
   ASSERT_NO_FATAL_FAILURE(RefuseForeignState());
   ASSERT_NO_FATAL_FAILURE(ForceCleanUp());  // whatever a crashed run left
   identity_ = UniqueName("it-inj");
-  auto s = StartScheduler({.identity = identity_});
+  SchedulerFlags flags;
+  flags.identity = identity_;
+  auto s = StartScheduler(flags);
   ASSERT_TRUE(s.ok()) << s.status();
   scheduler_ = std::move(*s);
   scheduler_grpc_port_ = scheduler_->grpc_port();
@@ -123,27 +125,14 @@ void InjectorLabTest::RefuseForeignState() {
                               "Run against a cluster of their own "
                               "(LABKUBE_STATE=/tmp/lk/inj-state tests/cluster/cluster.sh up).";
   }
-  auto lease = client_->Get(res::Leases(), kSystemNs, kLease);
-  if (!lease.ok()) return;
-  std::string holder = Str(*lease, {"spec", "holderIdentity"});
-  absl::Time renewed;
-  std::string err;
-  if (holder.empty() || absl::StartsWith(holder, "it-") ||
-      !absl::ParseTime(absl::RFC3339_full, Str(*lease, {"spec", "renewTime"}), &renewed, &err)) {
-    return;
-  }
-  ASSERT_GT(absl::Now() - renewed, absl::Seconds(30))
-      << "scheduler " << holder << " leads on this cluster; run against a cluster of its own.";
+  const std::string holder = ForeignSchedulerLeader(*client_);
+  ASSERT_EQ(holder, "") << "scheduler " << holder
+                        << " leads on this cluster; run against a cluster of its own.";
 }
 
 void InjectorLabTest::EnsureManifests() {
-  auto applied = Kubectl({"apply", "-f", Runfile("k8s/base/namespace.yaml"), "-f",
-                          Runfile("k8s/base/priorityclass.yaml"), "-f",
-                          Runfile("k8s/crds/machines.labkube.io.yaml")});
-  ASSERT_TRUE(applied.ok()) << applied.status();
-  auto established =
-      Kubectl({"wait", "--for=condition=Established", "crd/machines.labkube.io", "--timeout=30s"});
-  ASSERT_TRUE(established.ok()) << established.status();
+  absl::Status applied = ApplyBaseAndCrd();
+  ASSERT_TRUE(applied.ok()) << applied;
 }
 
 void InjectorLabTest::StartInjector() {
@@ -314,11 +303,12 @@ void InjectorLabTest::RestartScheduler() {
   if (scheduler_ != nullptr) scheduler_->process().Kill(SIGKILL);
   DeleteObject(*client_, res::Leases(), kSystemNs, kLease).IgnoreError();
   // The harness picks new ports; later flags override earlier ones, so pin the old ones.
-  auto s = StartScheduler(
-      {.identity = identity_,
-       .wait = SchedulerFlags::Wait::kNone,
-       .extra_args = {absl::StrCat("--grpc_address=127.0.0.1:", scheduler_grpc_port_),
-                      absl::StrCat("--http_port=", scheduler_http_port_)}});
+  SchedulerFlags flags;
+  flags.identity = identity_;
+  flags.wait = SchedulerFlags::Wait::kNone;
+  flags.extra_args = {absl::StrCat("--grpc_address=127.0.0.1:", scheduler_grpc_port_),
+                      absl::StrCat("--http_port=", scheduler_http_port_)};
+  auto s = StartScheduler(flags);
   ASSERT_TRUE(s.ok()) << s.status();
   scheduler_ = std::move(*s);
   bool ready = WaitFor(

@@ -110,31 +110,17 @@ void SchedulerLabTest::RefuseForeignLeader() {
       << "); these tests delete every Machine. Run them against a cluster of their own: "
          "LABKUBE_STATE=/tmp/lk/it-state tests/cluster/cluster.sh up, then pass that "
          "cluster's LABKUBE_KUBECONFIG (tests/cluster/cluster.sh env).";
-  auto lease = client_->Get(res::Leases(), kSystemNs, kLease);
-  if (!lease.ok()) return;
-  std::string holder = Str(*lease, {"spec", "holderIdentity"});
-  absl::Time renewed;
-  std::string err;
-  if (holder.empty() || absl::StartsWith(holder, "it-") ||
-      !absl::ParseTime(absl::RFC3339_full, Str(*lease, {"spec", "renewTime"}), &renewed, &err)) {
-    return;
-  }
-  ASSERT_GT(absl::Now() - renewed, absl::Seconds(30))
+  const std::string holder = ForeignSchedulerLeader(*client_);
+  ASSERT_EQ(holder, "")
       << "scheduler " << holder << " leads on this cluster (Lease " << kSystemNs << "/" << kLease
-      << " renewed " << absl::FormatDuration(absl::Now() - renewed)
-      << " ago). These tests delete every Machine: run them against a cluster of their own "
+      << "). These tests delete every Machine: run them against a cluster of their own "
          "(LABKUBE_STATE=/tmp/lk/it-state tests/cluster/cluster.sh up) or stop it "
          "(tools/services.sh down).";
 }
 
 void SchedulerLabTest::EnsureManifests() {
-  auto applied = Kubectl({"apply", "-f", Runfile("k8s/base/namespace.yaml"), "-f",
-                          Runfile("k8s/base/priorityclass.yaml"), "-f",
-                          Runfile("k8s/crds/machines.labkube.io.yaml")});
-  ASSERT_TRUE(applied.ok()) << applied.status();
-  auto established =
-      Kubectl({"wait", "--for=condition=Established", "crd/machines.labkube.io", "--timeout=30s"});
-  ASSERT_TRUE(established.ok()) << established.status();
+  absl::Status applied = ApplyBaseAndCrd();
+  ASSERT_TRUE(applied.ok()) << applied;
 }
 
 void SchedulerLabTest::ResetLab() {
