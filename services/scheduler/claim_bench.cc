@@ -7,7 +7,9 @@
 // Kubernetes fake with one Machine of --slots slots on --nodes nodes, so the figure is the
 // scheduler's own path (gRPC, decision, handover bookkeeping). With --target it measures a
 // running scheduler (e.g. the local lab's; real claims then include the reservation pod's
-// DELETE at kube-apiserver). Prints one line of figures.
+// DELETE at kube-apiserver). In process, each granted claim's guest pod is then created in the
+// fake (untimed; --bind=false to skip), as the API server stores it after the webhook, so
+// claims bind as in a lab instead of piling up until their TTL. Prints one line of figures.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -37,6 +39,9 @@ ABSL_FLAG(std::string, group, "bench", "machine group");
 ABSL_FLAG(std::string, type, "slot", "machine type");
 ABSL_FLAG(double, rate, 0, "total claims per second across clients (0 = as fast as possible)");
 ABSL_FLAG(int, nodes, 100, "in-process: nodes");
+ABSL_FLAG(bool, bind, true,
+          "in-process: create each granted claim's guest pod (untimed), as the API server does "
+          "after the webhook, so claims bind instead of piling up until their TTL");
 ABSL_FLAG(int, slots, 5000, "in-process: slots (must cover clients*requests for real claims)");
 
 namespace labkube::scheduler {
@@ -55,15 +60,19 @@ void Populate(kube::testing::FakeClient& fake, int nodes, int slots) {
     fake.Create(res::Nodes(), "",
                 *json::Parse(absl::StrCat(
                     R"({"metadata":{"name":"n)", n, R"("},"status":{"allocatable":{"cpu":"1000",)",
-                    R"("memory":"4000Gi"},"conditions":[{"type":"Ready","status":"True"}]}})")));
+                    R"("memory":"4000Gi"},"conditions":[{"type":"Ready","status":"True"}]}})")))
+        .status()
+        .IgnoreError();  // the in-memory fake: nothing to fail
   }
   fake.Create(res::Machines(), "",
               *json::Parse(absl::StrCat(
                   R"({"apiVersion":"labkube.io/v1alpha1","kind":"Machine","metadata":{"name":"bench"},)",
                   R"("spec":{"nodePool":[)", pool, R"(],"machineTypes":[{"name":"slot",)",
-                  R"("spec":{"cpu":"100m","memory":"64Mi"},"available":)", slots, "}]}}")));
+                  R"("spec":{"cpu":"100m","memory":"64Mi"},"available":)", slots, "}]}}")))
+      .status()
+      .IgnoreError();
   for (int i = 0; i < slots; ++i) {
-    auto pod = fake.Create(
+    (void)fake.Create(
         res::Pods(), "labkube-system",
         *json::Parse(absl::StrCat(
             R"({"metadata":{"name":"r)", i, R"(","labels":{"labkube.io/pod-role":"reservation",)",
@@ -72,7 +81,9 @@ void Populate(kube::testing::FakeClient& fake, int nodes, int slots) {
     kube::PatchOptions status;
     status.subresource = "status";
     fake.Patch(res::Pods(), "labkube-system", absl::StrCat("r", i), kube::PatchType::kMergePatch,
-               R"({"status":{"phase":"Running"}})", status);
+               R"({"status":{"phase":"Running"}})", status)
+        .status()
+        .IgnoreError();
   }
 }
 
@@ -83,7 +94,19 @@ struct Result {
   int errors = 0;
 };
 
-void Client(std::shared_ptr<grpc::Channel> channel, int index, Result& out) {
+// The guest pod the API server would store after the injector patched it with `resp`.
+void CreateGuest(kube::Client& api, const api::ClaimRequest& req, const api::ClaimResponse& resp) {
+  rapidjson::Document pod = *json::Parse(absl::StrCat(
+      R"({"metadata":{"name":")", req.pod_name(), R"(","labels":{"labkube.io/pod-role":"guest",)",
+      R"("labkube.io/machine-group":")", req.group(), R"(","labkube.io/machine-type":")",
+      req.machine_type(), R"("},"annotations":{}},"spec":{"nodeName":")", resp.node(), R"("}})"));
+  for (const auto& [k, v] : resp.annotations()) {
+    json::SetString(pod, {"metadata", "annotations", k}, v);
+  }
+  if (!api.Create(res::Pods(), req.namespace_(), pod).ok()) std::fprintf(stderr, "guest failed\n");
+}
+
+void Client(std::shared_ptr<grpc::Channel> channel, int index, kube::Client* api, Result& out) {
   auto stub = api::Scheduler::NewStub(channel);
   double rate = absl::GetFlag(FLAGS_rate);
   absl::Duration period =
@@ -110,6 +133,7 @@ void Client(std::shared_ptr<grpc::Channel> channel, int index, Result& out) {
     out.ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
     if (s.ok()) {
       ++out.ok;
+      if (api != nullptr && !req.dry_run()) CreateGuest(*api, req, resp);
     } else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
                s.error_message().find("no free") != std::string::npos) {
       ++out.exhausted;
@@ -128,12 +152,14 @@ double Percentile(std::vector<double>& v, double p) {
 
 int Run() {
   std::unique_ptr<Server> server;
+  kube::Client* api = nullptr;
   std::string target = absl::GetFlag(FLAGS_target);
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
   if (target.empty()) {
     SetLogLevel(LogLevel::kError);
     auto fake = std::make_unique<kube::testing::FakeClient>();
     Populate(*fake, absl::GetFlag(FLAGS_nodes), absl::GetFlag(FLAGS_slots));
+    if (absl::GetFlag(FLAGS_bind)) api = fake.get();  // owned by the server from here on
     Options o;
     o.grpc_address = "127.0.0.1:0";
     o.http_address = "127.0.0.1";
@@ -165,7 +191,7 @@ int Run() {
   std::vector<std::thread> threads;
   absl::Time start = absl::Now();
   for (int i = 0; i < clients; ++i) {
-    threads.emplace_back([&, i] { Client(channels[i % channels.size()], i, results[i]); });
+    threads.emplace_back([&, i] { Client(channels[i % channels.size()], i, api, results[i]); });
   }
   for (auto& t : threads) t.join();
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
