@@ -56,6 +56,7 @@
 #include "lib/kube/rest_client.h"
 #include "lib/status_macros.h"
 #include "lib/tls.h"
+#include "services/gateway/workspace_status.h"
 
 static std::string EnvOr(const char* name) { return std::getenv(name) ? std::getenv(name) : ""; }
 
@@ -80,6 +81,7 @@ namespace gw = ::labkube::gateway::v1alpha1;
 namespace json = kube::json;
 namespace res = kube::resources;
 using Stub = gw::Gateway::Stub;
+using gateway::PodReady;  // Ready condition True: what the gateway calls running
 
 constexpr char kWorkspace[] = "bench-ws";
 constexpr char kPlain[] = "bench-plain";
@@ -295,16 +297,6 @@ absl::Status MeasureLatency(const Lab& lab) {
   ok = MeasureRpc(lab, stubs, "DescribeWorkspace", MakeProbe(&Stub::DescribeWorkspace, describe)) &&
        ok;
   return ok ? absl::OkStatus() : absl::UnavailableError("measured calls failed (first_error)");
-}
-
-// Condition Ready (so phase Running).
-bool PodReady(const rapidjson::Value& pod) {
-  const rapidjson::Value* conditions = json::Find(pod, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->IsArray()) return false;
-  for (const rapidjson::Value& c : conditions->GetArray()) {
-    if (json::GetString(c, {"type"}) == "Ready") return json::GetString(c, {"status"}) == "True";
-  }
-  return false;
 }
 
 // Polls the pods matching `selector` until `done(items)`, at most kPodTimeout.

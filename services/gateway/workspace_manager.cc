@@ -36,27 +36,23 @@ std::string CacheKey(const Target& t, std::string_view name) {
   return absl::StrCat(t.ns, "/", ToAbsl(name));
 }
 
-bool PodReady(const rapidjson::Value& pod) {
-  if (json::Find(pod, {"metadata", "deletionTimestamp"}) != nullptr) return false;
-  const rapidjson::Value* conditions = json::Find(pod, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->IsArray()) return false;
-  for (const rapidjson::Value& c : conditions->GetArray()) {
-    if (json::GetString(c, {"type"}) == "Ready") return json::GetString(c, {"status"}) == "True";
+// The pods of workspace `name` among a namespace's workspace pods.
+std::vector<const rapidjson::Value*> PodsOf(std::string_view name,
+                                            const std::vector<rapidjson::Document>& pods) {
+  std::vector<const rapidjson::Value*> mine;
+  for (const rapidjson::Document& p : pods) {
+    if (json::GetString(p, {"metadata", "labels", kWorkspaceLabel}) == name) mine.push_back(&p);
   }
-  return false;
+  return mine;
 }
 
-// Events only explain workspaces that are not running: skip reading them when all run.
+// Events only explain workspaces that are not running: skip reading them when all run (the
+// phase without events, by the same rules Describe uses).
 bool NeedsEvents(const std::vector<rapidjson::Document>& deployments,
                  const std::vector<rapidjson::Document>& pods) {
   for (const rapidjson::Document& d : deployments) {
     std::string_view name = json::GetString(d, {"metadata", "labels", kWorkspaceLabel});
-    bool running = false;
-    for (const rapidjson::Document& p : pods) {
-      running = running ||
-                (json::GetString(p, {"metadata", "labels", kWorkspaceLabel}) == name && PodReady(p));
-    }
-    if (!running) return true;
+    if (WorkspacePhase(d, PodsOf(name, pods), {}).phase != gw::PHASE_RUNNING) return true;
   }
   return false;
 }
@@ -318,12 +314,9 @@ gw::Workspace WorkspaceManager::Build(const Target& t, const rapidjson::Value& d
   w.set_namespace_(t.ns);
   w.set_kind(KindFromName(json::GetString(d, {"metadata", "labels", kWorkspaceKindLabel})));
   FromTemplate(d, w);
-  std::vector<const rapidjson::Value*> pods, events;
-  for (const rapidjson::Document& p : s.pods) {
-    if (json::GetString(p, {"metadata", "labels", kWorkspaceLabel}) == name) pods.push_back(&p);
-  }
+  std::vector<const rapidjson::Value*> events;
   for (const rapidjson::Document& e : s.events) events.push_back(&e);
-  PhaseInfo phase = WorkspacePhase(d, pods, events);
+  PhaseInfo phase = WorkspacePhase(d, PodsOf(name, s.pods), events);
   w.set_phase(phase.phase);
   w.set_reason(phase.reason);
   w.set_message(phase.message);

@@ -146,7 +146,7 @@ PhaseInfo WithPod(const rapidjson::Value& pod, const std::vector<const rapidjson
     if (info.message.empty()) info.message = "the workspace process ended";
   } else if (ContainerWaiting(pod, &reason, &message) && IsFailureReason(reason)) {
     info = {gw::PHASE_FAILED, reason, message.empty() ? warning_message : message, info.node};
-  } else if (ConditionIs(pod, "Ready", "True")) {
+  } else if (PodReady(pod)) {
     info.phase = gw::PHASE_RUNNING;
   } else if (info.node.empty()) {
     info.phase = gw::PHASE_WAITING;
@@ -166,6 +166,8 @@ PhaseInfo WithPod(const rapidjson::Value& pod, const std::vector<const rapidjson
 }
 
 }  // namespace
+
+bool PodReady(const rapidjson::Value& pod) { return ConditionIs(pod, "Ready", "True"); }
 
 PhaseInfo WorkspacePhase(const rapidjson::Value& deployment,
                          const std::vector<const rapidjson::Value*>& pods,

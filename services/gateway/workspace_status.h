@@ -37,6 +37,9 @@ PhaseInfo WorkspacePhase(const rapidjson::Value& deployment,
                          const std::vector<const rapidjson::Value*>& pods,
                          const std::vector<const rapidjson::Value*>& events);
 
+// The pod's Ready condition is True (what RUNNING means for the workspace's newest pod).
+bool PodReady(const rapidjson::Value& pod);
+
 }  // namespace labkube::gateway
 
 #endif  // LABKUBE_SERVICES_GATEWAY_WORKSPACE_STATUS_H_
