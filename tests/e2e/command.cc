@@ -88,9 +88,18 @@ std::string CommandResult::Describe() const {
 absl::StatusOr<CommandResult> Run(const std::vector<std::string>& argv,
                                   const CommandOptions& options) {
   int in = TempFile(), out = TempFile(), err = TempFile();
-  if (in < 0 || out < 0 || err < 0) return absl::InternalError("cannot create temporary files");
+  auto close_all = [&] {
+    for (int fd : {in, out, err}) {
+      if (fd >= 0) close(fd);
+    }
+  };
+  if (in < 0 || out < 0 || err < 0) {
+    close_all();
+    return absl::InternalError("cannot create temporary files");
+  }
   if (write(in, options.stdin_text.data(), options.stdin_text.size()) !=
       static_cast<ssize_t>(options.stdin_text.size())) {
+    close_all();
     return absl::InternalError("cannot write the command's stdin");
   }
   lseek(in, 0, SEEK_SET);
@@ -107,14 +116,17 @@ absl::StatusOr<CommandResult> Run(const std::vector<std::string>& argv,
     execve(arg_ptrs[0], arg_ptrs.data(), env_ptrs.data());
     _exit(127);
   }
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  if (pid < 0) {
+    close_all();
+    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  }
   CommandResult r;
   r.argv = argv;
   int status = WaitUntil(pid, absl::Now() + options.timeout, &r.timed_out);
   if (!r.timed_out && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   r.out = ReadAll(out);
   r.err = ReadAll(err);
-  for (int fd : {in, out, err}) close(fd);
+  close_all();
   if (r.exit_code == 127 && r.out.empty() && r.err.empty()) {
     return absl::NotFoundError(absl::StrCat("cannot run ", argv[0]));
   }
