@@ -10,6 +10,7 @@ root=$(cd "$(dirname "$0")" && pwd)
 cd "$root"
 export LABKUBE_CACHE=${LABKUBE_CACHE:-$HOME/.cache/labkube}
 export LABKUBE_STATE=${LABKUBE_STATE:-$LABKUBE_CACHE/state}
+mkdir -p "$LABKUBE_CACHE"
 
 DEBIAN_PACKAGES=(
   bazel-bootstrap bazel-rules-java g++ pkg-config openssl ca-certificates curl
@@ -96,11 +97,29 @@ run_e2e_tests() {
   tools/services.sh down >/dev/null 2>&1 || true
 }
 
+# Phase timing: `phase NAME` closes the running phase and starts NAME; `phase_report` prints them.
+phases=() phase_name="" phase_start=0
+phase() {
+  if [[ -n $phase_name ]]; then phases+=("$(printf '%-20s %5d s' "$phase_name" $((SECONDS - phase_start)))"); fi
+  phase_name=${1:-} phase_start=$SECONDS
+  [[ -z $phase_name ]] || log "phase: $phase_name"
+}
+phase_report() {
+  phase
+  log "phase times:"
+  printf '[dev.sh]   %s\n' "${phases[@]}" >&2
+}
+
 cmd_test() {
   local start=$SECONDS
-  cmd_deps
   results=$(mktemp)
+  phase packages
+  cmd_deps
+  phase "bazel build"
+  bazel build //... || echo "//build:bazel_build FAILED" >>"$results"
+  phase "unit tests"
   run_bazel_tests //...
+  phase fuzz
   # The admission path's fuzzer, for a bounded time (clang + libFuzzer, outside Bazel).
   if tools/fuzz_injector.sh "${LABKUBE_FUZZ_SECONDS:-20}" >"$LABKUBE_CACHE/fuzz_injector.log" 2>&1; then
     echo "//tools:fuzz_injector PASSED" >>"$results"
@@ -108,18 +127,28 @@ cmd_test() {
     echo "//tools:fuzz_injector FAILED" >>"$results"
     tail -20 "$LABKUBE_CACHE/fuzz_injector.log" >&2
   fi
-  log "building the upstream Kubernetes binaries if missing (cached in $LABKUBE_CACHE/bin)"
+  phase "upstream binaries"
+  log "building the upstream binaries that are missing from $LABKUBE_CACHE/bin"
   # Cluster tests get a control plane of their own, so they never meet a running `./dev.sh up` lab.
   export LABKUBE_STATE=${LABKUBE_TEST_STATE:-$LABKUBE_CACHE/test-state}
-  if tests/cluster/build-binaries.sh && cluster up --quiet; then
-    eval "$(cluster env)"
-    export LABKUBE_KUBECONFIG LABKUBE_STATE KUBECTL GRPCURL
-    run_bazel_tests --config=cluster //...
-    run_e2e_tests
+  if ! tests/cluster/build-binaries.sh; then
+    echo "//tests/cluster:build_binaries FAILED" >>"$results"
   else
-    echo "//tests/cluster:cluster_up FAILED" >>"$results"
+    phase "control plane up"
+    if cluster up --quiet; then
+      eval "$(cluster env)"
+      export LABKUBE_KUBECONFIG LABKUBE_STATE KUBECTL GRPCURL
+      phase "cluster tests"
+      run_bazel_tests --config=cluster //...
+      phase "end-to-end"
+      run_e2e_tests
+    else
+      echo "//tests/cluster:cluster_up FAILED" >>"$results"
+    fi
   fi
+  phase teardown
   cluster down --purge >/dev/null 2>&1 || true
+  phase_report
   log "tests took $((SECONDS - start)) s"
   tools/count_tests.sh "$results"
 }

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Builds the upstream binaries the local lab runs (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, etcd, kwok, grpcurl) from the Go module proxy, once per pinned version,
-# into $LABKUBE_CACHE/bin. Idempotent: a binary already present for its version is not rebuilt.
+# Builds the upstream binaries the local lab runs (UPSTREAM_BINARIES in versions.env: the control
+# plane, etcd, kwok, kubectl, grpcurl) from the Go module proxy into $LABKUBE_CACHE/bin/NAME-VERSION.
+# Every binary is built the same way: a small wrapper module that requires MODULE at VERSION (so the
+# module's own go.mod pins the dependencies, and its replace directives cannot stop `go install`)
+# and builds PACKAGE. Idempotent: a binary already present for its version is not rebuilt.
+#
+#   build-binaries.sh [NAME ...]   (default: every binary in versions.env)
+#
+# Go's own module and build caches make a second build of the same version a link only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -9,76 +15,89 @@ source "$here/versions.env"
 cache=${LABKUBE_CACHE:-$HOME/.cache/labkube}
 bin=$cache/bin
 mkdir -p "$bin" "$cache/src"
-export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
+export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
 
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
+die() { printf '[build-binaries] ERROR: %s\n' "$*" >&2; exit 1; }
 
-have() { [[ -x "$bin/$1-$2" ]]; }
-
-k8s_ldflags() {
-  local v=${KUBERNETES_VERSION#v} major minor
-  major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
-  local p=k8s.io/component-base/version
-  echo "-s -w -X $p.gitVersion=$KUBERNETES_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor -X $p.gitTreeState=clean \
--X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitMajor=$major -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+# ldflags MODULE VERSION: stripped binaries; Kubernetes commands also report their release (or
+# kubectl warns about version skew).
+ldflags() {
+  local flags="-s -w"
+  if [[ $1 == k8s.io/kubernetes ]]; then
+    local v=${2#v} major minor p=k8s.io/component-base/version c=k8s.io/client-go/pkg/version
+    major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
+    flags+=" -X $p.gitVersion=$2 -X $p.gitMajor=$major -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+    flags+=" -X $c.gitVersion=$2 -X $c.gitMajor=$major -X $c.gitMinor=$minor"
+  fi
+  printf '%s' "$flags"
 }
 
-build_kubernetes() {
-  local cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=()
-  for c in "${cmds[@]}"; do have "$c" "$KUBERNETES_VERSION" || missing+=("$c"); done
-  ((${#missing[@]})) || return 0
-  local dir=$cache/src/kubernetes-$KUBERNETES_VERSION
-  mkdir -p "$dir"
-  {
-    echo "module labkube.local/k8sbuild"
-    echo "go 1.26.0"
-    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
-    echo "replace ("
-    local staging
-    staging=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-    sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$staging" | while read -r m; do
-      echo "  $m => $m $KUBERNETES_STAGING_VERSION"
-    done
-    echo ")"
-  } >"$dir/go.mod"
-  cat >"$dir/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
-  (cd "$dir" && go mod tidy -e >/dev/null 2>&1 || true)
-  for c in "${missing[@]}"; do
-    log "building $c $KUBERNETES_VERSION (several minutes on 2 cores)"
-    (cd "$dir" && go build -trimpath -ldflags "$(k8s_ldflags)" -o "$bin/$c-$KUBERNETES_VERSION.tmp" "k8s.io/kubernetes/cmd/$c")
-    mv "$bin/$c-$KUBERNETES_VERSION.tmp" "$bin/$c-$KUBERNETES_VERSION"
+# packages_of MODULE VERSION: every PACKAGE versions.env builds from MODULE at VERSION.
+packages_of() {
+  local line f
+  for line in "${UPSTREAM_BINARIES[@]}"; do
+    read -ra f <<<"$line"
+    [[ ${f[1]} == "$1" && ${f[2]} == "$2" ]] && echo "${f[3]}"
   done
 }
 
-# build_module NAME VERSION PACKAGE: `go install PACKAGE@VERSION` (the module's own go.mod, so
-# its pinned dependencies), renamed to NAME-VERSION.
-build_module() {
-  local name=$1 version=$2 pkg=$3
-  have "$name" "$version" && return 0
-  local gobin
-  gobin=$(mktemp -d)
-  log "building $name $version"
-  GOBIN=$gobin go install -trimpath -ldflags "-s -w" "$pkg@$version"
-  mv "$gobin"/* "$bin/$name-$version"
-  rmdir "$gobin"
+# wrapper_module MODULE VERSION [STAGING_VERSION]: prints the folder of a module that requires
+# MODULE@VERSION and imports every package built from it. With STAGING_VERSION, each local-path
+# replace in MODULE's go.mod (k8s.io/kubernetes' staging modules) points at that published version.
+wrapper_module() {
+  local module=$1 version=$2 staging=${3:-}
+  local dir=$cache/src/${module//\//_}@$version
+  rm -rf "$dir" && mkdir -p "$dir"
+  (
+    cd "$dir"
+    go mod init labkube.local/upstream >/dev/null 2>&1
+    go mod edit -require="$module@$version"
+    if [[ -n $staging ]]; then
+      local gomod m
+      gomod=$(go mod download -json "$module@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+      [[ -f $gomod ]] || die "go mod download $module@$version gave no go.mod"
+      for m in $(sed -nE 's#^\s*(replace\s+)?([^ ]+) => \./staging/.*#\2#p' "$gomod"); do
+        go mod edit -replace="$m=$m@$staging"
+      done
+    fi
+    {
+      echo "//go:build tools"
+      echo
+      echo "package tools"
+      echo
+      echo "import ("
+      packages_of "$module" "$version" | sed 's/.*/\t_ "&"/'
+      echo ")"
+    } >tools.go
+    go mod tidy || die "go mod tidy failed for $module@$version (see above)"
+  ) >&2
+  printf '%s' "$dir"
+}
+
+# build NAME MODULE VERSION PACKAGE [STAGING_VERSION]: PACKAGE of MODULE@VERSION into bin/NAME-VERSION.
+declare -A wrappers=()
+build() {
+  local name=$1 module=$2 version=$3 pkg=$4 staging=${5:-}
+  [[ -x $bin/$name-$version ]] && return 0
+  local key=$module@$version started=$SECONDS
+  [[ -n ${wrappers[$key]:-} ]] || wrappers[$key]=$(wrapper_module "$module" "$version" "$staging")
+  log "building $name $version ($pkg)"
+  (cd "${wrappers[$key]}" &&
+    go build -trimpath -ldflags "$(ldflags "$module" "$version")" -o "$bin/$name-$version.tmp" "$pkg") ||
+    die "building $name $version failed (see above)"
+  mv "$bin/$name-$version.tmp" "$bin/$name-$version"
+  log "built $name $version in $((SECONDS - started)) s"
 }
 
 main() {
-  build_module etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3
-  build_module grpcurl "$GRPCURL_VERSION" github.com/fullstorydev/grpcurl/cmd/grpcurl
-  build_module kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
-  build_kubernetes
+  local line f wanted=" $* "
+  for line in "${UPSTREAM_BINARIES[@]}"; do
+    read -ra f <<<"$line"
+    ((${#f[@]} >= 4)) || die "versions.env: malformed UPSTREAM_BINARIES line: $line"
+    [[ $# -eq 0 || $wanted == *" ${f[0]} "* ]] || continue
+    build "${f[@]}"
+  done
   log "all binaries present in $bin"
 }
 main "$@"

@@ -45,15 +45,10 @@ components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# binary NAME: path of the cached binary for its pinned version.
+# binary NAME: path of the cached binary for its pinned version (versions.env).
 binary() {
   local version
-  case $1 in
-    etcd) version=$ETCD_VERSION ;;
-    kwok) version=$KWOK_VERSION ;;
-    grpcurl) version=$GRPCURL_VERSION ;;
-    *) version=$KUBERNETES_VERSION ;;
-  esac
+  version=$(upstream_version "$1") || die "versions.env does not list $1"
   printf '%s/bin/%s-%s' "$cache" "$1" "$version"
 }
 
