@@ -27,6 +27,7 @@ sources=(
   services/injector/admission.cc
   services/injector/mutator.cc
   services/injector/patch_builder.cc
+  services/injector/slot_share.cc
   lib/kube/json.cc
   lib/kube/quantity.cc
   lib/kube/testing/patch.cc

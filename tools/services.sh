@@ -65,6 +65,7 @@ apply_manifests() {
   k apply -f "$root/k8s/authenticator/member-roles.yaml" -f "$root/k8s/authenticator/rbac.yaml" \
     -f "$root/k8s/authenticator/secrets.yaml" >/dev/null
   k apply -f "$root/k8s/gateway/rbac.yaml" >/dev/null
+  k apply -f "$root/k8s/policy/" >/dev/null
 }
 
 # sa_kubeconfig NAME: a kubeconfig for ServiceAccount labkube-system/NAME with a 24 h token.

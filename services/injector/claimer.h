@@ -27,8 +27,13 @@ struct ClaimRequest {
   std::string ns = "";
   std::string pod_name = "";  // "" when the pod only has generateName
   std::string generate_name = "";
-  std::string admission_uid = "";  // the same uid gets the same claim while it is live
+  std::string admission_uid = "";  // AdmissionReview uid: a retried call gets the same claim
   bool dry_run = false;
+  // The claim the pod already carries (annotations labkube.io/claim and claim-signature), when
+  // the webhook is re-invoked for a pod it patched: the scheduler answers it again only if it
+  // is live and was made for this very pod.
+  std::string carried_claim = "";
+  std::string carried_signature = "";
 };
 
 struct NodeRequirement {

@@ -39,6 +39,8 @@ api::ClaimRequest ToProto(const ClaimRequest& in) {
   out.set_generate_name(in.generate_name);
   out.set_admission_uid(in.admission_uid);
   out.set_dry_run(in.dry_run);
+  out.set_carried_claim(in.carried_claim);
+  out.set_carried_signature(in.carried_signature);
   return out;
 }
 

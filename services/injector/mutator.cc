@@ -6,6 +6,7 @@
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "services/injector/patch_builder.h"
+#include "services/injector/slot_share.h"
 
 namespace labkube::injector {
 namespace {
@@ -72,15 +73,19 @@ ClaimRequest ToClaimRequest(const AdmissionRequest& request, const Decision& d) 
   c.pod_name = std::string(json::GetString(pod, {"metadata", "name"}));
   if (c.pod_name.empty()) c.pod_name = request.name;
   c.generate_name = std::string(json::GetString(pod, {"metadata", "generateName"}));
-  std::string_view earlier = Annotation(pod, kAdmissionUidAnnotation);
-  c.admission_uid = earlier.empty() ? request.uid : std::string(earlier);
+  c.admission_uid = request.uid;
   c.dry_run = request.dry_run;
+  // A dry-run answer holds nothing: a pod carrying one (a server-side dry run re-invoked, or its
+  // output created for real) is asked for afresh.
+  if (Annotation(pod, kClaimAnnotation) != contract::kDryRunClaim) {
+    c.carried_claim = std::string(Annotation(pod, kClaimAnnotation));
+    c.carried_signature = std::string(Annotation(pod, kClaimSignatureAnnotation));
+  }
   return c;
 }
 
 // Patches the pod with a granted claim.
-Decision Apply(const AdmissionRequest& request, ClaimResponse claim, const std::string& key,
-               Decision d) {
+Decision Apply(const AdmissionRequest& request, ClaimResponse claim, Decision d) {
   d.node = claim.node;
   d.claim = claim.claim_id;
   std::string_view carried = Annotation(request.object, kClaimAnnotation);
@@ -90,10 +95,9 @@ Decision Apply(const AdmissionRequest& request, ClaimResponse claim, const std::
                              "=", ToAbsl(carried),
                              " from another admission, but the scheduler handed out claim ",
                              claim.claim_id, "; remove the labkube.io/claim, labkube.io/node and ",
-                             kAdmissionUidAnnotation, " annotations and create the pod again"),
+                             kClaimSignatureAnnotation, " annotations and create the pod again"),
                 "denied_conflict");
   }
-  claim.annotations[kAdmissionUidAnnotation] = key;
   absl::StatusOr<rapidjson::Document> patch = BuildPatch(request.object, claim, d.type);
   if (!patch.ok()) {
     bool internal = patch.status().code() == absl::StatusCode::kInternal;
@@ -166,9 +170,10 @@ Decision Mutator::Decide(const AdmissionRequest& request, absl::Time deadline) c
                              " naming the machine group and type it runs on"),
                 "denied_invalid");
   }
-  if (absl::StatusOr<size_t> target = TargetContainer(request.object); !target.ok()) {
-    return Deny(std::move(d), 400, absl::StrCat("labkube: ", target.status().message()),
-                "denied_invalid");
+  absl::StatusOr<size_t> target = TargetContainer(request.object);
+  absl::Status shape = target.ok() ? CheckSidecars(request.object, *target) : target.status();
+  if (!shape.ok()) {
+    return Deny(std::move(d), 400, absl::StrCat("labkube: ", shape.message()), "denied_invalid");
   }
   ClaimRequest claim_request = ToClaimRequest(request, d);
   absl::StatusOr<ClaimResponse> claim = claimer_.Claim(claim_request, deadline);
@@ -177,7 +182,7 @@ Decision Mutator::Decide(const AdmissionRequest& request, absl::Time deadline) c
     return Deny(std::move(d), denial.code, std::move(denial.message),
                 OutcomeForClaimError(claim.status().code()));
   }
-  return Apply(request, *std::move(claim), claim_request.admission_uid, std::move(d));
+  return Apply(request, *std::move(claim), std::move(d));
 }
 
 }  // namespace labkube::injector

@@ -4,10 +4,11 @@
 //     labkube.io/machine-group, labkube.io/machine-type) is allowed unchanged without asking the
 //     scheduler. A pod labelled as a guest but missing the group or type label is refused.
 //   - A guest pod gets a slot from the Claimer (the scheduler) and is patched with it
-//     (patch_builder.h); the claim is keyed by the request uid, or by the labkube.io/admission-uid
-//     annotation the first admission left on the pod, so when the API server re-invokes the
-//     webhook (reinvocationPolicy: IfNeeded, with a new request uid) the scheduler replays the
-//     same claim and nothing is patched twice.
+//     (patch_builder.h); the claim is keyed by the request uid (never by anything the pod's
+//     author wrote). When the API server re-invokes the webhook (reinvocationPolicy: IfNeeded,
+//     with a new request uid) the pod already carries the claim and its signature: the
+//     scheduler answers that claim again only if it is live and was made for this very pod, so
+//     nothing is patched twice and a claim copied from another pod is refused.
 //   - Refusals are denials with an HTTP-style code and a message for the pod's author, prefixed
 //     "labkube: ": scheduler NOT_FOUND -> 404, RESOURCE_EXHAUSTED -> 429, FAILED_PRECONDITION ->
 //     409, INVALID_ARGUMENT -> 400, PERMISSION_DENIED -> 403, UNAVAILABLE / DEADLINE_EXCEEDED /
@@ -24,17 +25,18 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "lib/contract.h"
 #include "services/injector/admission.h"
 #include "services/injector/claimer.h"
 
 namespace labkube::injector {
 
-inline constexpr char kGroupLabel[] = "labkube.io/machine-group";
-inline constexpr char kTypeLabel[] = "labkube.io/machine-type";
-inline constexpr char kRoleLabel[] = "labkube.io/pod-role";
-inline constexpr char kRoleGuest[] = "guest";
-inline constexpr char kClaimAnnotation[] = "labkube.io/claim";
-inline constexpr char kAdmissionUidAnnotation[] = "labkube.io/admission-uid";
+using contract::kClaimAnnotation;
+using contract::kClaimSignatureAnnotation;
+using contract::kGroupLabel;
+using contract::kRoleGuest;
+using contract::kRoleLabel;
+using contract::kTypeLabel;
 
 struct Decision {
   AdmissionResult result;

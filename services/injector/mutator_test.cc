@@ -8,6 +8,7 @@
 #include "lib/kube/testing/patch.h"
 #include "services/injector/admission.h"
 #include "services/injector/patch_builder.h"
+#include "services/injector/slot_share.h"
 #include "services/injector/testing/fake_claimer.h"
 #include "services/injector/testing/testdata.h"
 
@@ -46,10 +47,13 @@ rapidjson::Document Patched(const AdmissionRequest& r, const Decision& d) {
   return pod;
 }
 
-// What every patched guest must look like.
-void ExpectCarriesClaim(const Value& pod, const ClaimResponse& claim, const std::string& file) {
+// What every patched guest must look like (the target's share of the slot: slot_share.h).
+void ExpectCarriesClaim(const Value& pod, const ClaimResponse& granted, const std::string& file) {
   absl::StatusOr<size_t> target = TargetContainer(pod);
   ASSERT_TRUE(target.ok()) << file;
+  absl::StatusOr<ClaimResponse> shared = ShareSlot(pod, *target, granted, "a100");
+  ASSERT_TRUE(shared.ok()) << file << ": " << shared.status();
+  const ClaimResponse& claim = *shared;
   const Value& c = pod["spec"]["containers"][static_cast<rapidjson::SizeType>(*target)];
   for (const auto& [resource, amount] : claim.limits) {
     EXPECT_EQ(json::GetString(c, {"resources", "limits", resource}), amount) << file;
@@ -99,7 +103,10 @@ TEST_F(MutatorTest, EveryReviewInTestdata) {
     rapidjson::Document pod = Patched(r, d);
     ClaimResponse claim = *claimer_.Claim(claimer_.requests().back(), absl::InfiniteFuture());
     ExpectCarriesClaim(pod, claim, file);
-    EXPECT_EQ(json::GetString(pod, {"metadata", "annotations", kAdmissionUidAnnotation}), r.uid);
+    bool dry_run = d.claim == contract::kDryRunClaim;  // holds nothing: never signed
+    EXPECT_EQ(json::GetString(pod, {"metadata", "annotations", kClaimSignatureAnnotation}),
+              dry_run ? "" : "sig-" + d.claim)
+        << file;
 
     AdmissionRequest again = Request(file);
     again.uid = "reinvocation-" + r.uid;
@@ -108,9 +115,40 @@ TEST_F(MutatorTest, EveryReviewInTestdata) {
     EXPECT_TRUE(second.result.allowed) << file << ": " << second.result.message;
     EXPECT_EQ(second.outcome, "unchanged") << file << ": " << second.result.patch;
     EXPECT_EQ(second.result.patch, "") << file;
-    EXPECT_EQ(claimer_.requests().back().admission_uid, r.uid) << file;
+    EXPECT_EQ(claimer_.requests().back().admission_uid, again.uid) << file;
+    EXPECT_EQ(claimer_.requests().back().carried_claim, dry_run ? "" : d.claim) << file;
     EXPECT_EQ(second.claim, d.claim) << file;
   }
+}
+
+// The captured pod with a logging sidecar (cpu 100m, memory 64Mi) beside "worker": the worker
+// gets the rest of the slot (8 cpu, 32Gi), so the pod asks for exactly the type.
+TEST_F(MutatorTest, ContainersBesideTheTargetShareTheSlot) {
+  AdmissionRequest r = Admission("captured-multi-container-pod.json");
+  Decision d = Decide(r);
+  ASSERT_TRUE(d.result.allowed) << d.result.message;
+  rapidjson::Document pod = Patched(r, d);
+  const Value& containers = pod["spec"]["containers"];
+  ASSERT_EQ(json::GetString(containers[1], {"name"}), "worker");
+  for (const char* kind : {"requests", "limits"}) {
+    EXPECT_EQ(json::GetString(containers[1], {"resources", kind, "cpu"}), "7900m") << kind;
+    EXPECT_EQ(json::GetString(containers[1], {"resources", kind, "memory"}), "32704Mi") << kind;
+    EXPECT_EQ(json::GetString(containers[1], {"resources", kind, "nvidia.com/gpu"}), "1") << kind;
+  }
+  EXPECT_EQ(json::GetString(containers[0], {"resources", "requests", "cpu"}), "100m");
+}
+
+TEST_F(MutatorTest, AGpuBesideTheTargetIsRefusedBeforeAnyClaim) {
+  AdmissionRequest r = Admission("captured-multi-container-pod.json");
+  rapidjson::Document::AllocatorType& a = r.object.GetAllocator();
+  r.object["spec"]["containers"][0]["resources"]["limits"].AddMember("nvidia.com/gpu", "1", a);
+  Decision d = Decide(r);
+  EXPECT_FALSE(d.result.allowed);
+  EXPECT_EQ(d.result.code, 400);
+  EXPECT_EQ(claimer_.calls(), 0) << "no slot may be claimed for a pod that cannot take it";
+  EXPECT_NE(d.result.message.find("container \"sidecar\" asks for nvidia.com/gpu"),
+            std::string::npos)
+      << d.result.message;
 }
 
 TEST_F(MutatorTest, ClaimRequestDescribesThePod) {
@@ -214,8 +252,9 @@ TEST_F(MutatorTest, ContainerAskingForMoreIsRefused) {
   EXPECT_EQ(d.outcome, "denied_invalid");
   EXPECT_EQ(d.result.message,
             "labkube: container \"trainer\" resources.requests[\"memory\"] is 64Gi, more than "
-            "machine type \"a100\" gives (32Gi); remove it (labkube sets requests = limits to "
-            "the type's resources) or choose a larger machine type");
+            "machine type \"a100\" leaves it (32704Mi of 32Gi; the other containers ask for the "
+            "rest); remove it (labkube sets requests = limits to the type's resources) or choose "
+            "a larger machine type");
 }
 
 TEST_F(MutatorTest, PodCarryingAnotherClaimIsRefused) {
@@ -225,7 +264,9 @@ TEST_F(MutatorTest, PodCarryingAnotherClaimIsRefused) {
   Decision d = Decide(r);
   EXPECT_FALSE(d.result.allowed);
   EXPECT_EQ(d.result.code, 409);
-  EXPECT_NE(d.result.message.find("already carries the annotation labkube.io/claim=c-old"),
+  EXPECT_EQ(claimer_.requests().back().carried_claim, "c-old");
+  EXPECT_NE(d.result.message.find("labkube: this pod carries claim c-old, which labkube did not "
+                                  "give to this pod"),
             std::string::npos)
       << d.result.message;
 }

@@ -10,6 +10,7 @@
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/quantity.h"
+#include "services/injector/slot_share.h"
 
 namespace labkube::injector {
 namespace {
@@ -84,8 +85,10 @@ std::string QuantityText(const Value& v) {
 }
 
 // Refuses a container that asks (in requests or limits) for more of a resource than the type.
+// `whole` is the type's full amount of each resource, for the message when `slot` is the
+// target's share of it (slot_share.h).
 absl::Status CheckNotMore(const Value& container, const Value* resources, const StringMap& slot,
-                          std::string_view type) {
+                          std::string_view type, const StringMap& whole = {}) {
   if (resources == nullptr) return absl::OkStatus();
   std::string_view name = json::GetString(container, {"name"});
   for (const auto& [resource, text] : slot) {
@@ -105,13 +108,33 @@ absl::Status CheckNotMore(const Value& container, const Value* resources, const 
             absl::StrCat(where, " is not a valid quantity (", QuantityText(*asked), ")"));
       }
       if (*asks > *gives) {
+        auto full = whole.find(resource);
+        std::string gives = full == whole.end() || full->second == text
+                                ? absl::StrCat("gives (", text, ")")
+                                : absl::StrCat("leaves it (", text, " of ", full->second,
+                                               "; the other containers ask for the rest)");
         return absl::InvalidArgumentError(
             absl::StrCat(where, " is ", QuantityText(*asked), ", more than machine type \"",
-                         ToAbsl(type), "\" gives (", text,
-                         "); remove it (labkube sets requests = limits to the type's "
+                         ToAbsl(type), "\" ", gives,
+                         "; remove it (labkube sets requests = limits to the type's "
                          "resources) or choose a larger machine type"));
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+// Refuses a plain init container that asks for more than the type (it runs alone, before the
+// others, so up to the whole slot is fine).
+absl::Status CheckInitContainers(const Value& pod, const StringMap& slot, std::string_view type) {
+  const Value* inits = json::Find(pod, {"spec", "initContainers"});
+  if (inits == nullptr || !inits->IsArray()) return absl::OkStatus();
+  for (const Value& c : inits->GetArray()) {
+    if (!c.IsObject() || json::GetString(c, {"restartPolicy"}) == "Always") continue;
+    absl::StatusOr<const Value*> resources =
+        ObjectMember(c, "resources", "an init container's resources");
+    if (!resources.ok()) return resources.status();
+    if (absl::Status s = CheckNotMore(c, *resources, slot, type); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -134,10 +157,12 @@ absl::Status AddResourceMap(const Value& resources, std::string_view field, cons
   return absl::OkStatus();
 }
 
-absl::Status PatchResources(const Value& pod, const ClaimResponse& claim, std::string_view type,
+absl::Status PatchResources(const Value& pod, const ClaimResponse& granted, std::string_view type,
                             Ops& ops) {
   absl::StatusOr<size_t> index = TargetContainer(pod);
   if (!index.ok()) return index.status();
+  absl::StatusOr<ClaimResponse> claim = ShareSlot(pod, *index, granted, type);
+  if (!claim.ok()) return claim.status();
   const Value& container =
       (*json::Find(pod, {"spec", "containers"}))[static_cast<rapidjson::SizeType>(*index)];
   if (!container.IsObject()) {
@@ -146,25 +171,28 @@ absl::Status PatchResources(const Value& pod, const ClaimResponse& claim, std::s
   std::string base = absl::StrCat("/spec/containers/", *index, "/resources");
   absl::StatusOr<const Value*> resources = ObjectMember(container, "resources", base);
   if (!resources.ok()) return resources.status();
-  StringMap slot = claim.requests;
-  for (const auto& [k, v] : claim.limits) slot[k] = v;  // requests = limits; limits win
-  if (absl::Status s = CheckNotMore(container, *resources, slot, type); !s.ok()) return s;
+  StringMap slot = claim->requests;
+  for (const auto& [k, v] : claim->limits) slot[k] = v;  // requests = limits; limits win
+  StringMap whole = granted.requests;  // a plain init container runs alone: up to the whole type
+  for (const auto& [k, v] : granted.limits) whole[k] = v;
+  if (absl::Status s = CheckNotMore(container, *resources, slot, type, whole); !s.ok()) return s;
+  if (absl::Status s = CheckInitContainers(pod, whole, type); !s.ok()) return s;
   if (*resources == nullptr) {
     Value value(rapidjson::kObjectType);
-    if (!claim.requests.empty()) {
-      value.AddMember("requests", StringMapValue(claim.requests, ops.alloc()), ops.alloc());
+    if (!claim->requests.empty()) {
+      value.AddMember("requests", StringMapValue(claim->requests, ops.alloc()), ops.alloc());
     }
-    if (!claim.limits.empty()) {
-      value.AddMember("limits", StringMapValue(claim.limits, ops.alloc()), ops.alloc());
+    if (!claim->limits.empty()) {
+      value.AddMember("limits", StringMapValue(claim->limits, ops.alloc()), ops.alloc());
     }
     if (!value.ObjectEmpty()) ops.Add(base, std::move(value));
     return absl::OkStatus();
   }
-  if (absl::Status s = AddResourceMap(**resources, "requests", claim.requests, base, ops);
+  if (absl::Status s = AddResourceMap(**resources, "requests", claim->requests, base, ops);
       !s.ok()) {
     return s;
   }
-  return AddResourceMap(**resources, "limits", claim.limits, base, ops);
+  return AddResourceMap(**resources, "limits", claim->limits, base, ops);
 }
 
 // --- Node affinity ---

@@ -2,8 +2,10 @@
 // the pod the API server sent (request.object):
 //   - the target container (named by the pod label labkube.io/injecting-container, else the
 //     first container; init containers are never touched) gets requests = limits = the claim's
-//     resources; other resources the user set are kept; a container that already asks for more
-//     cpu / memory / GPUs (compared as quantities) than the machine type gives is refused;
+//     resources, less the cpu and memory the rest of the pod asks for (slot_share.h), so the
+//     pod adds up to exactly the type; other resources the user set are kept; a container that
+//     already asks for more cpu / memory / GPUs (compared as quantities) than it gets, or a
+//     plain init container asking for more than the type, is refused;
 //   - the claim's node-affinity requirements are ANDed into every required nodeSelectorTerm of
 //     the pod (one new term when it has none); preferred terms and other affinities are kept;
 //   - the claim's tolerations and annotations are added.

@@ -81,13 +81,14 @@ TEST(BuildPatchTest, MinimalPodGetsWholeObjects) {
   EXPECT_EQ(json::ToString(patch), json::ToString(want));
 }
 
-// A Deployment's pod: target container by label, init container and sidecar untouched, the
-// user's terms each get the requirements, preferred terms and tolerations kept.
+// A Deployment's pod: target container by label, init container and sidecar untouched (the
+// sidecar's 100m / 64Mi come out of the target's share, slot_share.h), the user's terms each get
+// the requirements, preferred terms and tolerations kept.
 TEST(BuildPatchTest, DeploymentPodKeepsWhatTheUserSet) {
   rapidjson::Document pod = PodFrom("guest_deployment_pod.json");
   rapidjson::Document patch = Patch(pod);
   std::string text = json::ToString(patch);
-  EXPECT_NE(text.find(R"("path":"/spec/containers/1/resources/requests/cpu","value":"8")"),
+  EXPECT_NE(text.find(R"("path":"/spec/containers/1/resources/requests/cpu","value":"7900m")"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find(R"("path":"/spec/containers/1/resources/requests/nvidia.com~1gpu")"),
@@ -105,7 +106,7 @@ TEST(BuildPatchTest, DeploymentPodKeepsWhatTheUserSet) {
   rapidjson::Document out = Applied(pod, patch);
   const Value& trainer = out["spec"]["containers"][1];
   EXPECT_EQ(json::ToString(trainer["resources"]["limits"]),
-            R"({"cpu":"8","memory":"32Gi","nvidia.com/gpu":"1"})");
+            R"({"cpu":"7900m","memory":"32704Mi","nvidia.com/gpu":"1"})");
   EXPECT_EQ(json::GetString(trainer, {"resources", "requests", "ephemeral-storage"}), "10Gi");
   EXPECT_EQ(json::ToString(out["spec"]["containers"][0]),
             json::ToString(pod["spec"]["containers"][0]));

@@ -11,6 +11,11 @@ absl::StatusOr<ClaimDecision> ClaimHandler::Claim(const ClaimQuery& query) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     absl::StatusOr<ClaimDecision> d = state_.Reserve(query);
     if (!d.ok() || query.dry_run || d->replayed) return d;
+    if (!leading_()) {  // the fence: no write from a replica that may have lost its lease
+      state_.AbandonClaim(d->record.id);
+      return absl::UnavailableError(
+          "this scheduler replica lost its lease while claiming; retry (the new leader answers)");
+    }
     kube::DeleteOptions opts;
     opts.grace_period_seconds = 0;
     opts.precondition_uid = d->record.reservation_uid;

@@ -8,6 +8,7 @@
 #ifndef LABKUBE_SERVICES_SCHEDULER_CLAIM_HANDLER_H_
 #define LABKUBE_SERVICES_SCHEDULER_CLAIM_HANDLER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -18,8 +19,14 @@ namespace labkube::scheduler {
 
 class ClaimHandler {
  public:
-  ClaimHandler(kube::Client& client, SchedulerState& state, std::string reservation_ns)
-      : client_(client), state_(state), reservation_ns_(std::move(reservation_ns)) {}
+  // `leading`: whether this replica still holds the lease (checked right before each delete,
+  // so a replica that may have lost it makes no write).
+  ClaimHandler(kube::Client& client, SchedulerState& state, std::string reservation_ns,
+               std::function<bool()> leading = [] { return true; })
+      : client_(client),
+        state_(state),
+        reservation_ns_(std::move(reservation_ns)),
+        leading_(std::move(leading)) {}
 
   absl::StatusOr<ClaimDecision> Claim(const ClaimQuery& query);
 
@@ -27,6 +34,7 @@ class ClaimHandler {
   kube::Client& client_;
   SchedulerState& state_;
   const std::string reservation_ns_;
+  const std::function<bool()> leading_;
 };
 
 }  // namespace labkube::scheduler

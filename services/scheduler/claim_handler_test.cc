@@ -1,5 +1,7 @@
 #include "services/scheduler/claim_handler.h"
 
+#include <atomic>
+
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
@@ -21,8 +23,8 @@ rapidjson::Document Json(const std::string& text) {
 class ClaimHandlerTest : public ::testing::Test {
  protected:
   ClaimHandlerTest()
-      : client_(clock_), state_(clock_, absl::Seconds(30), "labkube-system"),
-        handler_(client_, state_, "labkube-system") {
+      : client_(clock_), state_(clock_, absl::Seconds(30), "labkube-system", signer_),
+        handler_(client_, state_, "labkube-system", [this] { return leading_.load(); }) {
     state_.OnMachine(std::make_shared<rapidjson::Document>(Json(R"({"metadata":{"name":"m"},
         "spec":{"nodePool":[{"name":"node-a","mode":"ready","machineType":[{"name":"x1"}]}],
         "machineTypes":[{"name":"x1","spec":{"cpu":"1","memory":"1Gi"},"available":2}]}})")));
@@ -47,6 +49,8 @@ class ClaimHandlerTest : public ::testing::Test {
 
   testing::FakeClock clock_;
   kube::testing::FakeClient client_;
+  ClaimSigner signer_ = *ClaimSigner::Create(std::string(32, 't'));
+  std::atomic<bool> leading_{true};
   SchedulerState state_;
   ClaimHandler handler_;
 };
@@ -58,6 +62,14 @@ TEST_F(ClaimHandlerTest, DeletesExactlyTheClaimedReservation) {
             absl::StatusCode::kNotFound);
   auto pods = client_.List(res::Pods(), "labkube-system", {});
   EXPECT_EQ(pods->items().Size(), 1u);
+}
+
+TEST_F(ClaimHandlerTest, AReplicaThatLostItsLeaseDeletesNothing) {
+  leading_ = false;
+  auto d = handler_.Claim(Query("a"));
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(client_.CallCount("Delete"), 0);
+  EXPECT_TRUE(state_.Snapshot().claims.empty());
 }
 
 TEST_F(ClaimHandlerTest, DryRunDeletesNothing) {

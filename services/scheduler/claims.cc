@@ -1,5 +1,6 @@
 #include "services/scheduler/claims.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace labkube::scheduler {
@@ -9,6 +10,11 @@ const ClaimRecord* ClaimTable::FindByAdmissionUid(const std::string& admission_u
   if (it == by_admission_.end()) return nullptr;
   auto claim = claims_.find(it->second);
   return claim == claims_.end() ? nullptr : &claim->second;
+}
+
+const ClaimRecord* ClaimTable::Find(const std::string& claim_id) const {
+  auto it = claims_.find(claim_id);
+  return it == claims_.end() ? nullptr : &it->second;
 }
 
 bool ClaimTable::IsReservationClaimed(const std::string& reservation_uid) const {
@@ -61,13 +67,20 @@ std::vector<LiveClaim> ClaimTable::Live() const {
 
 void ClaimTable::RecordRefusal(const std::string& group, const std::string& type,
                                const std::string& who, absl::Time now) {
-  refusals_[TypeKey(group, type)][who] = now;
+  auto& of_type = refusals_[TypeKey(group, type)];
+  auto [it, added] = of_type.insert_or_assign(who, now);
+  if (!added) return;
+  if (++refusal_count_ <= kMaxRefusals) return;
+  auto oldest = std::min_element(of_type.begin(), of_type.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+  of_type.erase(oldest);
+  --refusal_count_;
 }
 
 void ClaimTable::ClearRefusal(const std::string& group, const std::string& type,
                               const std::string& who) {
   auto it = refusals_.find(TypeKey(group, type));
-  if (it != refusals_.end()) it->second.erase(who);
+  if (it != refusals_.end()) refusal_count_ -= it->second.erase(who);
 }
 
 std::map<std::string, int32_t> ClaimTable::RecentRefusals(absl::Time now) {
@@ -75,7 +88,12 @@ std::map<std::string, int32_t> ClaimTable::RecentRefusals(absl::Time now) {
   for (auto it = refusals_.begin(); it != refusals_.end();) {
     auto& who = it->second;
     for (auto w = who.begin(); w != who.end();) {
-      w = now - w->second > refusal_window_ ? who.erase(w) : std::next(w);
+      if (now - w->second > refusal_window_) {
+        w = who.erase(w);
+        --refusal_count_;
+      } else {
+        ++w;
+      }
     }
     if (who.empty()) {
       it = refusals_.erase(it);

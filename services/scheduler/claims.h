@@ -30,6 +30,7 @@ struct ClaimRecord {
   std::string reservation_pod;
   std::string reservation_uid;
   absl::Time expires;
+  std::string signature;  // ClaimSigner::Sign of this claim (claim_signer.h)
 };
 
 class ClaimTable {
@@ -39,6 +40,8 @@ class ClaimTable {
 
   // The live claim made for this admission request, if any.
   const ClaimRecord* FindByAdmissionUid(const std::string& admission_uid) const;
+  // The live claim with this id, if any.
+  const ClaimRecord* Find(const std::string& claim_id) const;
   bool IsReservationClaimed(const std::string& reservation_uid) const;
   const std::set<std::string>& ClaimedReservations() const { return claimed_reservations_; }
 
@@ -68,7 +71,12 @@ class ClaimTable {
   std::map<std::string, std::string> by_admission_;  // admission uid -> claim id
   std::set<std::string> claimed_reservations_;       // reservation pod uids
   std::map<std::string, std::map<std::string, absl::Time>> refusals_;  // type key -> who -> when
+  size_t refusal_count_ = 0;  // entries in refusals_, bounded by kMaxRefusals
 };
+
+// Refusals are keyed by what callers name: at most this many are remembered (the oldest of a
+// type goes first), so a flood of made-up pod names cannot grow the scheduler's memory.
+inline constexpr size_t kMaxRefusals = 10000;
 
 }  // namespace labkube::scheduler
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/quantity.h"
@@ -116,6 +118,42 @@ std::string NodeOf(const Value& pod) {
   return node.empty() ? Str(pod, {"metadata", "annotations", "labkube.io/node"}) : node;
 }
 
+absl::Time Created(const Value& pod) {
+  absl::Time created = absl::InfinitePast();
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, Str(pod, {"metadata", "creationTimestamp"}), &created,
+                       &err)) {
+    return absl::InfinitePast();
+  }
+  return created;
+}
+
+// Why the guest-looking pod is not a guest labkube admitted, or "" when it is one.
+std::string WhyNotGuest(const Value& pod, const SlotPod& s, const GuestCheck& check) {
+  std::string signature = Str(pod, {"metadata", "annotations", contract::kClaimSignatureAnnotation});
+  if (signature.empty()) return "no claim signature";
+  std::string signed_node = Str(pod, {"metadata", "annotations", contract::kNodeAnnotation});
+  std::string bound = Str(pod, {"spec", "nodeName"});
+  if (!bound.empty() && bound != signed_node) return "runs on another node than its claim's";
+  std::string name = Str(pod, {"metadata", "name"});
+  std::string generate_name = Str(pod, {"metadata", "generateName"});
+  bool generated = !generate_name.empty() && absl::StartsWith(name, generate_name);
+  std::string who = generated ? absl::StrCat(generate_name, "*") : name;
+  ClaimToken token{s.claim_id, s.ns, who, s.group, s.type, signed_node, absl::InfinitePast()};
+  absl::Time issued;
+  bool ok = check.signer != nullptr && check.signer->Verify(token, signature, &issued);
+  if (!ok && who != name) {  // a claim made for the exact name of a generateName pod
+    token.who = name;
+    ok = check.signer->Verify(token, signature, &issued);
+  }
+  if (!ok) return "claim signature does not match this pod";
+  absl::Time created = Created(pod);
+  if (created < issued - absl::Minutes(1) || created > issued + check.window) {
+    return "created outside its claim's lifetime (claim copied from an earlier pod?)";
+  }
+  return "";
+}
+
 }  // namespace
 
 ParsedMachine ParseMachine(const Value& machine) {
@@ -185,14 +223,23 @@ Resources PodRequests(const Value& pod) {
   return sum;
 }
 
-PodView ClassifyPod(const Value& pod, const std::string& reservation_ns) {
+PodView ClassifyPod(const Value& pod, const std::string& reservation_ns, const GuestCheck& check) {
   PodView v;
   std::string role = Str(pod, {"metadata", "labels", kRoleLabel});
   std::string ns = Str(pod, {"metadata", "namespace"});
   std::string claim = Str(pod, {"metadata", "annotations", kClaimAnnotation});
   bool reservation = role == kRoleReservation && ns == reservation_ns;
   bool guest = role == kRoleGuest && !claim.empty();
-  if (!reservation && !guest) {
+  SlotPod& s = v.slot;
+  s.ns = ns;
+  s.name = Str(pod, {"metadata", "name"});
+  s.uid = Str(pod, {"metadata", "uid"});
+  s.group = Str(pod, {"metadata", "labels", kGroupLabel});
+  s.type = Str(pod, {"metadata", "labels", kTypeLabel});
+  s.claim_id = claim;
+  if (guest) v.forged = WhyNotGuest(pod, s, check);
+  if (!reservation && (!guest || !v.forged.empty())) {
+    v.slot = SlotPod();
     v.node = Str(pod, {"spec", "nodeName"});
     if (v.node.empty() || Finished(pod)) return v;
     v.kind = PodView::kOther;
@@ -200,24 +247,13 @@ PodView ClassifyPod(const Value& pod, const std::string& reservation_ns) {
     return v;
   }
   v.kind = reservation ? PodView::kReservation : PodView::kGuest;
-  SlotPod& s = v.slot;
   s.role = reservation ? SlotRole::kReservation : SlotRole::kGuest;
-  s.ns = ns;
-  s.name = Str(pod, {"metadata", "name"});
-  s.uid = Str(pod, {"metadata", "uid"});
-  s.group = Str(pod, {"metadata", "labels", kGroupLabel});
-  s.type = Str(pod, {"metadata", "labels", kTypeLabel});
   s.node = NodeOf(pod);
   s.running = json::GetString(pod, {"status", "phase"}) == "Running";
   s.terminating = json::Find(pod, {"metadata", "deletionTimestamp"}) != nullptr;
   s.finished = Finished(pod);
-  s.claim_id = claim;
-  absl::Time created;
-  std::string err;
-  if (absl::ParseTime(absl::RFC3339_full, Str(pod, {"metadata", "creationTimestamp"}), &created,
-                      &err)) {
-    s.created = created;
-  }
+  absl::Time created = Created(pod);
+  if (created != absl::InfinitePast()) s.created = created;
   return v;
 }
 

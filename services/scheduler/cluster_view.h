@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "rapidjson/document.h"
+#include "services/scheduler/claim_signer.h"
 #include "services/scheduler/model.h"
 
 namespace labkube::scheduler {
@@ -31,9 +33,24 @@ struct PodView {
   SlotPod slot;         // kReservation, kGuest
   std::string node;     // kOther: where its requests count
   Resources requests;   // kOther: sum over containers, max with init containers
+  // kOther/kIgnored: the pod is labelled as a guest and carries a claim, but not one labkube
+  // gave it (why, for the log); such a pod never holds a slot.
+  std::string forged;
 };
-// `reservation_ns`: where labkube's reservation pods live.
-PodView ClassifyPod(const rapidjson::Value& pod, const std::string& reservation_ns);
+
+// How guests are told from pods that only look like guests.
+struct GuestCheck {
+  const ClaimSigner* signer = nullptr;  // borrowed; required
+  // A claim is good for a pod created within this long after the claim was issued (the claim
+  // TTL plus clock skew between the scheduler and the API server).
+  absl::Duration window = absl::Minutes(2);
+};
+
+// `reservation_ns`: where labkube's reservation pods live. A pod is a guest only when it is
+// labelled as one and its claim signature (claim_signer.h) matches its namespace, name, group,
+// type and node, and it was created within `check.window` of the claim.
+PodView ClassifyPod(const rapidjson::Value& pod, const std::string& reservation_ns,
+                    const GuestCheck& check);
 
 // The pod's effective requests (sum of containers, at least the largest init container, plus
 // overhead).

@@ -1,8 +1,11 @@
 #include "services/scheduler/cluster_view.h"
 
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
@@ -90,22 +93,66 @@ TEST(ClusterViewTest, NodeReadinessAndAllocatable) {
   EXPECT_FALSE(unknown.ready);
 }
 
+const ClaimSigner& Signer() {
+  static const ClaimSigner* signer = new ClaimSigner(*ClaimSigner::Create(std::string(32, 'k')));
+  return *signer;
+}
+
+GuestCheck Check() { return GuestCheck{&Signer(), absl::Seconds(90)}; }
+
+// A guest pod "g" in lab-alice on node-b, created 2026-01-01T00:00:05Z, with claim c-1 signed for
+// `who` and `node` at 2026-01-01T00:00:00Z (or carrying `signature` when given).
+rapidjson::Document SignedGuest(const std::string& who = "g", const std::string& node = "node-b",
+                                const std::string& bound = "node-b") {
+  std::string sig = Signer().Sign({"c-1", "lab-alice", who, "gpu", "x1", node,
+                                   absl::FromUnixSeconds(1767225600)});
+  return Json(absl::StrCat(R"({"metadata":{"name":"g","namespace":"lab-alice",
+      "creationTimestamp":"2026-01-01T00:00:05Z",
+      "labels":{"labkube.io/pod-role":"guest","labkube.io/machine-group":"gpu","labkube.io/machine-type":"x1"},
+      "annotations":{"labkube.io/claim":"c-1","labkube.io/node":"node-b","labkube.io/claim-signature":")",
+                           sig, R"("}},"spec":{"nodeName":")", bound,
+                           R"(","containers":[{"resources":{"requests":{"cpu":"2"}}}]},"status":{"phase":"Running"}})"));
+}
+
+TEST(ClusterViewTest, OnlyAPodWithItsOwnSignedClaimIsAGuest) {
+  EXPECT_EQ(ClassifyPod(SignedGuest(), "labkube-system", Check()).kind, PodView::kGuest);
+  // Signed for another pod, another node, or bound elsewhere: an ordinary pod, counted on its node.
+  for (const auto& [who, node, bound] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"other", "node-b", "node-b"}, {"g", "node-a", "node-b"}, {"g", "node-b", "node-a"}}) {
+    PodView v = ClassifyPod(SignedGuest(who, node, bound), "labkube-system", Check());
+    EXPECT_EQ(v.kind, PodView::kOther) << who << " " << node << " " << bound;
+    EXPECT_EQ(v.requests.cpu_milli, 2000);
+    EXPECT_FALSE(v.forged.empty());
+  }
+  GuestCheck short_window{&Signer(), absl::Seconds(3)};
+  PodView late = ClassifyPod(SignedGuest(), "labkube-system", short_window);
+  EXPECT_EQ(late.kind, PodView::kOther);
+  EXPECT_NE(late.forged.find("lifetime"), std::string::npos) << late.forged;
+}
+
+TEST(ClusterViewTest, HugeRequestsSaturateInsteadOfOverflowing) {
+  Resources r = PodRequests(Json(R"({"spec":{"containers":[
+      {"resources":{"requests":{"memory":"7Ei","cpu":"9000000000000"}}},
+      {"resources":{"requests":{"memory":"7Ei","cpu":"9000000000000"}}}]}})"));
+  EXPECT_EQ(r.memory_bytes, std::numeric_limits<int64_t>::max());
+  EXPECT_GT(r.cpu_milli, 0);
+}
+
 TEST(ClusterViewTest, ClassifiesPods) {
   auto reservation = ClassifyPod(Json(R"({"metadata":{"name":"r1","namespace":"labkube-system","uid":"u1",
       "creationTimestamp":"2026-01-01T00:00:00Z",
       "labels":{"labkube.io/pod-role":"reservation","labkube.io/machine-group":"gpu",
                 "labkube.io/machine-type":"x1"},"annotations":{"labkube.io/node":"node-a"}},
       "spec":{},"status":{"phase":"Pending"}})"),
-                                 "labkube-system");
+                                 "labkube-system", Check());
   EXPECT_EQ(reservation.kind, PodView::kReservation);
   EXPECT_EQ(reservation.slot.node, "node-a");
   EXPECT_FALSE(reservation.slot.running);
   EXPECT_EQ(reservation.slot.created, absl::FromUnixSeconds(1767225600));
 
-  auto guest = ClassifyPod(Json(R"({"metadata":{"name":"g","namespace":"lab-alice",
-      "labels":{"labkube.io/pod-role":"guest","labkube.io/machine-group":"gpu","labkube.io/machine-type":"x1"},
-      "annotations":{"labkube.io/claim":"c-1"}},"spec":{"nodeName":"node-b"},"status":{"phase":"Succeeded"}})"),
-                           "labkube-system");
+  rapidjson::Document finished = SignedGuest();
+  json::SetString(finished, {"status", "phase"}, "Succeeded");
+  auto guest = ClassifyPod(finished, "labkube-system", Check());
   EXPECT_EQ(guest.kind, PodView::kGuest);
   EXPECT_EQ(guest.slot.claim_id, "c-1");
   EXPECT_TRUE(guest.slot.finished);
@@ -115,7 +162,7 @@ TEST(ClusterViewTest, ClassifiesPods) {
         {"resources":{"requests":{"cpu":"500m","memory":"1Gi"}}},
         {"resources":{"requests":{"cpu":"1","nvidia.com/gpu":"1"}}}],
       "initContainers":[{"resources":{"requests":{"cpu":"4"}}}]},"status":{"phase":"Running"}})"),
-                           "labkube-system");
+                           "labkube-system", Check());
   EXPECT_EQ(other.kind, PodView::kOther);
   EXPECT_EQ(other.node, "node-a");
   EXPECT_EQ(other.requests.cpu_milli, 4000);
@@ -125,7 +172,7 @@ TEST(ClusterViewTest, ClassifiesPods) {
 
   // A pod labelled guest without a claim was never admitted by labkube: it is just a pod.
   auto unclaimed = ClassifyPod(Json(R"({"metadata":{"name":"u","namespace":"x",
-      "labels":{"labkube.io/pod-role":"guest"}},"spec":{}})"), "labkube-system");
+      "labels":{"labkube.io/pod-role":"guest"}},"spec":{}})"), "labkube-system", Check());
   EXPECT_EQ(unclaimed.kind, PodView::kIgnored);
 }
 

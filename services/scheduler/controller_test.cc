@@ -23,7 +23,7 @@ rapidjson::Document Json(const std::string& text) {
 class ControllerTest : public ::testing::Test {
  protected:
   ControllerTest()
-      : state_(Clock::Real(), absl::Seconds(30), "labkube-system"),
+      : state_(Clock::Real(), absl::Seconds(30), "labkube-system", signer_),
         controller_(client_, state_, board_, Clock::Real(), [this] { return leader_.load(); },
                     registry_, ControllerOptions{}) {
     EXPECT_TRUE(client_.Create(res::Machines(), "", Json(R"({"apiVersion":"labkube.io/v1alpha1",
@@ -44,6 +44,7 @@ class ControllerTest : public ::testing::Test {
   }
 
   kube::testing::FakeClient client_;
+  ClaimSigner signer_ = *ClaimSigner::Create(std::string(32, 't'));
   SchedulerState state_;
   AvailabilityBoard board_;
   metrics::Registry registry_;

@@ -16,7 +16,9 @@ ABSL_FLAG(bool, plaintext, false, "serve without TLS (loopback only, for local d
 ABSL_FLAG(std::string, identity, "", "leader election identity (default hostname-pid)");
 ABSL_FLAG(bool, leader_elect, true, "take part in leader election");
 ABSL_FLAG(std::string, reservation_image, "registry.k8s.io/pause:3.10", "reservation pod image");
-ABSL_FLAG(int, claim_ttl_seconds, 30, "seconds a claim waits for its guest pod");
+ABSL_FLAG(int, claim_ttl_seconds, 10, "seconds a claim waits for its guest pod");
+ABSL_FLAG(std::string, claim_key_secret, "labkube-claim-key",
+          "Secret in labkube's namespace with the claim signing key (created when missing)");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
 
 int main(int argc, char** argv) {
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   o.leader_elect = absl::GetFlag(FLAGS_leader_elect);
   o.reservation_image = absl::GetFlag(FLAGS_reservation_image);
   o.claim_ttl = absl::Seconds(absl::GetFlag(FLAGS_claim_ttl_seconds));
+  o.claim_key_secret = absl::GetFlag(FLAGS_claim_key_secret);
   o.log_level = absl::GetFlag(FLAGS_log_level);
   auto server = labkube::scheduler::Server::Create(o);
   if (!server.ok()) {

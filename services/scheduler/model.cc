@@ -1,6 +1,25 @@
 #include "services/scheduler/model.h"
 
+#include <limits>
+
 namespace labkube::scheduler {
+namespace {
+
+// a + b and a - b, held at the int64 limits instead of overflowing (two containers asking for
+// 7Ei of memory each must read as "too much", never as a negative amount).
+int64_t Add(int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (!__builtin_add_overflow(a, b, &out)) return out;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+int64_t Sub(int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (!__builtin_sub_overflow(a, b, &out)) return out;
+  return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+}  // namespace
 
 bool Resources::Covers(const Resources& need) const {
   if (need.cpu_milli > cpu_milli || need.memory_bytes > memory_bytes) return false;
@@ -13,16 +32,16 @@ bool Resources::Covers(const Resources& need) const {
 }
 
 Resources& Resources::operator+=(const Resources& other) {
-  cpu_milli += other.cpu_milli;
-  memory_bytes += other.memory_bytes;
-  for (const auto& [name, count] : other.extended) extended[name] += count;
+  cpu_milli = Add(cpu_milli, other.cpu_milli);
+  memory_bytes = Add(memory_bytes, other.memory_bytes);
+  for (const auto& [name, count] : other.extended) extended[name] = Add(extended[name], count);
   return *this;
 }
 
 Resources& Resources::operator-=(const Resources& other) {
-  cpu_milli -= other.cpu_milli;
-  memory_bytes -= other.memory_bytes;
-  for (const auto& [name, count] : other.extended) extended[name] -= count;
+  cpu_milli = Sub(cpu_milli, other.cpu_milli);
+  memory_bytes = Sub(memory_bytes, other.memory_bytes);
+  for (const auto& [name, count] : other.extended) extended[name] = Sub(extended[name], count);
   return *this;
 }
 

@@ -41,7 +41,7 @@ class ReconcilerTest : public ::testing::Test {
  protected:
   ReconcilerTest()
       : client_(clock_),
-        state_(clock_, absl::Seconds(30), "labkube-system"),
+        state_(clock_, absl::Seconds(30), "labkube-system", signer_),
         reconciler_(client_, state_, clock_, ReconcilerOptions{}) {
     EXPECT_TRUE(client_.Create(res::Machines(), "", Json(kMachine)).ok());
     for (const char* n : {"node-a", "node-b"}) {
@@ -94,6 +94,7 @@ class ReconcilerTest : public ::testing::Test {
 
   testing::FakeClock clock_;
   kube::testing::FakeClient client_;
+  ClaimSigner signer_ = *ClaimSigner::Create(std::string(32, 't'));
   SchedulerState state_;
   Reconciler reconciler_;
   std::set<std::string> known_pods_, known_machines_;

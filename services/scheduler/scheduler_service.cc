@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/contract.h"
 #include "lib/grpc_status.h"
 #include "lib/log.h"
 
@@ -18,7 +19,8 @@ absl::Status CheckClaimRequest(const api::ClaimRequest& r) {
     return absl::InvalidArgumentError("pod_name or generate_name is required");
   }
   for (const std::string* s : {&r.group(), &r.machine_type(), &r.namespace_(), &r.pod_name(),
-                               &r.generate_name(), &r.admission_uid()}) {
+                               &r.generate_name(), &r.admission_uid(), &r.carried_claim(),
+                               &r.carried_signature()}) {
     if (s->size() > 253) return absl::InvalidArgumentError("a field is longer than 253 characters");
   }
   return absl::OkStatus();
@@ -93,8 +95,11 @@ void ToProto(const ClaimDecision& in, bool dry_run, api::ClaimResponse* out) {
     tol->set_value(t.value);
     tol->set_effect(t.effect);
   }
-  (*out->mutable_annotations())[kClaimAnnotation] = in.record.id;
-  (*out->mutable_annotations())["labkube.io/node"] = in.record.node;
+  (*out->mutable_annotations())[contract::kClaimAnnotation] = in.record.id;
+  (*out->mutable_annotations())[contract::kNodeAnnotation] = in.record.node;
+  if (!in.record.signature.empty()) {
+    (*out->mutable_annotations())[contract::kClaimSignatureAnnotation] = in.record.signature;
+  }
 }
 
 SchedulerService::SchedulerService(ClaimHandler& claims, AvailabilityBoard& board,
@@ -112,7 +117,8 @@ absl::StatusOr<ClaimDecision> SchedulerService::DoClaim(const api::ClaimRequest&
   if (absl::Status s = CheckClaimRequest(r); !s.ok()) return s;
   if (absl::Status s = can_claim_(); !s.ok()) return s;
   return claims_.Claim(ClaimQuery{r.group(), r.machine_type(), r.namespace_(), r.pod_name(),
-                                  r.generate_name(), r.admission_uid(), r.dry_run()});
+                                  r.generate_name(), r.admission_uid(), r.dry_run(),
+                                  r.carried_claim(), r.carried_signature()});
 }
 
 grpc::Status SchedulerService::Claim(grpc::ServerContext*, const api::ClaimRequest* request,

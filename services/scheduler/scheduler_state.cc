@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
+#include "lib/log.h"
 
 namespace labkube::scheduler {
 namespace {
@@ -20,14 +22,34 @@ std::string PodKey(const std::string& ns, const std::string& name) {
   return absl::StrCat(ns, "/", name);
 }
 
-std::string Who(const ClaimQuery& q) {
-  return PodKey(q.ns, q.pod_name.empty() ? q.generate_name + "*" : q.pod_name);
+// The pod a claim is for: its name, or generateName + "*".
+std::string ClaimedName(const ClaimQuery& q) {
+  return q.pod_name.empty() ? q.generate_name + "*" : q.pod_name;
+}
+
+std::string Who(const ClaimQuery& q) { return PodKey(q.ns, ClaimedName(q)); }
+
+// A guest-looking pod that does not hold a slot: an ordinary pod where it runs.
+PodView Demoted(const rapidjson::Value& pod, std::string why) {
+  PodView v;
+  v.forged = std::move(why);
+  v.node = std::string(json::GetString(pod, {"spec", "nodeName"}));
+  std::string_view phase = json::GetString(pod, {"status", "phase"});
+  if (v.node.empty() || phase == "Succeeded" || phase == "Failed") return v;
+  v.kind = PodView::kOther;
+  v.requests = PodRequests(pod);
+  return v;
 }
 
 }  // namespace
 
-SchedulerState::SchedulerState(Clock& clock, absl::Duration claim_ttl, std::string reservation_ns)
-    : clock_(clock), reservation_ns_(std::move(reservation_ns)), claims_(claim_ttl) {}
+SchedulerState::SchedulerState(Clock& clock, absl::Duration claim_ttl, std::string reservation_ns,
+                               const ClaimSigner& signer)
+    : clock_(clock),
+      reservation_ns_(std::move(reservation_ns)),
+      signer_(signer),
+      guest_check_{&signer, claim_ttl + absl::Minutes(1)},
+      claims_(claim_ttl) {}
 
 void SchedulerState::OnMachine(std::shared_ptr<const rapidjson::Document> machine) {
   ParsedMachine parsed = ParseMachine(*machine);
@@ -75,11 +97,26 @@ void SchedulerState::Index(const std::string& key, const PodView& view, bool add
   if (it->second.empty()) index->erase(it);
 }
 
+bool SchedulerState::ClaimTaken(const std::string& key, const std::string& claim_id) {
+  auto holder = claim_holders_.find(claim_id);
+  if ((holder != claim_holders_.end() && holder->second != key) || ended_claims_.count(claim_id)) {
+    return true;
+  }
+  claim_holders_[claim_id] = key;
+  return false;
+}
+
 void SchedulerState::OnPod(const rapidjson::Value& pod) {
-  PodView view = ClassifyPod(pod, reservation_ns_);
+  PodView view = ClassifyPod(pod, reservation_ns_, guest_check_);
   std::string key = PodKey(std::string(json::GetString(pod, {"metadata", "namespace"})),
                            std::string(json::GetString(pod, {"metadata", "name"})));
   absl::MutexLock lock(&mu_);
+  if (view.kind == PodView::kGuest && ClaimTaken(key, view.slot.claim_id)) {
+    view = Demoted(pod, absl::StrCat("claim ", view.slot.claim_id, " belongs to another pod"));
+  }
+  if (!view.forged.empty() && pods_.count(key) == 0) {
+    LogEvent(LogLevel::kWarn, "guest.refused", {{"pod", key}, {"why", view.forged}});
+  }
   if (auto old = pods_.find(key); old != pods_.end()) Index(key, *old->second, false);
   if (view.kind == PodView::kIgnored) {
     if (pods_.erase(key) > 0) Changed();
@@ -99,6 +136,10 @@ void SchedulerState::OnPodDeleted(const std::string& ns, const std::string& name
   auto it = pods_.find(PodKey(ns, name));
   if (it == pods_.end()) return;
   expected_deletes_.erase(it->second->slot.uid);
+  if (it->second->kind == PodView::kGuest) {
+    claim_holders_.erase(it->second->slot.claim_id);
+    ended_claims_[it->second->slot.claim_id] = clock_.Now();
+  }
   Index(it->first, *it->second, false);
   pods_.erase(it);
   Changed();
@@ -182,6 +223,35 @@ std::string SchedulerState::NewClaimId() {
   return absl::StrFormat("c-%x-%08x", ++claim_counter_, absl::Uniform<uint32_t>(*gen));
 }
 
+ClaimDecision SchedulerState::DecisionFor(const ClaimRecord& r, const MachineGroup& g,
+                                          const MachineType& t, bool replayed) {
+  std::string hostname;
+  if (auto n = nodes_.find(r.node); n != nodes_.end()) {
+    if (auto h = n->second.labels.find("kubernetes.io/hostname"); h != n->second.labels.end()) {
+      hostname = h->second;
+    }
+  }
+  return ClaimDecision{r, GuestSpecFor(g, t, r.node, hostname.empty() ? r.node : hostname),
+                       replayed};
+}
+
+// The webhook is re-invoked for a pod it patched before, or a member copied a claim's
+// annotations: only a live claim made for this very pod is answered again.
+absl::StatusOr<ClaimDecision> SchedulerState::Replay(const ClaimQuery& q, const MachineGroup& g,
+                                                     const MachineType& t) {
+  const ClaimRecord* live = claims_.Find(q.carried_claim);
+  if (live == nullptr || live->ns != q.ns || live->pod_name != ClaimedName(q) ||
+      live->group != g.group || live->type != t.name || live->signature.empty() ||
+      live->signature != q.carried_signature) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this pod carries claim ", q.carried_claim,
+        ", which labkube did not give to this pod or which has ended (copied from another "
+        "pod?); remove the labkube.io/claim, labkube.io/node and labkube.io/claim-signature "
+        "annotations and create the pod again"));
+  }
+  return DecisionFor(*live, g, t, /*replayed=*/true);
+}
+
 absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
   absl::MutexLock lock(&mu_);
   const MachineGroup* g = FindGroup(q.group);
@@ -194,11 +264,15 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
     return absl::NotFoundError(absl::StrCat("unknown machine type ", TypeKey(q.group, q.type),
                                             "; valid group/type: ", absl::StrJoin(valid, ", ")));
   }
+  if (!q.carried_claim.empty()) return Replay(q, *g, *t);
   if (!q.admission_uid.empty() && !q.dry_run) {
     if (const ClaimRecord* done = claims_.FindByAdmissionUid(q.admission_uid)) {
-      auto hostname = nodes_[done->node].labels["kubernetes.io/hostname"];
-      return ClaimDecision{
-          *done, GuestSpecFor(*g, *t, done->node, hostname.empty() ? done->node : hostname), true};
+      if (done->ns != q.ns || done->pod_name != ClaimedName(q)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "admission uid ", q.admission_uid, " was already used for another pod (", done->ns,
+            "/", done->pod_name, "); every admission request has a uid of its own"));
+      }
+      return DecisionFor(*done, *g, *t, /*replayed=*/true);
     }
   }
   const SlotPod* slot = PickReservation(*g, *t);
@@ -207,17 +281,14 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
     Changed();
     return NoSlotError(*g, *t);
   }
-  ClaimRecord r{q.dry_run ? "dry-run" : NewClaimId(), q.admission_uid, g->group, t->name,
-                slot->node, q.ns, q.pod_name.empty() ? q.generate_name + "*" : q.pod_name,
-                slot->name, slot->uid, absl::InfiniteFuture()};
-  auto hostname = nodes_[slot->node].labels["kubernetes.io/hostname"];
-  ClaimDecision decision{
-      r, GuestSpecFor(*g, *t, slot->node, hostname.empty() ? slot->node : hostname), false};
-  if (!q.dry_run) {
-    decision.record = claims_.Add(std::move(r), clock_.Now());
-    Changed();
-  }
-  return decision;
+  ClaimRecord r{q.dry_run ? contract::kDryRunClaim : NewClaimId(), q.admission_uid, g->group, t->name,
+                slot->node, q.ns, ClaimedName(q), slot->name, slot->uid, absl::InfiniteFuture()};
+  if (q.dry_run) return DecisionFor(r, *g, *t, false);  // never signed: it holds nothing
+  absl::Time now = clock_.Now();
+  r.signature = signer_.Sign({r.id, r.ns, r.pod_name, r.group, r.type, r.node, now});
+  const ClaimRecord& added = claims_.Add(std::move(r), now);
+  Changed();
+  return DecisionFor(added, *g, *t, false);
 }
 
 void SchedulerState::AbandonClaim(const std::string& claim_id) {
@@ -244,6 +315,7 @@ std::vector<ClaimRecord> SchedulerState::Expire() {
   absl::MutexLock lock(&mu_);
   absl::Time now = clock_.Now();
   std::vector<ClaimRecord> expired = claims_.Expire(now);
+  std::erase_if(ended_claims_, [&](const auto& e) { return e.second + guest_check_.window <= now; });
   size_t before = expected_creates_.size() + expected_deletes_.size();
   std::erase_if(expected_creates_, [&](const auto& e) { return e.second.deadline <= now; });
   std::erase_if(expected_deletes_, [&](const auto& e) { return e.second <= now; });

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "lib/clock.h"
 #include "rapidjson/document.h"
+#include "services/scheduler/claim_signer.h"
 #include "services/scheduler/claims.h"
 #include "services/scheduler/cluster_view.h"
 #include "services/scheduler/planner.h"
@@ -35,6 +36,10 @@ struct ClaimQuery {
   std::string generate_name;
   std::string admission_uid;
   bool dry_run = false;
+  // The claim annotations the pod already carries (the webhook is re-invoked for a pod it
+  // patched before): replayed only if that claim is live and was made for this very pod.
+  std::string carried_claim;
+  std::string carried_signature;
 };
 
 struct ClaimDecision {
@@ -45,7 +50,9 @@ struct ClaimDecision {
 
 class SchedulerState {
  public:
-  SchedulerState(Clock& clock, absl::Duration claim_ttl, std::string reservation_ns);
+  // `signer` (borrowed) signs claims and checks the guests' signatures.
+  SchedulerState(Clock& clock, absl::Duration claim_ttl, std::string reservation_ns,
+                 const ClaimSigner& signer);
 
   void OnMachine(std::shared_ptr<const rapidjson::Document> machine);
   void OnMachineDeleted(const std::string& name);
@@ -92,6 +99,14 @@ class SchedulerState {
   const SlotPod* PickReservation(const MachineGroup& g, const MachineType& t)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewClaimId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ClaimDecision> Replay(const ClaimQuery& q, const MachineGroup& g,
+                                       const MachineType& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ClaimDecision DecisionFor(const ClaimRecord& r, const MachineGroup& g, const MachineType& t,
+                            bool replayed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether another pod already holds claim `claim_id`, or held it and ended; otherwise records
+  // `key` as its holder.
+  bool ClaimTaken(const std::string& key, const std::string& claim_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Index(const std::string& key, const PodView& view, bool add)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The reservation pods this replica is creating, as planner pods.
@@ -99,6 +114,8 @@ class SchedulerState {
 
   Clock& clock_;
   const std::string reservation_ns_;
+  const ClaimSigner& signer_;
+  const GuestCheck guest_check_;
   absl::Mutex mu_;
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, ParsedMachine> machines_ ABSL_GUARDED_BY(mu_);
@@ -118,6 +135,11 @@ class SchedulerState {
   std::map<std::string, Expected> expected_creates_ ABSL_GUARDED_BY(mu_);  // pod name
   std::map<std::string, absl::Time> expected_deletes_ ABSL_GUARDED_BY(mu_);  // pod uid
   uint64_t claim_counter_ ABSL_GUARDED_BY(mu_) = 0;
+  // Claim id -> the pod key holding it (one pod per claim, whatever the annotations say), and
+  // claims whose pod has ended -> when (kept for the guest window, so a copy of the annotations
+  // on a new pod is not a guest).
+  std::map<std::string, std::string> claim_holders_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Time> ended_claims_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace labkube::scheduler

@@ -46,17 +46,33 @@ std::string Reservation(const std::string& name, const std::string& node, const 
                          name, name, node, phase);
 }
 
-std::string Guest(const std::string& name, const std::string& claim) {
-  return absl::StrFormat(R"({"metadata":{"name":"%s","namespace":"lab-alice","uid":"g-%s",
+// A guest pod "ws-<suffix>" (generateName "ws-") carrying the annotations of `claim`, created at
+// `created`, running on node-a.
+std::string Guest(const std::string& suffix, const ClaimRecord& claim, absl::Time created,
+                  const std::string& signature_override = "-") {
+  std::string sig = signature_override == "-" ? claim.signature : signature_override;
+  return absl::StrFormat(R"({"metadata":{"name":"ws-%s","generateName":"ws-","namespace":"lab-alice",
+      "uid":"g-%s","creationTimestamp":"%s",
       "labels":{"labkube.io/pod-role":"guest","labkube.io/machine-group":"gpu",
-      "labkube.io/machine-type":"x1"},"annotations":{"labkube.io/claim":"%s"}},
-      "spec":{"nodeName":"node-a"},"status":{"phase":"Running"}})",
-                         name, name, claim);
+      "labkube.io/machine-type":"x1"},"annotations":{"labkube.io/claim":"%s","labkube.io/node":"%s",
+      "labkube.io/claim-signature":"%s"}},
+      "spec":{"nodeName":"node-a","containers":[{"resources":{"requests":{"cpu":"4"}}}]},
+      "status":{"phase":"Running"}})",
+                         suffix, suffix, absl::FormatTime(absl::RFC3339_sec, created, absl::UTCTimeZone()),
+                         claim.id, claim.node, sig);
+}
+
+ClaimSigner TestSigner() { return *ClaimSigner::Create(std::string(32, 's')); }
+
+int Guests(const PlannerInput& in) {
+  int guests = 0;
+  for (const SlotPod& p : in.pods) guests += p.role == SlotRole::kGuest;
+  return guests;
 }
 
 class SchedulerStateTest : public ::testing::Test {
  protected:
-  SchedulerStateTest() : state_(clock_, absl::Seconds(30), "labkube-system") {
+  SchedulerStateTest() : state_(clock_, absl::Seconds(30), "labkube-system", signer_) {
     state_.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));
     for (const char* n : {"node-a", "node-b"}) {
       state_.OnNode(std::make_shared<rapidjson::Document>(Json(Node(n))));
@@ -70,6 +86,7 @@ class SchedulerStateTest : public ::testing::Test {
   }
 
   testing::FakeClock clock_;
+  ClaimSigner signer_ = TestSigner();
   SchedulerState state_;
 };
 
@@ -115,7 +132,7 @@ TEST_F(SchedulerStateTest, MaintenanceOnlyTypeIsFailedPrecondition) {
 }
 
 TEST_F(SchedulerStateTest, PendingReservationIsNotClaimable) {
-  SchedulerState state(clock_, absl::Seconds(30), "labkube-system");
+  SchedulerState state(clock_, absl::Seconds(30), "labkube-system", signer_);
   state.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));
   state.OnNode(std::make_shared<rapidjson::Document>(Json(Node("node-a"))));
   state.OnPod(Json(Reservation("r1", "node-a", "Pending")));
@@ -125,7 +142,7 @@ TEST_F(SchedulerStateTest, PendingReservationIsNotClaimable) {
 TEST_F(SchedulerStateTest, GuestBindsClaimAndTtlExpiresTheRest) {
   auto a = state_.Reserve(Query("adm-1"));
   auto b = state_.Reserve(Query("adm-2"));
-  state_.OnPod(Json(Guest("ws-1", a->record.id)));
+  state_.OnPod(Json(Guest("1", a->record, clock_.Now())));
   EXPECT_EQ(state_.Snapshot().claims.size(), 1u);
   clock_.Advance(absl::Seconds(31));
   auto expired = state_.Expire();
@@ -133,9 +150,97 @@ TEST_F(SchedulerStateTest, GuestBindsClaimAndTtlExpiresTheRest) {
   EXPECT_EQ(expired[0].id, b->record.id);
   PlannerInput in = state_.Snapshot();
   EXPECT_TRUE(in.claims.empty());
-  int guests = 0;
-  for (const SlotPod& p : in.pods) guests += p.role == SlotRole::kGuest;
-  EXPECT_EQ(guests, 1);
+  EXPECT_EQ(Guests(in), 1);
+}
+
+// Attack: a pod labelled as a guest with a made-up (or no) signature is an ordinary pod; its
+// requests count against its node like any other pod's, and it holds no slot.
+TEST_F(SchedulerStateTest, AGuestWithoutAValidSignatureHoldsNoSlot) {
+  auto a = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(a.ok());
+  ASSERT_FALSE(a->record.signature.empty());
+  state_.OnPod(Json(Guest("1", a->record, clock_.Now(), "v1.123.deadbeef")));
+  state_.OnPod(Json(Guest("2", a->record, clock_.Now(), "")));
+  PlannerInput in = state_.Snapshot();
+  EXPECT_EQ(Guests(in), 0);
+  EXPECT_EQ(in.claims.size(), 1u) << "the forged pods did not bind the real claim";
+  EXPECT_EQ(in.nodes.at("node-a").used_by_others.cpu_milli, 8000);
+}
+
+// Attack: the annotations of a real guest copied onto a second pod (same generateName) or onto a
+// pod created after the first one ended: only the first pod holds the slot.
+TEST_F(SchedulerStateTest, AClaimCopiedToAnotherPodIsNotAGuest) {
+  auto a = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(a.ok());
+  state_.OnPod(Json(Guest("1", a->record, clock_.Now())));
+  state_.OnPod(Json(Guest("copy", a->record, clock_.Now())));
+  EXPECT_EQ(Guests(state_.Snapshot()), 1);
+  state_.OnPod(Json(Guest("1", a->record, clock_.Now())));  // an update of the holder
+  EXPECT_EQ(Guests(state_.Snapshot()), 1);
+  state_.OnPodDeleted("lab-alice", "ws-1");
+  state_.OnPodDeleted("lab-alice", "ws-copy");
+  state_.OnPod(Json(Guest("later", a->record, clock_.Now())));
+  EXPECT_EQ(Guests(state_.Snapshot()), 0) << "an ended claim is not reusable";
+}
+
+// A pod created long after its claim was issued is not that claim's guest (its annotations were
+// kept from an earlier pod), even when no replica remembers the claim.
+TEST_F(SchedulerStateTest, AGuestCreatedOutsideItsClaimsLifetimeIsNotAGuest) {
+  auto a = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(a.ok());
+  SchedulerState fresh(clock_, absl::Seconds(30), "labkube-system", signer_);
+  fresh.OnPod(Json(Guest("1", a->record, clock_.Now() + absl::Minutes(5))));
+  EXPECT_EQ(Guests(fresh.Snapshot()), 0);
+  fresh.OnPod(Json(Guest("2", a->record, clock_.Now() + absl::Seconds(2))));
+  EXPECT_EQ(Guests(fresh.Snapshot()), 1) << "a new leader still counts a real guest";
+}
+
+TEST_F(SchedulerStateTest, ACarriedClaimIsReplayedOnlyForItsOwnPodWhileLive) {
+  auto a = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(a.ok());
+  ClaimQuery again = Query("adm-2");  // the webhook re-invoked: a new review uid
+  again.carried_claim = a->record.id;
+  again.carried_signature = a->record.signature;
+  auto replay = state_.Reserve(again);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->record.id, a->record.id);
+
+  ClaimQuery other = again;
+  other.generate_name = "other-";
+  EXPECT_EQ(state_.Reserve(other).status().code(), absl::StatusCode::kFailedPrecondition);
+  ClaimQuery forged = again;
+  forged.carried_signature = "v1.1.00";
+  EXPECT_EQ(state_.Reserve(forged).status().code(), absl::StatusCode::kFailedPrecondition);
+  state_.OnPod(Json(Guest("1", a->record, clock_.Now())));  // bound: no longer live
+  auto late = state_.Reserve(again);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(late.status().message(), HasSubstr("did not give to this pod"));
+  EXPECT_EQ(state_.Snapshot().claims.size(), 0u);
+}
+
+TEST_F(SchedulerStateTest, AnAdmissionUidIsNeverReusedForAnotherPod) {
+  ASSERT_TRUE(state_.Reserve(Query("adm-1")).ok());
+  ClaimQuery other = Query("adm-1");
+  other.generate_name = "other-";
+  EXPECT_EQ(state_.Reserve(other).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(state_.Snapshot().claims.size(), 1u);
+}
+
+TEST_F(SchedulerStateTest, DryRunClaimsAreNotSigned) {
+  auto d = state_.Reserve(Query("d", /*dry_run=*/true));
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->record.signature.empty());
+}
+
+TEST_F(SchedulerStateTest, RefusalsAreBounded) {
+  SchedulerState state(clock_, absl::Seconds(30), "labkube-system", signer_);
+  state.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));
+  for (size_t i = 0; i < kMaxRefusals + 50; ++i) {
+    ClaimQuery q{"gpu", "x1", "lab-alice", absl::StrCat("p", i), "", absl::StrCat("u", i), false};
+    EXPECT_FALSE(state.Reserve(q).ok());
+  }
+  EXPECT_EQ(state.Snapshot().refused.at("gpu/x1"), static_cast<int32_t>(kMaxRefusals));
 }
 
 TEST_F(SchedulerStateTest, ExpectationsCountUntilSeen) {

@@ -15,6 +15,8 @@
 #include "lib/status_macros.h"
 #include "services/scheduler/availability.h"
 #include "services/scheduler/claim_handler.h"
+#include "services/scheduler/claim_key.h"
+#include "services/scheduler/claim_signer.h"
 #include "services/scheduler/controller.h"
 #include "services/scheduler/scheduler_service.h"
 #include "services/scheduler/scheduler_state.h"
@@ -28,6 +30,7 @@ struct Server::Parts {
   Options options;
   Clock* clock = nullptr;
   std::unique_ptr<kube::Client> client;
+  std::unique_ptr<ClaimSigner> signer;
   std::unique_ptr<SchedulerState> state;
   AvailabilityBoard board;
   std::unique_ptr<ClaimHandler> claims;
@@ -87,9 +90,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->options = options;
   p->clock = &clock;
   p->client = std::move(client);
+  LK_ASSIGN_OR_RETURN(std::string key,
+                      LoadOrCreateClaimKey(*p->client, options.reservation_namespace,
+                                           options.claim_key_secret));
+  LK_ASSIGN_OR_RETURN(ClaimSigner signer, ClaimSigner::Create(std::move(key)));
+  p->signer = std::make_unique<ClaimSigner>(std::move(signer));
   p->state = std::make_unique<SchedulerState>(clock, options.claim_ttl,
-                                              options.reservation_namespace);
-  p->claims = std::make_unique<ClaimHandler>(*p->client, *p->state, options.reservation_namespace);
+                                              options.reservation_namespace, *p->signer);
+  Parts* parts = p.get();
+  p->claims = std::make_unique<ClaimHandler>(*p->client, *p->state, options.reservation_namespace,
+                                             [parts] { return parts->Leading(); });
   if (options.leader_elect) {
     kube::LeaderElectionOptions le;
     le.ns = options.lease_namespace;

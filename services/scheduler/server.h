@@ -31,7 +31,11 @@ struct Options {
   std::string reservation_namespace = "labkube-system";
   std::string reservation_image = "registry.k8s.io/pause:3.10";
   std::string priority_class = "labkube-reservation";
-  absl::Duration claim_ttl = absl::Seconds(30);
+  // How long a claim waits for its guest pod. The API server creates the pod within its webhook
+  // timeout of the answer (10 s), or never (another webhook refused it, AlreadyExists, quota).
+  absl::Duration claim_ttl = absl::Seconds(10);
+  // Secret (in reservation_namespace) holding the claim signing key; created when missing.
+  std::string claim_key_secret = "labkube-claim-key";
   int max_threads = 1024;  // gRPC rejects calls beyond this (RESOURCE_EXHAUSTED)
   std::string log_level = "info";
 };

@@ -263,7 +263,8 @@ std::string ForeignSchedulerLeader(kube::Client& client, absl::Duration fresh) {
 absl::Status ApplyBaseAndCrd() {
   auto applied = Kubectl({"apply", "-f", Runfile("k8s/base/namespace.yaml"), "-f",
                           Runfile("k8s/base/priorityclass.yaml"), "-f",
-                          Runfile("k8s/crds/machines.labkube.io.yaml")});
+                          Runfile("k8s/crds/machines.labkube.io.yaml"), "-f",
+                          Runfile("k8s/policy/guest-integrity.yaml")});
   if (!applied.ok()) return applied.status();
   return Kubectl({"wait", "--for=condition=Established", "crd/machines.labkube.io",
                   "--timeout=30s"})

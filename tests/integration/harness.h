@@ -122,8 +122,8 @@ absl::Status DeleteObject(kube::Client& client, const kube::Resource& resource, 
 // The identity of a scheduler that leads on this cluster and is not one of the tests' (identity
 // "it-..."), when its Lease was renewed within `fresh`; "" when there is none.
 std::string ForeignSchedulerLeader(kube::Client& client, absl::Duration fresh = absl::Seconds(30));
-// Applies labkube's namespace, PriorityClass and Machine CRD (runfiles of //k8s:base and
-// //k8s:crds) and waits until the CRD is Established.
+// Applies labkube's namespace, PriorityClass, Machine CRD and guest-integrity policy (runfiles of
+// //k8s:base, //k8s:crds and //k8s:policy) and waits until the CRD is Established.
 absl::Status ApplyBaseAndCrd();
 
 // --- HTTP --------------------------------------------------------------------------------------

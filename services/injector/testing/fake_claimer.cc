@@ -29,14 +29,25 @@ absl::StatusOr<ClaimResponse> FakeClaimer::Claim(const ClaimRequest& request, ab
   if (!error_.ok()) return error_;
   ClaimResponse out = base_;
   out.dry_run = request.dry_run;
-  if (request.dry_run) {
+  if (!request.carried_claim.empty()) {
+    // As the scheduler: only a claim it gave, presented with its signature, is answered again.
+    if (!issued_.count(request.carried_claim) ||
+        request.carried_signature != absl::StrCat("sig-", request.carried_claim)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this pod carries claim ", request.carried_claim,
+          ", which labkube did not give to this pod or which has ended"));
+    }
+    out.claim_id = request.carried_claim;
+  } else if (request.dry_run) {
     out.claim_id = "dry-run";
   } else {
     std::string& id = by_uid_[request.admission_uid];
     if (id.empty()) id = absl::StrCat("c-", by_uid_.size());
     out.claim_id = id;
+    issued_.insert(id);
   }
   out.annotations["labkube.io/claim"] = out.claim_id;
+  if (!request.dry_run) out.annotations["labkube.io/claim-signature"] = absl::StrCat("sig-", out.claim_id);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #define LABKUBE_SERVICES_INJECTOR_TESTING_FAKE_CLAIMER_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ class FakeClaimer final : public Claimer {
   std::vector<ClaimRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> by_uid_ ABSL_GUARDED_BY(mu_);  // admission uid -> claim id
+  std::set<std::string> issued_ ABSL_GUARDED_BY(mu_);  // claim ids handed out (signed "sig-<id>")
 };
 
 }  // namespace labkube::injector::testing

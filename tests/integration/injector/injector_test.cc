@@ -155,7 +155,7 @@ TEST_F(InjectorTest, GuestPodGetsItsSlotAndRunsOnTheClaimedNode) {
   std::string node = annotations["labkube.io/node"];
   EXPECT_FALSE(annotations["labkube.io/claim"].empty());
   EXPECT_NE(annotations["labkube.io/claim"], "dry-run");
-  EXPECT_FALSE(annotations["labkube.io/admission-uid"].empty());
+  EXPECT_EQ(annotations["labkube.io/claim-signature"].rfind("v1.", 0), 0u) << "signed claim";
   ASSERT_TRUE(node == "gpu-3090-a" || node == "gpu-3090-b") << "claimed node '" << node << "'";
   ExpectTypeResources(pod["spec"]["containers"][0], type->spec());
   ExpectPinned(pod, group_, node);

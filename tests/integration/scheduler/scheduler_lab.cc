@@ -214,6 +214,9 @@ void SchedulerLabTest::CreateGuestNamespace() {
   guest_ns_ = UniqueName("it-sched");
   rapidjson::Document ns = json::NewObject("v1", "Namespace", "", guest_ns_);
   json::SetString(ns, {"metadata", "labels", kGuestNsLabel}, "scheduler");
+  // A namespace labkube serves: the guest-integrity policy (k8s/policy) lets guests there carry
+  // the claim annotations these tests copy from Claim answers (no webhook runs here).
+  json::SetString(ns, {"metadata", "labels", "labkube.io/inject-resource"}, "enabled");
   auto created = client_->Create(res::Namespaces(), "", ns);
   ASSERT_TRUE(created.ok()) << created.status();
   ASSERT_TRUE(

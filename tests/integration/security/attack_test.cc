@@ -1,0 +1,296 @@
+// Attacks on slots, tried against the real control plane: the real kube-apiserver (with labkube's
+// guest-integrity ValidatingAdmissionPolicy, k8s/policy/), the real injector and scheduler
+// binaries, kube-scheduler and kwok (injector_lab.h). The attacker is a lab member: a
+// ServiceAccount bound to labkube-member in its namespace, with its own kubeconfig, as labkube's
+// kubeconfigs are. Each test records what it tried, what should have happened and what did; the
+// table is printed at the end (and kept as attacks.txt in the test outputs).
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/ascii.h"
+#include "gtest/gtest.h"
+#include "lib/kube/config.h"
+#include "lib/kube/json.h"
+#include "tests/integration/injector/injector_lab.h"
+
+namespace labkube::it {
+namespace {
+
+namespace json = kube::json;
+
+struct Row {
+  std::string attack, expected, happened;
+  bool held;
+};
+
+std::vector<Row>& Rows() {
+  static auto* rows = new std::vector<Row>();
+  return *rows;
+}
+
+// Prints the table after the last test.
+class AttackTable : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::string table = absl::StrFormat("\n%-58s | %-40s | %s\n", "attack", "expected", "happened");
+    absl::StrAppend(&table, std::string(140, '-'), "\n");
+    for (const Row& r : Rows()) {
+      absl::StrAppendFormat(&table, "%-58s | %-40s | %s%s\n", r.attack, r.expected,
+                            r.held ? "" : "BREACH: ", r.happened);
+    }
+    std::printf("%s", table.c_str());
+    std::ofstream(OutputDir() + "/attacks.txt") << table;
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kTable =
+    ::testing::AddGlobalTestEnvironment(new AttackTable);
+
+// The first line of kubectl's answer, for the table.
+std::string Gist(const CommandResult& r) {
+  std::string out = r.output.substr(0, r.output.find('\n'));
+  if (out.size() > 90) out = out.substr(0, 87) + "...";
+  return r.exit_code == 0 ? absl::StrCat("accepted: ", out) : absl::StrCat("refused: ", out);
+}
+
+class AttackTest : public InjectorLabTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(InjectorLabTest::SetUp());
+    ASSERT_NO_FATAL_FAILURE(MakeMember());
+    absl::StatusOr<api::MachineType> a = Availability();
+    ASSERT_TRUE(a.ok() && a->ready_nodes_size() > 0) << (a.ok() ? a->DebugString() : a.status().ToString());
+    gpu_node_ = a->ready_nodes(0);
+    ASSERT_TRUE(WaitUsage({kTypeSlots, 0}));
+    reservations_ = ReservationPods();
+  }
+
+  // ServiceAccount "mallory" in ns_, bound to labkube-member there, and a kubeconfig with its
+  // token (no client certificate: the API server must see mallory, not the admin).
+  void MakeMember() {
+    auto roles = Kubectl({"apply", "-f", Runfile("k8s/authenticator/member-roles.yaml")});
+    ASSERT_TRUE(roles.ok()) << roles.status();
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"create", "serviceaccount", "mallory", "-n", ns_},
+             {"create", "rolebinding", "mallory", "-n", ns_, "--clusterrole=labkube-member",
+              absl::StrCat("--serviceaccount=", ns_, ":mallory")}}) {
+      auto r = Kubectl(args);
+      ASSERT_TRUE(r.ok()) << r.status();
+    }
+    auto token = Kubectl({"create", "token", "mallory", "-n", ns_, "--duration=1h"});
+    ASSERT_TRUE(token.ok()) << token.status();
+    auto admin = kube::LoadKubeconfig(*Kubeconfig());
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    std::string ca = WriteTestFile("cluster-ca.crt", admin->ca_pem);
+    member_kubeconfig_ = WriteTestFile(
+        "mallory.kubeconfig",
+        absl::StrCat("apiVersion: v1\nkind: Config\nclusters:\n- name: lab\n  cluster:\n    server: ",
+                     admin->server, "\n    certificate-authority: ", ca,
+                     "\nusers:\n- name: mallory\n  user:\n    token: ",
+                     absl::StripAsciiWhitespace(*token), "\ncontexts:\n- name: lab\n  context:\n",
+                     "    cluster: lab\n    user: mallory\n    namespace: ", ns_,
+                     "\ncurrent-context: lab\n"));
+    CommandResult who = AsMember({"auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"});
+    ASSERT_EQ(who.output, absl::StrCat("system:serviceaccount:", ns_, ":mallory")) << who.output;
+  }
+
+  CommandResult AsMember(std::vector<std::string> args) {
+    std::vector<std::string> argv{KubectlPath(), absl::StrCat("--kubeconfig=", member_kubeconfig_)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<CommandResult> r = RunCommand(argv);
+    return r.ok() ? *r : CommandResult{-1, r.status().ToString()};
+  }
+
+  CommandResult MemberCreate(const std::string& name, const std::string& yaml) {
+    return AsMember({"create", "-o", "json", "-f", WriteTestFile(name + ".yaml", yaml)});
+  }
+
+  // A pod manifest in ns_: `labels` and `annotations` as YAML flow maps, then spec lines.
+  std::string PodYaml(const std::string& name, const std::string& labels,
+                      const std::string& annotations, const std::string& spec) {
+    return absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name,
+                        "\n  namespace: ", ns_, "\n  labels: ", labels,
+                        "\n  annotations: ", annotations,
+                        "\nspec:\n  terminationGracePeriodSeconds: 0\n", spec);
+  }
+
+  std::string GuestLabels() {
+    return absl::StrCat("{labkube.io/pod-role: guest, labkube.io/machine-group: ", group_,
+                        ", labkube.io/machine-type: ", kType, "}");
+  }
+
+  std::string Pause() { return absl::StrCat("  containers:\n  - {name: main, image: ", kPauseImage, "}\n"); }
+
+  // Records the attempt; `held` = the door stayed shut.
+  void Record(const std::string& attack, const std::string& expected, const std::string& happened,
+              bool held) {
+    Rows().push_back({attack, expected, happened, held});
+    EXPECT_TRUE(held) << attack << ": expected " << expected << ", got " << happened;
+  }
+
+  // The slots are as SetUp found them: same usage, the same reservation pods.
+  ::testing::AssertionResult SlotsUntouched(Usage want = {kTypeSlots, 0}) {
+    ::testing::AssertionResult stays = StaysUsage(want, absl::Seconds(3));
+    if (!stays) return stays;
+    if (ReservationPods() != reservations_) {
+      return ::testing::AssertionFailure() << "reservation pods changed";
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // A real guest of kType admitted for the member; its pod.
+  rapidjson::Document AdmitGuest(const std::string& name) {
+    CommandResult r = MemberCreate(name, PodYaml(name, GuestLabels(), "{}", Pause()));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return CreatedObject(r);
+  }
+
+  std::string gpu_node_;
+  std::string member_kubeconfig_;
+  std::vector<std::string> reservations_;
+};
+
+TEST_F(AttackTest, ClaimAnnotationsOnAnOrdinaryPod) {
+  CommandResult r = MemberCreate(
+      "fake", PodYaml("fake", "{app: x}",
+                      absl::StrCat("{labkube.io/claim: c-fake, labkube.io/node: ", gpu_node_, "}"),
+                      absl::StrCat("  nodeSelector: {kubernetes.io/hostname: ", gpu_node_, "}\n",
+                                   Pause())));
+  bool held = r.exit_code != 0 && absl::StrContains(r.output, "only labkube puts the annotations");
+  Record("ordinary pod with a made-up labkube.io/claim", "refused by the policy", Gist(r), held);
+  EXPECT_TRUE(SlotsUntouched());
+}
+
+TEST_F(AttackTest, RelabelAnOrdinaryPodAsAGuest) {
+  CommandResult made = MemberCreate("plain", PodYaml("plain", "{app: x}", "{}", Pause()));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  CommandResult label = AsMember({"label", "pod", "plain", "labkube.io/pod-role=guest",
+                                  absl::StrCat("labkube.io/machine-group=", group_),
+                                  absl::StrCat("labkube.io/machine-type=", kType)});
+  Record("kubectl label an ordinary pod as a guest", "refused by the policy", Gist(label),
+         label.exit_code != 0 && absl::StrContains(label.output, "cannot be added, changed"));
+  CommandResult annotate = AsMember({"annotate", "pod", "plain", "labkube.io/claim=c-1-00000000"});
+  Record("kubectl annotate an ordinary pod with a claim", "refused by the policy", Gist(annotate),
+         annotate.exit_code != 0 && absl::StrContains(annotate.output, "annotations of a pod"));
+  EXPECT_TRUE(SlotsUntouched());
+}
+
+TEST_F(AttackTest, ChangeARealGuestsTypeOrDropItsClaim) {
+  AdmitGuest("g1");
+  ASSERT_TRUE(WaitUsage({kTypeSlots - 1, 1}));
+  CommandResult relabel = AsMember(
+      {"label", "pod", "g1", "--overwrite", "labkube.io/machine-type=rtx3090-x2"});
+  Record("relabel a running guest to another type", "refused by the policy", Gist(relabel),
+         relabel.exit_code != 0);
+  CommandResult drop = AsMember({"annotate", "pod", "g1", "labkube.io/claim-"});
+  Record("remove a running guest's claim annotation", "refused by the policy", Gist(drop),
+         drop.exit_code != 0);
+  EXPECT_TRUE(StaysUsage({kTypeSlots - 1, 1}, absl::Seconds(3)));
+}
+
+TEST_F(AttackTest, CopyAGuestsClaimOntoANewGuest) {
+  rapidjson::Document g1 = AdmitGuest("g1");
+  ASSERT_TRUE(WaitUsage({kTypeSlots - 1, 1}));
+  std::map<std::string, std::string> a = Annotations(g1);
+  std::string copied = absl::StrCat("{labkube.io/claim: ", a["labkube.io/claim"],
+                                    ", labkube.io/node: ", a["labkube.io/node"],
+                                    ", labkube.io/claim-signature: '", a["labkube.io/claim-signature"], "'}");
+  CommandResult r = MemberCreate("g2", PodYaml("g2", GuestLabels(), copied, Pause()));
+  Record("new guest carrying another guest's signed claim", "refused by the webhook (409)",
+         Gist(r), r.exit_code != 0 && absl::StrContains(r.output, "did not give to this pod"));
+  EXPECT_TRUE(StaysUsage({kTypeSlots - 1, 1}, absl::Seconds(3)));
+}
+
+// The scheduler's own check, behind the policy: in kube-system (outside the policy and the
+// webhook, where only admins create pods) a pod labelled as a guest, bound to a GPU node, with a
+// made-up claim and a real guest's signature. Before claims were signed, the scheduler counted
+// such a pod as used and deleted a reservation pod for it.
+TEST_F(AttackTest, AForgedGuestThatSkippedTheWebhookHoldsNoSlot) {
+  rapidjson::Document g1 = AdmitGuest("g1");
+  ASSERT_TRUE(WaitUsage({kTypeSlots - 1, 1}));
+  reservations_ = ReservationPods();
+  std::string sig = Annotations(g1)["labkube.io/claim-signature"];
+  std::string name = UniqueName("forged");
+  std::string yaml = absl::StrCat(
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name, "\n  namespace: kube-system\n",
+      "  labels: ", GuestLabels(), "\n  annotations: {labkube.io/claim: c-9-forged, ",
+      "labkube.io/node: ", gpu_node_, ", labkube.io/claim-signature: '", sig, "'}\n",
+      "spec:\n  terminationGracePeriodSeconds: 0\n  nodeName: ", gpu_node_, "\n",
+      "  tolerations: [{operator: Exists}]\n", Pause());
+  CommandResult r = RunKubectl({"create", "-f", WriteTestFile("forged.yaml", yaml)});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  bool untouched = SlotsUntouched({kTypeSlots - 1, 1});
+  Record("forged guest bound to a GPU node, webhook skipped", "scheduler counts no slot for it",
+         untouched ? "usage and reservation pods unchanged" : "the scheduler counted it", untouched);
+  RunKubectl({"delete", "pod", "-n", "kube-system", name, "--grace-period=0", "--wait=false"});
+}
+
+TEST_F(AttackTest, NodeNameOnAGpuNode) {
+  CommandResult r = MemberCreate(
+      "direct", PodYaml("direct", "{app: x}", "{}", absl::StrCat("  nodeName: ", gpu_node_, "\n", Pause())));
+  Record("pod with spec.nodeName on a GPU node", "refused by the policy", Gist(r),
+         r.exit_code != 0 && absl::StrContains(r.output, "spec.nodeName"));
+  EXPECT_TRUE(SlotsUntouched());
+}
+
+TEST_F(AttackTest, TolerateLabkubesTaints) {
+  for (const std::string& toleration :
+       {absl::StrCat("{key: labkube.io/", kType, ", operator: Exists}"), std::string("{operator: Exists}")}) {
+    std::string name = UniqueName("tol");
+    CommandResult r = MemberCreate(
+        name, PodYaml(name, "{app: x}", "{}",
+                      absl::StrCat("  tolerations: [", toleration, "]\n  nodeSelector: ",
+                                   "{kubernetes.io/hostname: ", gpu_node_, "}\n", Pause())));
+    Record(absl::StrCat("ordinary pod tolerating ", toleration), "refused by the policy", Gist(r),
+           r.exit_code != 0 && absl::StrContains(r.output, "tolerations of labkube's taints"));
+  }
+  EXPECT_TRUE(SlotsUntouched());
+}
+
+TEST_F(AttackTest, ASidecarAskingForMoreThanTheSlot) {
+  CommandResult r = MemberCreate(
+      "greedy", PodYaml("greedy", GuestLabels(), "{}",
+                        absl::StrCat(Pause(), "  - {name: miner, image: ", kPauseImage,
+                                     ", resources: {requests: {cpu: '20', memory: 100Gi}}}\n")));
+  Record("guest with a sidecar asking 20 cpu / 100Gi (slot: 4 / 16Gi)", "refused by the webhook",
+         Gist(r), r.exit_code != 0 && absl::StrContains(r.output, "leaves nothing"));
+  // Its claim was made before the pod was judged; the slot comes back within the claim TTL.
+  EXPECT_TRUE(WaitUsage({kTypeSlots, 0}, kType, absl::Seconds(30)));
+}
+
+TEST_F(AttackTest, TwoContainersOf7Ei) {
+  CommandResult r = MemberCreate(
+      "huge", PodYaml("huge", GuestLabels(), "{}",
+                      absl::StrCat("  containers:\n  - {name: main, image: ", kPauseImage,
+                                   ", resources: {requests: {memory: 7Ei}}}\n",
+                                   "  - {name: side, image: ", kPauseImage,
+                                   ", resources: {requests: {memory: 7Ei}}}\n")));
+  bool alive = InjectorGet("/healthz").first == 200;
+  Record("guest with two containers of memory: 7Ei", "refused, no overflow, injector alive",
+         absl::StrCat(Gist(r), alive ? "" : " (injector died)"), r.exit_code != 0 && alive);
+  EXPECT_TRUE(WaitUsage({kTypeSlots, 0}, kType, absl::Seconds(30)));
+}
+
+// A claim whose pod never appears (here: the API server refuses the create with AlreadyExists
+// after the webhook claimed a slot for it) is released within the claim TTL (10 s), not held.
+TEST_F(AttackTest, AClaimWhosePodIsNeverCreatedIsReleased) {
+  AdmitGuest("g1");
+  ASSERT_TRUE(WaitUsage({kTypeSlots - 1, 1}));
+  CommandResult again = MemberCreate("g1-again", PodYaml("g1", GuestLabels(), "{}", Pause()));
+  ASSERT_NE(again.exit_code, 0) << again.output;
+  ASSERT_TRUE(absl::StrContains(again.output, "AlreadyExists") ||
+              absl::StrContains(again.output, "already exists"))
+      << again.output;
+  // The claim for the refused pod holds the second slot for a moment, then gives it back.
+  bool held = WaitUsage({0, kTypeSlots}, kType, absl::Seconds(10));
+  bool back = held && WaitUsage({kTypeSlots - 1, 1}, kType, absl::Seconds(20));
+  Record("create an existing guest's name again (AlreadyExists)", "its claim released within 20 s",
+         !held ? "the claim was never seen" : back ? "released" : "still held after 20 s", back);
+}
+
+}  // namespace
+}  // namespace labkube::it
