@@ -124,10 +124,10 @@ absl::StatusOr<ClaimResponse> ShareSlot(const Value& pod, size_t target, ClaimRe
     if (rest == 0) continue;
     if (rest >= *total) {
       return absl::InvalidArgumentError(absl::StrCat(
-          who.front(), who.size() > 1 ? " and the other containers" : "", " ask for ",
+          who.front(), who.size() > 1 ? " and the other containers ask" : " asks", " for ",
           ToAbsl(resource), " that leaves nothing of machine type \"", ToAbsl(machine_type),
-          "\" (", given->second, " in all for the pod) to the container that gets the slot; ask "
-          "for less beside it, or choose a larger machine type"));
+          "\" (", Format(cpu, *total), " for the whole pod) to the container that gets the slot; "
+          "ask for less beside it, or choose a larger machine type"));
     }
     std::string share = Format(cpu, *total - rest);
     claim.limits[std::string(resource)] = share;

@@ -54,7 +54,7 @@ TEST(SlotShareTest, ASidecarAskingForTheWholeSlotOrMoreIsRefused) {
   absl::StatusOr<ClaimResponse> c = ShareSlot(pod, 0, Claim(), "x1");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(c.status().message().find("container \"miner\" ask for cpu that leaves nothing of "
+  EXPECT_NE(c.status().message().find("container \"miner\" asks for cpu that leaves nothing of "
                                       "machine type \"x1\""),
             std::string::npos)
       << c.status();

@@ -135,7 +135,7 @@ int HttpGetStatus(int port, const std::string& path);
 
 struct SchedulerFlags {
   std::string identity;  // required: unique per replica (leader election)
-  int claim_ttl_seconds = 30;
+  int claim_ttl_seconds = 10;  // the scheduler's default
   bool leader_elect = true;
   enum class Wait { kReady, kHealthy, kNone } wait = Wait::kReady;
   absl::Duration wait_timeout = absl::Seconds(30);

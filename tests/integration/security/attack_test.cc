@@ -4,6 +4,7 @@
 // ServiceAccount bound to labkube-member in its namespace, with its own kubeconfig, as labkube's
 // kubeconfigs are. Each test records what it tried, what should have happened and what did; the
 // table is printed at the end (and kept as attacks.txt in the test outputs).
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -50,9 +51,15 @@ class AttackTable : public ::testing::Environment {
 [[maybe_unused]] ::testing::Environment* const kTable =
     ::testing::AddGlobalTestEnvironment(new AttackTable);
 
-// The first line of kubectl's answer, for the table.
+// kubectl's answer, for the table: the refusal's own words.
 std::string Gist(const CommandResult& r) {
   std::string out = r.output.substr(0, r.output.find('\n'));
+  for (const char* from : {"denied the request: ", "is forbidden: ", "): "}) {
+    if (size_t at = out.rfind(from); at != std::string::npos) {
+      out = out.substr(at + strlen(from));
+      break;
+    }
+  }
   if (out.size() > 90) out = out.substr(0, 87) + "...";
   return r.exit_code == 0 ? absl::StrCat("accepted: ", out) : absl::StrCat("refused: ", out);
 }
@@ -286,10 +293,14 @@ TEST_F(AttackTest, AClaimWhosePodIsNeverCreatedIsReleased) {
               absl::StrContains(again.output, "already exists"))
       << again.output;
   // The claim for the refused pod holds the second slot for a moment, then gives it back.
-  bool held = WaitUsage({0, kTypeSlots}, kType, absl::Seconds(10));
-  bool back = held && WaitUsage({kTypeSlots - 1, 1}, kType, absl::Seconds(20));
+  ::testing::AssertionResult held = WaitUsage({0, kTypeSlots}, kType, absl::Seconds(10));
+  ::testing::AssertionResult back =
+      held ? WaitUsage({kTypeSlots - 1, 1}, kType, absl::Seconds(20)) : held;
   Record("create an existing guest's name again (AlreadyExists)", "its claim released within 20 s",
-         !held ? "the claim was never seen" : back ? "released" : "still held after 20 s", back);
+         !held ? absl::StrCat("the claim was never seen: ", held.message())
+         : back ? "released"
+                : absl::StrCat("still held after 20 s: ", back.message()),
+         back);
 }
 
 }  // namespace
