@@ -110,8 +110,17 @@ phase_report() {
   printf '[dev.sh]   %s\n' "${phases[@]}" >&2
 }
 
+# The attack suite's table (tests/integration/security): what was tried, what should happen, what did.
+print_attack_table() {
+  local table
+  table="$(bazel info bazel-testlogs 2>/dev/null)/tests/integration/security/attack_test/test.outputs/attacks.txt"
+  [[ -f $table ]] || return 0
+  log "attacks tried against the real API server:"
+  cat "$table" >&2
+}
+
 cmd_test() {
-  local start=$SECONDS
+  local start=$SECONDS ran_cluster_tests=0
   results=$(mktemp)
   phase packages
   cmd_deps
@@ -140,6 +149,7 @@ cmd_test() {
       export LABKUBE_KUBECONFIG LABKUBE_STATE KUBECTL GRPCURL
       phase "cluster tests"
       run_bazel_tests --config=cluster //...
+      ran_cluster_tests=1
       phase "end-to-end"
       run_e2e_tests
     else
@@ -148,6 +158,7 @@ cmd_test() {
   fi
   phase teardown
   cluster down --purge >/dev/null 2>&1 || true
+  [[ $ran_cluster_tests == 0 ]] || print_attack_table
   phase_report
   log "tests took $((SECONDS - start)) s"
   tools/count_tests.sh "$results"
