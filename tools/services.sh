@@ -63,6 +63,7 @@ apply_manifests() {
   k wait --for=condition=Established crd/machines.labkube.io --timeout=30s >/dev/null
   k apply -f "$root/k8s/scheduler/rbac.yaml" >/dev/null
   k apply -f "$root/k8s/authenticator/member-roles.yaml" -f "$root/k8s/authenticator/rbac.yaml" \
+    -f "$root/k8s/authenticator/scope-policy.yaml" \
     -f "$root/k8s/authenticator/secrets.yaml" >/dev/null
   k apply -f "$root/k8s/gateway/rbac.yaml" >/dev/null
   k apply -f "$root/k8s/policy/" >/dev/null

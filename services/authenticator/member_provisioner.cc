@@ -107,6 +107,7 @@ absl::Status MemberProvisioner::EnsureNamespace(const std::string& name, Progres
   rapidjson::Document doc = json::NewObject("v1", "Namespace", "", ns);
   SetOwnerLabels(doc, name);
   json::SetString(doc, {"metadata", "labels", kInjectLabel}, "enabled");
+  json::SetString(doc, {"metadata", "labels", kPodSecurityLabel}, kDefaultPodSecurity);
   absl::StatusOr<rapidjson::Document> created =
       client_.Create(res::Namespaces(), "", doc, Writes());
   if (created.ok()) {
@@ -123,9 +124,16 @@ absl::Status MemberProvisioner::EnsureNamespace(const std::string& name, Progres
     return absl::FailedPreconditionError(
         absl::StrCat("namespace ", ns, " is still being deleted; retry in a moment"));
   }
-  std::string patch = absl::StrCat(R"({"metadata":{"labels":{")", kInjectLabel, R"(":"enabled",")",
-                                   kManagedByLabel, R"(":")", kManagedBy, R"("}}})");
-  return client_.Patch(res::Namespaces(), "", ns, kube::PatchType::kMergePatch, patch, Patches())
+  rapidjson::Document patch(rapidjson::kObjectType);
+  json::SetString(patch, {"metadata", "labels", kInjectLabel}, "enabled");
+  json::SetString(patch, {"metadata", "labels", kManagedByLabel}, kManagedBy);
+  // An admin may have chosen "restricted" for this member: only a missing level is set.
+  if (json::GetString(existing, {"metadata", "labels", kPodSecurityLabel}).empty()) {
+    json::SetString(patch, {"metadata", "labels", kPodSecurityLabel}, kDefaultPodSecurity);
+  }
+  return client_
+      .Patch(res::Namespaces(), "", ns, kube::PatchType::kMergePatch, json::ToString(patch),
+             Patches())
       .status();
 }
 

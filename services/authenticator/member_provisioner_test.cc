@@ -27,6 +27,8 @@ TEST_F(MemberProvisionerTest, ProvisionCreatesEverything) {
   ASSERT_TRUE(prov_.Provision({"alice", {{"requests.nvidia.com/gpu", "2"}}, false}).ok());
   EXPECT_EQ(Label(res::Namespaces(), "", "lab-alice", "labkube.io/user"), "alice");
   EXPECT_EQ(Label(res::Namespaces(), "", "lab-alice", "labkube.io/inject-resource"), "enabled");
+  EXPECT_EQ(Label(res::Namespaces(), "", "lab-alice", "pod-security.kubernetes.io/enforce"),
+            "baseline");
   EXPECT_EQ(Label(res::ServiceAccounts(), "lab-alice", "alice", "labkube.io/user"), "alice");
   EXPECT_EQ(Label(res::ServiceAccounts(), "lab-alice", "alice", "labkube.io/admin"), "");
   auto rb = client_.Get(res::RoleBindings(), "lab-alice", "labkube-member");
@@ -47,6 +49,18 @@ TEST_F(MemberProvisionerTest, ProvisionCreatesEverything) {
   auto q = client_.Get(res::ResourceQuotas(), "lab-alice", "labkube-quota");
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(json::GetString(*q, {"spec", "hard", "requests.nvidia.com/gpu"}), "2");
+}
+
+// An admin's choice of "restricted" for a member survives the next login's repair.
+TEST_F(MemberProvisionerTest, AnAdminsPodSecurityLevelIsKept) {
+  ASSERT_TRUE(prov_.Provision({"carol", {}, false}).ok());
+  ASSERT_TRUE(client_
+                  .Patch(res::Namespaces(), "", "lab-carol", kube::PatchType::kMergePatch,
+                         R"({"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted"}}})")
+                  .ok());
+  ASSERT_TRUE(prov_.Provision({"carol", {}, false}).ok());
+  EXPECT_EQ(Label(res::Namespaces(), "", "lab-carol", "pod-security.kubernetes.io/enforce"),
+            "restricted");
 }
 
 TEST_F(MemberProvisionerTest, ProvisionIsIdempotentAndUpdatesQuotaAndAdmin) {

@@ -15,6 +15,10 @@ inline constexpr char kUserLabel[] = "labkube.io/user";
 inline constexpr char kAdminLabel[] = "labkube.io/admin";
 inline constexpr char kKubeconfigLabel[] = "labkube.io/kubeconfig";
 inline constexpr char kInjectLabel[] = "labkube.io/inject-resource";
+// Pod Security for members' namespaces: "baseline" (no privileged pods, hostPath, hostPID,
+// hostNetwork, added capabilities) unless an admin labels the namespace "restricted".
+inline constexpr char kPodSecurityLabel[] = "pod-security.kubernetes.io/enforce";
+inline constexpr char kDefaultPodSecurity[] = "baseline";
 inline constexpr char kManagedByLabel[] = "app.kubernetes.io/managed-by";
 inline constexpr char kManagedBy[] = "labkube-authenticator";
 

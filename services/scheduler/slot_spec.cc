@@ -23,9 +23,31 @@ Value Container(const MachineType& type, const ReservationOptions& options, json
   resources.AddMember("requests", StringMap(SlotResources(type), a), a);
   resources.AddMember("limits", StringMap(SlotResources(type), a), a);
   c.AddMember("resources", resources, a);
+  // Pod Security "restricted" (labkube-system enforces it): no escalation, no capabilities.
+  Value drop(rapidjson::kArrayType);
+  drop.PushBack("ALL", a);
+  Value capabilities(rapidjson::kObjectType);
+  capabilities.AddMember("drop", drop, a);
+  Value security(rapidjson::kObjectType);
+  security.AddMember("allowPrivilegeEscalation", false, a);
+  security.AddMember("readOnlyRootFilesystem", true, a);
+  security.AddMember("capabilities", capabilities, a);
+  c.AddMember("securityContext", security, a);
   Value containers(rapidjson::kArrayType);
   containers.PushBack(c, a);
   return containers;
+}
+
+// The pause image's own user (65535), never root; the runtime's default seccomp profile.
+Value PodSecurity(json::Allocator& a) {
+  Value seccomp(rapidjson::kObjectType);
+  seccomp.AddMember("type", "RuntimeDefault", a);
+  Value security(rapidjson::kObjectType);
+  security.AddMember("runAsNonRoot", true, a);
+  security.AddMember("runAsUser", 65535, a);
+  security.AddMember("runAsGroup", 65535, a);
+  security.AddMember("seccompProfile", seccomp, a);
+  return security;
 }
 
 Value PinToNode(const std::string& node, json::Allocator& a) {
@@ -99,6 +121,7 @@ rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType&
   json::Set(pod["metadata"], "ownerReferences", OwnerReferences(group, a), a);
   Value spec(rapidjson::kObjectType);
   spec.AddMember("containers", Container(type, options, a), a);
+  spec.AddMember("securityContext", PodSecurity(a), a);
   spec.AddMember("priorityClassName", json::String(options.priority_class, a), a);
   spec.AddMember("tolerations", Tolerations(group, node, a), a);
   spec.AddMember("affinity", PinToNode(node, a), a);

@@ -264,7 +264,8 @@ absl::Status ApplyBaseAndCrd() {
   auto applied = Kubectl({"apply", "-f", Runfile("k8s/base/namespace.yaml"), "-f",
                           Runfile("k8s/base/priorityclass.yaml"), "-f",
                           Runfile("k8s/crds/machines.labkube.io.yaml"), "-f",
-                          Runfile("k8s/policy/guest-integrity.yaml")});
+                          Runfile("k8s/policy/guest-integrity.yaml"), "-f",
+                          Runfile("k8s/policy/member-network.yaml")});
   if (!applied.ok()) return applied.status();
   return Kubectl({"wait", "--for=condition=Established", "crd/machines.labkube.io",
                   "--timeout=30s"})

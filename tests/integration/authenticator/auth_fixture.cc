@@ -23,7 +23,8 @@ namespace res = kube::resources;
 // Applies the Machine CRD and the authenticator's manifests (not the Deployment: no image here).
 std::string ApplyManifests() {
   for (const char* file : {"crds/machines.labkube.io.yaml", "authenticator/member-roles.yaml",
-                           "authenticator/rbac.yaml", "authenticator/secrets.yaml"}) {
+                           "authenticator/rbac.yaml", "authenticator/secrets.yaml",
+                           "authenticator/scope-policy.yaml"}) {
     absl::StatusOr<std::string> out =
         it::Kubectl({"apply", "--server-side", "--force-conflicts", "--field-manager=labkube-it",
                      "-f", it::Runfile(absl::StrCat("k8s/", file))});

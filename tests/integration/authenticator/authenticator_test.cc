@@ -235,9 +235,10 @@ TEST_F(AuthClusterTest, HashSecretNeverHoldsAPlaintext) {
 
 TEST_F(AuthClusterTest, IssueKubeconfigForLabelledServiceAccounts) {
   std::string ns = it::UniqueName("it-bots");
-  ASSERT_TRUE(
-      admin_client_->Create(res::Namespaces(), "", json::NewObject("v1", "Namespace", "", ns))
-          .ok());
+  rapidjson::Document bots = json::NewObject("v1", "Namespace", "", ns);
+  // Bots' namespaces are opted in by an admin (k8s/authenticator/scope-policy.yaml).
+  json::SetString(bots, {"metadata", "labels", "labkube.io/kubeconfig"}, "enabled");
+  ASSERT_TRUE(admin_client_->Create(res::Namespaces(), "", bots).ok());
   rapidjson::Document sa = json::NewObject("v1", "ServiceAccount", ns, "ci");
   ASSERT_TRUE(admin_client_->Create(res::ServiceAccounts(), ns, sa).ok());
   std::string admin = AdminToken();

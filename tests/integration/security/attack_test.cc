@@ -79,7 +79,9 @@ class AttackTest : public InjectorLabTest {
   // ServiceAccount "mallory" in ns_, bound to labkube-member there, and a kubeconfig with its
   // token (no client certificate: the API server must see mallory, not the admin).
   void MakeMember() {
-    auto roles = Kubectl({"apply", "-f", Runfile("k8s/authenticator/member-roles.yaml")});
+    auto roles = Kubectl({"apply", "-f", Runfile("k8s/authenticator/member-roles.yaml"), "-f",
+                          Runfile("k8s/authenticator/rbac.yaml"), "-f",
+                          Runfile("k8s/authenticator/scope-policy.yaml")});
     ASSERT_TRUE(roles.ok()) << roles.status();
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
              {"create", "serviceaccount", "mallory", "-n", ns_},
@@ -88,6 +90,9 @@ class AttackTest : public InjectorLabTest {
       auto r = Kubectl(args);
       ASSERT_TRUE(r.ok()) << r.status();
     }
+    // ns_ is mallory's lab namespace, as the authenticator makes them.
+    auto owned = Kubectl({"label", "namespace", ns_, "labkube.io/user=mallory", "--overwrite"});
+    ASSERT_TRUE(owned.ok()) << owned.status();
     auto token = Kubectl({"create", "token", "mallory", "-n", ns_, "--duration=1h"});
     ASSERT_TRUE(token.ok()) << token.status();
     auto admin = kube::LoadKubeconfig(*Kubeconfig());
@@ -280,6 +285,47 @@ TEST_F(AttackTest, TwoContainersOf7Ei) {
   Record("guest with two containers of memory: 7Ei", "refused, no overflow, injector alive",
          absl::StrCat(Gist(r), alive ? "" : " (injector died)"), r.exit_code != 0 && alive);
   EXPECT_TRUE(WaitUsage({kTypeSlots, 0}, kType, absl::Seconds(30)));
+}
+
+TEST_F(AttackTest, PublishOnAnotherMembersPath) {
+  for (const auto& [name, rule] : std::vector<std::pair<std::string, std::string>>{
+           {"steal", "paths: [{path: /alice/nb/, pathType: Prefix, backend: {service: {name: x, port: {number: 80}}}}]"},
+           {"regex", "paths: [{path: /mallory/.*, pathType: ImplementationSpecific, backend: {service: {name: x, port: {number: 80}}}}]"}}) {
+    CommandResult r = MemberCreate(
+        name, absl::StrCat("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: ", name,
+                           ", namespace: ", ns_, "}\nspec:\n  rules:\n  - http:\n      ", rule, "\n"));
+    Record(absl::StrCat("Ingress on another member's path (", name, ")"), "refused by the policy",
+           Gist(r), r.exit_code != 0 && absl::StrContains(r.output, "may only serve paths under /mallory/"));
+  }
+  CommandResult own = MemberCreate(
+      "own", absl::StrCat("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: own, namespace: ",
+                          ns_, "}\nspec:\n  rules:\n  - http:\n      paths: [{path: /mallory/nb/, ",
+                          "pathType: Prefix, backend: {service: {name: x, port: {number: 80}}}}]\n"));
+  EXPECT_EQ(own.exit_code, 0) << "a member's own path is allowed: " << own.output;
+}
+
+TEST_F(AttackTest, ServiceWithExternalIPs) {
+  CommandResult r = MemberCreate(
+      "mitm", absl::StrCat("apiVersion: v1\nkind: Service\nmetadata: {name: mitm, namespace: ", ns_,
+                           "}\nspec:\n  ports: [{port: 443}]\n  externalIPs: [10.96.0.1]\n"));
+  Record("Service with externalIPs (traffic capture)", "refused by the policy", Gist(r),
+         r.exit_code != 0 && absl::StrContains(r.output, "externalIPs"));
+}
+
+// A stolen authenticator token: RBAC lets the authenticator mint ServiceAccount tokens and
+// delete namespaces cluster-wide (member namespaces are made at run time); its scope policy
+// keeps it to members' objects.
+TEST_F(AttackTest, AStolenAuthenticatorTokenStaysInMembersNamespaces) {
+  const std::string as = "--as=system:serviceaccount:labkube-system:labkube-authenticator";
+  CommandResult token = RunKubectl({as, "create", "token", "default", "-n", "kube-system"});
+  Record("authenticator identity mints a kube-system token", "refused by its scope policy",
+         Gist(token), token.exit_code != 0 && absl::StrContains(token.output, "issues tokens only"));
+  std::string victim = CreateNamespace("victim", /*enabled=*/false);
+  CommandResult del = RunKubectl({as, "delete", "namespace", victim, "--wait=false"});
+  Record("authenticator identity deletes a non-member namespace", "refused by its scope policy",
+         Gist(del), del.exit_code != 0 && absl::StrContains(del.output, "only members' namespaces"));
+  CommandResult own = RunKubectl({as, "create", "token", "mallory", "-n", ns_});
+  EXPECT_EQ(own.exit_code, 0) << "a member's token is still allowed: " << own.output;
 }
 
 // A claim whose pod never appears (here: the API server refuses the create with AlreadyExists
