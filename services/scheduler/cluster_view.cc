@@ -1,6 +1,7 @@
 #include "services/scheduler/cluster_view.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -64,6 +65,8 @@ bool ParseType(const Value& t, size_t index, MachineType& out, std::vector<std::
   out.cpu = QuantityText(*cpu);
   out.memory = QuantityText(*memory);
   out.available = static_cast<int32_t>(std::max<int64_t>(0, json::GetInt(t, {"available"})));
+  out.max_per_member = static_cast<int32_t>(
+      std::clamp<int64_t>(json::GetInt(t, {"maxPerMember"}), 0, INT32_MAX));
   bool ok = AddResource("cpu", *cpu, out.resources) && AddResource("memory", *memory, out.resources);
   if (const Value* gpu = json::Find(t, {"spec", "gpu"}); gpu != nullptr && gpu->IsObject()) {
     std::string resource = Str(*gpu, {"type"});
@@ -165,6 +168,8 @@ ParsedMachine ParseMachine(const Value& machine) {
   g.group = Str(machine, {"metadata", "labels", kGroupLabel});
   if (g.group.empty()) g.group = g.machine_name;
   g.deleting = json::Find(machine, {"metadata", "deletionTimestamp"}) != nullptr;
+  g.max_per_member = static_cast<int32_t>(
+      std::clamp<int64_t>(json::GetInt(machine, {"spec", "maxPerMember"}), 0, INT32_MAX));
   const Value* types = json::Find(machine, {"spec", "machineTypes"});
   if (types != nullptr && types->IsArray()) {
     for (size_t i = 0; i < types->Size(); ++i) {

@@ -56,6 +56,7 @@ struct MachineType {
   GpuSpec gpu;
   Resources resources;  // parsed cpu/memory/gpu
   int32_t available = 0;
+  int32_t max_per_member = 0;  // slots of this type one namespace may hold; 0 = no cap
 };
 
 enum class PoolMode { kReady, kMaintenance };
@@ -75,6 +76,7 @@ struct MachineGroup {
   std::string group;  // label labkube.io/machine-group, else metadata.name
   std::vector<MachineType> types;
   std::vector<PoolNode> pool;
+  int32_t max_per_member = 0;  // slots of the whole group one namespace may hold; 0 = no cap
   bool deleting = false;
 
   const MachineType* FindType(const std::string& name) const;

@@ -218,6 +218,46 @@ absl::Status SchedulerState::NoSlotError(const MachineGroup& g, const MachineTyp
                       t.name, g.group, t.available, used, held));
 }
 
+int32_t SchedulerState::HeldBy(const MachineGroup& g, const std::string& type,
+                               const std::string& ns) {
+  int32_t held = 0;
+  for (const MachineType& t : g.types) {
+    if (!type.empty() && t.name != type) continue;
+    auto guests = guests_by_type_.find(TypeKey(g.group, t.name));
+    if (guests == guests_by_type_.end()) continue;
+    for (const std::string& key : guests->second) {
+      const SlotPod& p = pods_.at(key)->slot;
+      held += p.ns == ns && !p.finished;
+    }
+  }
+  for (const LiveClaim& c : claims_.Live()) {
+    const ClaimRecord* r = claims_.Find(c.id);
+    held += r != nullptr && r->ns == ns && c.group == g.group && (type.empty() || c.type == type);
+  }
+  return held;
+}
+
+absl::Status SchedulerState::CheckMemberCaps(const MachineGroup& g, const MachineType& t,
+                                             const std::string& ns) {
+  if (t.max_per_member > 0) {
+    if (int32_t held = HeldBy(g, t.name, ns); held >= t.max_per_member) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "%s holds %d %s slot%s in group %s, the most one member may hold at once "
+          "(maxPerMember %d); end one of them first (labctl ide list)",
+          ns, held, t.name, held == 1 ? "" : "s", g.group, t.max_per_member));
+    }
+  }
+  if (g.max_per_member > 0) {
+    if (int32_t held = HeldBy(g, "", ns); held >= g.max_per_member) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "%s holds %d slot%s of group %s, the most one member may hold at once (maxPerMember "
+          "%d of the group); end one of them first (labctl ide list)",
+          ns, held, held == 1 ? "" : "s", g.group, g.max_per_member));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string SchedulerState::NewClaimId() {
   static absl::BitGen* gen = new absl::BitGen();
   return absl::StrFormat("c-%x-%08x", ++claim_counter_, absl::Uniform<uint32_t>(*gen));
@@ -275,6 +315,7 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
       return DecisionFor(*done, *g, *t, /*replayed=*/true);
     }
   }
+  if (absl::Status capped = CheckMemberCaps(*g, *t, q.ns); !capped.ok()) return capped;
   const SlotPod* slot = PickReservation(*g, *t);
   if (slot == nullptr) {
     if (!q.dry_run) claims_.RecordRefusal(g->group, t->name, Who(q), clock_.Now());

@@ -96,6 +96,13 @@ class SchedulerState {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status NoSlotError(const MachineGroup& g, const MachineType& t)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Slots of `type` (or of every type of the group when empty) held in namespace `ns`: running
+  // or pending guests and live claims.
+  int32_t HeldBy(const MachineGroup& g, const std::string& type, const std::string& ns)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The member's caps of the Machine (maxPerMember of the type and of the group), or OK.
+  absl::Status CheckMemberCaps(const MachineGroup& g, const MachineType& t, const std::string& ns)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const SlotPod* PickReservation(const MachineGroup& g, const MachineType& t)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewClaimId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -233,6 +233,37 @@ TEST_F(SchedulerStateTest, DryRunClaimsAreNotSigned) {
   EXPECT_TRUE(d->record.signature.empty());
 }
 
+// An admin caps what one member (namespace) may hold: per type and per group.
+TEST_F(SchedulerStateTest, MemberCapsNameTheCapAndWhatTheMemberHolds) {
+  std::string capped = kMachine;
+  const std::string x1 = R"("available":2})";
+  capped.replace(capped.find(x1), x1.size(), R"("available":2,"maxPerMember":1})");
+  state_.OnMachine(std::make_shared<rapidjson::Document>(Json(capped)));
+  auto first = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = state_.Reserve(Query("adm-2"));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(second.status().message(),
+              HasSubstr("lab-alice holds 1 x1 slot in group gpu, the most one member may hold at "
+                        "once (maxPerMember 1)"));
+  ClaimQuery bob{"gpu", "x1", "lab-bob", "nb", "", "adm-3", false};
+  EXPECT_TRUE(state_.Reserve(bob).ok()) << "the cap is per member";
+  // Once the claim became a guest, the guest counts against the cap.
+  state_.OnPod(Json(Guest("1", first->record, clock_.Now())));
+  EXPECT_EQ(state_.Reserve(Query("adm-4")).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(SchedulerStateTest, AGroupCapCountsEveryTypeOfTheGroup) {
+  std::string capped = kMachine;
+  const std::string spec = R"("spec":{)";
+  capped.replace(capped.find(spec), spec.size(), R"("spec":{"maxPerMember":1,)");
+  state_.OnMachine(std::make_shared<rapidjson::Document>(Json(capped)));
+  ASSERT_TRUE(state_.Reserve(Query("adm-1")).ok());
+  auto second = state_.Reserve(Query("adm-2"));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(second.status().message(), HasSubstr("maxPerMember 1 of the group"));
+}
+
 TEST_F(SchedulerStateTest, RefusalsAreBounded) {
   SchedulerState state(clock_, absl::Seconds(30), "labkube-system", signer_);
   state.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));

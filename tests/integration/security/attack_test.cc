@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
 #include "lib/kube/config.h"
@@ -53,8 +54,14 @@ class AttackTable : public ::testing::Environment {
 
 // kubectl's answer, for the table: the refusal's own words.
 std::string Gist(const CommandResult& r) {
-  std::string out = r.output.substr(0, r.output.find('\n'));
-  for (const char* from : {"denied the request: ", "is forbidden: ", "): "}) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(r.output, '\n')) {
+    if (!line.empty() && !absl::StartsWith(line, "Warning:")) {
+      out = std::string(line);
+      break;
+    }
+  }
+  for (const char* from : {"denied the request: ", "denied request: ", "is forbidden: ", "): "}) {
     if (size_t at = out.rfind(from); at != std::string::npos) {
       out = out.substr(at + strlen(from));
       break;
@@ -326,6 +333,27 @@ TEST_F(AttackTest, AStolenAuthenticatorTokenStaysInMembersNamespaces) {
          Gist(del), del.exit_code != 0 && absl::StrContains(del.output, "only members' namespaces"));
   CommandResult own = RunKubectl({as, "create", "token", "mallory", "-n", ns_});
   EXPECT_EQ(own.exit_code, 0) << "a member's token is still allowed: " << own.output;
+}
+
+// Fairness, not a door: an admin caps what one member may hold (Machine spec.maxPerMember).
+TEST_F(AttackTest, AMemberOverItsCapIsRefusedWithTheCap) {
+  auto patched = Kubectl({"patch", "machine", group_, "--type=merge", "-p",
+                          R"({"spec":{"maxPerMember":1}})"});
+  ASSERT_TRUE(patched.ok()) << patched.status();
+  // The scheduler sees the new spec a moment later: the first guest may race it.
+  AdmitGuest("g1");
+  ASSERT_TRUE(WaitUsage({kTypeSlots - 1, 1}));
+  CommandResult second;
+  bool refused = WaitFor(
+      [&] {
+        second = MemberCreate("g2", PodYaml("g2", GuestLabels(), "{}", Pause()));
+        if (second.exit_code == 0) RunKubectl({"delete", "pod", "-n", ns_, "g2", "--grace-period=0"});
+        return second.exit_code != 0;
+      },
+      absl::Seconds(20), absl::Milliseconds(500));
+  Record("a second slot beyond the member's cap of 1", "refused, naming the cap and what it holds",
+         Gist(second), refused && absl::StrContains(second.output, "holds 1 slot of group") &&
+                           absl::StrContains(second.output, "maxPerMember 1"));
 }
 
 // A claim whose pod never appears (here: the API server refuses the create with AlreadyExists
