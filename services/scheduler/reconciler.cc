@@ -121,11 +121,13 @@ void Reconciler::RemoveReservations(PassResult& r) {
     kube::DeleteOptions opts;
     opts.grace_period_seconds = 0;
     opts.precondition_uid = p.uid;
+    state_.ExpectDelete(p.uid);  // before the delete: its watch event must find it ours
     absl::Status s = client_.Delete(res::Pods(), options_.reservation.ns, p.name, opts);
     Count(s, r, "reservation.delete", p.name);
     if (s.ok() || absl::IsNotFound(s)) {
-      state_.ExpectDelete(p.uid);
       LogEvent(LogLevel::kInfo, "reservation.deleted", {{"pod", p.name}, {"reason", p.reason}});
+    } else {
+      state_.ForgetDelete(p.uid);
     }
   }
 }

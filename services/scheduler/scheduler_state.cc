@@ -49,7 +49,8 @@ SchedulerState::SchedulerState(Clock& clock, absl::Duration claim_ttl, std::stri
       reservation_ns_(std::move(reservation_ns)),
       signer_(signer),
       guest_check_{&signer, claim_ttl + absl::Minutes(1)},
-      claims_(claim_ttl) {}
+      claims_(claim_ttl),
+      claim_ttl_(claim_ttl) {}
 
 void SchedulerState::OnMachine(std::shared_ptr<const rapidjson::Document> machine) {
   ParsedMachine parsed = ParseMachine(*machine);
@@ -114,8 +115,16 @@ void SchedulerState::OnPod(const rapidjson::Value& pod) {
   if (view.kind == PodView::kGuest && ClaimTaken(key, view.slot.claim_id)) {
     view = Demoted(pod, absl::StrCat("claim ", view.slot.claim_id, " belongs to another pod"));
   }
-  if (!view.forged.empty() && pods_.count(key) == 0) {
+  bool first_sight = pods_.count(key) == 0;
+  if (!view.forged.empty() && first_sight) {
     LogEvent(LogLevel::kWarn, "guest.refused", {{"pod", key}, {"why", view.forged}});
+  }
+  if (view.kind == PodView::kGuest && first_sight) {  // the guest of an inferred claim
+    auto match = std::find_if(inferred_claims_.begin(), inferred_claims_.end(), [&](const auto& c) {
+      return c.second.group == view.slot.group && c.second.type == view.slot.type &&
+             c.second.node == view.slot.node;
+    });
+    if (match != inferred_claims_.end()) inferred_claims_.erase(match);
   }
   if (auto old = pods_.find(key); old != pods_.end()) Index(key, *old->second, false);
   if (view.kind == PodView::kIgnored) {
@@ -135,7 +144,11 @@ void SchedulerState::OnPodDeleted(const std::string& ns, const std::string& name
   absl::MutexLock lock(&mu_);
   auto it = pods_.find(PodKey(ns, name));
   if (it == pods_.end()) return;
-  expected_deletes_.erase(it->second->slot.uid);
+  const SlotPod& gone = it->second->slot;
+  bool ours = expected_deletes_.erase(gone.uid) > 0 || claims_.IsReservationClaimed(gone.uid);
+  if (it->second->kind == PodView::kReservation && !ours && gone.running) {
+    inferred_claims_[gone.uid] = {gone.group, gone.type, gone.node, clock_.Now() + claim_ttl_};
+  }
   if (it->second->kind == PodView::kGuest) {
     claim_holders_.erase(it->second->slot.claim_id);
     ended_claims_[it->second->slot.claim_id] = clock_.Now();
@@ -352,11 +365,19 @@ void SchedulerState::ExpectDelete(const std::string& pod_uid) {
   Changed();
 }
 
+void SchedulerState::ForgetDelete(const std::string& pod_uid) {
+  absl::MutexLock lock(&mu_);
+  if (expected_deletes_.erase(pod_uid) > 0) Changed();
+}
+
 std::vector<ClaimRecord> SchedulerState::Expire() {
   absl::MutexLock lock(&mu_);
   absl::Time now = clock_.Now();
   std::vector<ClaimRecord> expired = claims_.Expire(now);
   std::erase_if(ended_claims_, [&](const auto& e) { return e.second + guest_check_.window <= now; });
+  size_t inferred = inferred_claims_.size();
+  std::erase_if(inferred_claims_, [&](const auto& e) { return e.second.expires <= now; });
+  if (inferred != inferred_claims_.size()) Changed();
   size_t before = expected_creates_.size() + expected_deletes_.size();
   std::erase_if(expected_creates_, [&](const auto& e) { return e.second.deadline <= now; });
   std::erase_if(expected_deletes_, [&](const auto& e) { return e.second <= now; });
@@ -378,6 +399,9 @@ PlannerInput SchedulerState::Snapshot() {
     for (const std::string& uid : claims_.ClaimedReservations()) handed_over.insert(uid);
     AddExpectedCreates(in);
     in.claims = claims_.Live();
+    for (const auto& [uid, c] : inferred_claims_) {
+      in.claims.push_back({absl::StrCat("inferred-", uid), c.group, c.type, c.node});
+    }
     in.refused = claims_.RecentRefusals(clock_.Now());
   }
   for (const std::shared_ptr<const PodView>& view : views) {

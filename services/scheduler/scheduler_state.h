@@ -69,7 +69,10 @@ class SchedulerState {
 
   // Writes the reconciler made; they count until the watch shows them (or `ttl` passes).
   void ExpectCreate(const std::string& pod_name, const Placement& placement);
+  // Call before the delete is sent (so its watch event is never taken for another replica's);
+  // ForgetDelete when the delete failed.
   void ExpectDelete(const std::string& pod_uid);
+  void ForgetDelete(const std::string& pod_uid);
 
   // Drops expired claims and expectations; returns the claims that expired.
   std::vector<ClaimRecord> Expire();
@@ -147,6 +150,15 @@ class SchedulerState {
   // on a new pod is not a guest).
   std::map<std::string, std::string> claim_holders_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> ended_claims_ ABSL_GUARDED_BY(mu_);
+  // Reservation pods deleted by someone else (an earlier leader handing the slot to a claim
+  // this replica never saw), by uid: each holds its slot like a live claim until a guest of its
+  // type appears on its node or a claim TTL passes, so a new leader never hands it out again.
+  struct InferredClaim {
+    std::string group, type, node;
+    absl::Time expires;
+  };
+  std::map<std::string, InferredClaim> inferred_claims_ ABSL_GUARDED_BY(mu_);
+  const absl::Duration claim_ttl_;
 };
 
 }  // namespace labkube::scheduler

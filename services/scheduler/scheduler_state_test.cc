@@ -264,6 +264,40 @@ TEST_F(SchedulerStateTest, AGroupCapCountsEveryTypeOfTheGroup) {
   EXPECT_THAT(second.status().message(), HasSubstr("maxPerMember 1 of the group"));
 }
 
+// Failover: the old leader deleted a reservation pod for a claim this replica never saw. The
+// slot stays held (an inferred claim) until the claim's guest appears, or a claim TTL passes,
+// so the new leader neither hands it out again nor re-locks it under the arriving guest.
+TEST_F(SchedulerStateTest, AReservationDeletedByAnotherLeaderHoldsItsSlot) {
+  SchedulerState old_leader(clock_, absl::Seconds(30), "labkube-system", signer_);
+  old_leader.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));
+  old_leader.OnNode(std::make_shared<rapidjson::Document>(Json(Node("node-a"))));
+  old_leader.OnPod(Json(Reservation("r1", "node-a", "Running")));
+  auto claim = old_leader.Reserve(Query("adm-1"));
+  ASSERT_TRUE(claim.ok());
+  state_.OnPodDeleted("labkube-system", claim->record.reservation_pod);  // seen by this replica
+  PlannerInput in = state_.Snapshot();
+  ASSERT_EQ(in.claims.size(), 1u);
+  EXPECT_EQ(in.claims[0].node, "node-a");
+  state_.OnPod(Json(Guest("1", claim->record, clock_.Now())));  // its guest arrives
+  EXPECT_TRUE(state_.Snapshot().claims.empty());
+  EXPECT_EQ(Guests(state_.Snapshot()), 1);
+
+  state_.OnPodDeleted("labkube-system", "r2");  // another one, whose guest never comes
+  EXPECT_EQ(state_.Snapshot().claims.size(), 1u);
+  clock_.Advance(absl::Seconds(31));
+  state_.Expire();
+  EXPECT_TRUE(state_.Snapshot().claims.empty());
+}
+
+TEST_F(SchedulerStateTest, ItsOwnDeletesInferNothing) {
+  state_.ExpectDelete("uid-r1");
+  state_.OnPodDeleted("labkube-system", "r1");
+  auto claim = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(claim.ok());
+  state_.OnPodDeleted("labkube-system", claim->record.reservation_pod);
+  EXPECT_EQ(state_.Snapshot().claims.size(), 1u) << "only the claim itself";
+}
+
 TEST_F(SchedulerStateTest, RefusalsAreBounded) {
   SchedulerState state(clock_, absl::Seconds(30), "labkube-system", signer_);
   state.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));

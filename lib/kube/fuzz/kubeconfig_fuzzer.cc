@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::string context;
   constexpr std::string_view kContext = "#context: ";
-  if (absl::StartsWith(input, kContext)) {
+  if (input.starts_with(kContext)) {
     size_t nl = input.find('\n');
     context = std::string(input.substr(kContext.size(), nl == std::string_view::npos
                                                             ? std::string_view::npos
