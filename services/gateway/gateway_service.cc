@@ -211,6 +211,7 @@ grpc::Status GatewayService::ListMachineTypes(Ctx* c, const gw::ListMachineTypes
     LK_RETURN_IF_ERROR(CheckLength("group", r->group(), 63));
     LK_ASSIGN_OR_RETURN(Caller caller, Authenticate(c));
     who = caller.member;
+    LK_ASSIGN_OR_RETURN(StreamLimiter::Slot slot, streams_.Acquire(caller.member));
     LK_ASSIGN_OR_RETURN(AvailabilitySnapshot snap, deps_.availability.Current());
     for (gw::MachineType& t : FilterGroup(snap.types, r->group())) {
       *out->add_machine_types() = std::move(t);
@@ -226,6 +227,7 @@ grpc::Status GatewayService::WatchMachineTypes(
     LK_RETURN_IF_ERROR(CheckLength("group", r->group(), 63));
     LK_ASSIGN_OR_RETURN(Caller caller, Authenticate(c));
     who = caller.member;
+    LK_ASSIGN_OR_RETURN(StreamLimiter::Slot slot, streams_.Acquire(caller.member));
     LK_ASSIGN_OR_RETURN(AvailabilitySnapshot snap, deps_.availability.Current());
     auto send = [&](const AvailabilitySnapshot& s) {
       gw::ListMachineTypesResponse update;
@@ -331,6 +333,7 @@ grpc::Status GatewayService::WatchWorkspace(Ctx* c, const gw::DescribeWorkspaceR
                                             grpc::ServerWriter<gw::Workspace>* writer) {
   return Run(c, "WatchWorkspace", [&](std::string& who) -> absl::Status {
     LK_ASSIGN_OR_RETURN(Target target, TargetOf(c, r->member(), who));
+    LK_ASSIGN_OR_RETURN(StreamLimiter::Slot slot, streams_.Acquire(who));
     return deps_.workspaces.Watch(
         target, r->name(), [&](const gw::Workspace& w) { return writer->Write(w); },
         [&] { return c->IsCancelled() || deps_.shutting_down(); });

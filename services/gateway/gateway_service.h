@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "labkube/gateway/v1alpha1/gateway.grpc.pb.h"
 #include "lib/metrics.h"
+#include "lib/stream_limiter.h"
 #include "services/gateway/access.h"
 #include "services/gateway/auth_forwarder.h"
 #include "services/gateway/availability.h"
@@ -84,6 +85,9 @@ class GatewayService final : public gw::Gateway::Service {
   GatewayDeps deps_;
   metrics::CounterFamily* requests_;
   metrics::HistogramFamily* latency_;
+  // Watch* streams hold a server thread each (max_threads 256 by default): bounded in all and
+  // per member, so idle streams cannot starve the other calls.
+  StreamLimiter streams_{/*total=*/128, /*per_caller=*/8};
 };
 
 }  // namespace labkube::gateway

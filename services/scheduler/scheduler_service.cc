@@ -174,6 +174,15 @@ grpc::Status SchedulerService::GetAvailability(grpc::ServerContext*,
 grpc::Status SchedulerService::WatchAvailability(
     grpc::ServerContext* context, const api::ListMachineTypesRequest* request,
     grpc::ServerWriter<api::ListMachineTypesResponse>* writer) {
+  std::string identity;
+  if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth != nullptr) {
+    for (const grpc::string_ref& id : auth->GetPeerIdentity()) {
+      identity.assign(id.data(), id.size());
+      break;
+    }
+  }
+  absl::StatusOr<StreamLimiter::Slot> slot = streams_.Acquire(CallerOf(context->peer(), identity));
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   uint64_t sent = 0;
   bool first = true;
   while (!context->IsCancelled() && !board_.closed()) {

@@ -12,6 +12,7 @@
 
 #include "labkube/scheduler/v1alpha1/scheduler.grpc.pb.h"
 #include "lib/metrics.h"
+#include "lib/stream_limiter.h"
 #include "services/scheduler/availability.h"
 #include "services/scheduler/claim_handler.h"
 
@@ -44,6 +45,9 @@ class SchedulerService final : public api::Scheduler::Service {
   std::function<absl::Status()> can_claim_;
   metrics::CounterFamily* claim_results_;
   metrics::HistogramFamily* claim_latency_;
+  // WatchAvailability streams: each holds a server thread (max_threads 1024 by default); the
+  // gateway keeps one per replica.
+  StreamLimiter streams_{/*total=*/256, /*per_caller=*/16};
 };
 
 // Domain -> proto.

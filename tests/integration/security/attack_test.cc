@@ -18,6 +18,8 @@
 #include "gtest/gtest.h"
 #include "lib/kube/config.h"
 #include "lib/kube/json.h"
+#include "grpcpp/grpcpp.h"
+#include "absl/time/clock.h"
 #include "tests/integration/injector/injector_lab.h"
 
 namespace labkube::it {
@@ -354,6 +356,44 @@ TEST_F(AttackTest, AMemberOverItsCapIsRefusedWithTheCap) {
   Record("a second slot beyond the member's cap of 1", "refused, naming the cap and what it holds",
          Gist(second), refused && absl::StrContains(second.output, "holds 1 slot of group") &&
                            absl::StrContains(second.output, "maxPerMember 1"));
+}
+
+// Idle watch streams took one scheduler thread each until none was left for Claim. Now one caller
+// gets 16 at most, and the scheduler keeps answering everyone else.
+TEST_F(AttackTest, IdleWatchStreamsCannotStarveTheScheduler) {
+  auto stub = api::Scheduler::NewStub(
+      grpc::CreateChannel(scheduler_->grpc_target(), grpc::InsecureChannelCredentials()));
+  constexpr int kStreams = 64;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<api::ListMachineTypesResponse>>> readers;
+  int opened = 0, refused = 0;
+  std::string refusal;
+  for (int i = 0; i < kStreams; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    contexts.back()->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    readers.push_back(stub->WatchAvailability(contexts.back().get(), api::ListMachineTypesRequest()));
+    api::ListMachineTypesResponse first;
+    if (readers.back()->Read(&first)) {
+      ++opened;
+      continue;
+    }
+    grpc::Status s = readers.back()->Finish();
+    refused += s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    refusal = s.error_message();
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  api::ListMachineTypesResponse list;
+  grpc::Status answered = stub->ListMachineTypes(&ctx, api::ListMachineTypesRequest(), &list);
+  for (auto& c : contexts) c->TryCancel();
+  for (int i = 0; i < kStreams; ++i) {
+    if (i < opened) readers[i]->Finish();
+  }
+  Record(absl::StrCat(kStreams, " idle WatchAvailability streams from one caller"),
+         "16 served, the rest refused, calls still answered",
+         absl::StrCat(opened, " served, ", refused, " refused (", refusal.substr(0, 40),
+                      "...), ListMachineTypes ", answered.ok() ? "answered" : answered.error_message()),
+         opened == 16 && refused == kStreams - 16 && answered.ok());
 }
 
 // A claim whose pod never appears (here: the API server refuses the create with AlreadyExists

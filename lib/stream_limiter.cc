@@ -1,0 +1,49 @@
+#include "lib/stream_limiter.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace labkube {
+
+StreamLimiter::Slot::~Slot() {
+  if (limiter_ != nullptr) limiter_->Release(caller_);
+}
+
+absl::StatusOr<StreamLimiter::Slot> StreamLimiter::Acquire(const std::string& caller) {
+  absl::MutexLock lock(&mu_);
+  if (open_ >= total_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "this server already serves ", total_, " watch streams (its limit); retry later, or "
+        "poll instead of watching"));
+  }
+  int& mine = by_caller_[caller];
+  if (mine >= per_caller_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        caller, " already has ", per_caller_, " watch streams open (the limit per caller); "
+        "close one first"));
+  }
+  ++mine;
+  ++open_;
+  return Slot(this, caller);
+}
+
+void StreamLimiter::Release(const std::string& caller) {
+  absl::MutexLock lock(&mu_);
+  --open_;
+  auto it = by_caller_.find(caller);
+  if (it != by_caller_.end() && --it->second <= 0) by_caller_.erase(it);
+}
+
+int StreamLimiter::open() const {
+  absl::MutexLock lock(&mu_);
+  return open_;
+}
+
+std::string CallerOf(const std::string& peer, const std::string& certificate_identity) {
+  if (!certificate_identity.empty()) return certificate_identity;
+  if (peer.rfind("unix:", 0) == 0) return peer;
+  size_t colon = peer.rfind(':');
+  size_t first = peer.find(':');
+  return colon == std::string::npos || colon == first ? peer : peer.substr(0, colon);
+}
+
+}  // namespace labkube
