@@ -98,11 +98,12 @@ absl::Status Authenticator::CheckPassword(const std::string& name, const std::st
 }
 
 absl::StatusOr<Credentials> Authenticator::IssueFor(const std::string& name, absl::Duration ttl,
-                                                    std::optional<CredentialForm> form) {
+                                                    std::optional<CredentialForm> form,
+                                                    const SessionBinding& binding) {
   Credentials c;
   c.member = name;
   c.ns = MemberNamespace(options_.namespace_prefix, name);
-  absl::StatusOr<IssuedToken> token = deps_.issuer.Issue(c.ns, name, ttl);
+  absl::StatusOr<IssuedToken> token = deps_.issuer.Issue(c.ns, name, ttl, binding);
   if (token.status().code() == absl::StatusCode::kNotFound) {
     return absl::UnauthenticatedError(
         absl::StrCat("member ", name, " has no ServiceAccount (deleted?); ask an admin"));
@@ -122,10 +123,19 @@ absl::StatusOr<Credentials> Authenticator::Login(const RequestContext& ctx,
     if (absl::Status s = deps_.provisioner.EnsureAccess(username); !s.ok()) {
       LogEvent(LogLevel::kWarn, "login.ensure_access_failed", {{"member", username}, {"error", s}});
     }
-    LK_ASSIGN_OR_RETURN(Credentials c, IssueFor(username, options_.token_ttl, form));
-    LK_ASSIGN_OR_RETURN(IssuedSession session, deps_.sessions.Create(username));
-    c.refresh_token = std::move(session.token);
-    c.refresh_expiry = session.session.expires;
+    // The session's access tokens are bound to a Secret that logout deletes.
+    const std::string ns = MemberNamespace(options_.namespace_prefix, username);
+    LK_ASSIGN_OR_RETURN(SessionBinding binding, deps_.issuer.OpenBinding(ns, username));
+    absl::StatusOr<Credentials> issued = IssueFor(username, options_.token_ttl, form, binding);
+    absl::StatusOr<IssuedSession> session =
+        issued.ok() ? deps_.sessions.Create(username, binding) : issued.status();
+    if (!session.ok()) {
+      deps_.issuer.CloseBinding(ns, binding).IgnoreError();
+      return session.status();
+    }
+    Credentials c = *std::move(issued);
+    c.refresh_token = std::move(session->token);
+    c.refresh_expiry = session->session.expires;
     if (absl::Status s = deps_.members.RecordLogin(username, deps_.clock.Now()); !s.ok()) {
       LogEvent(LogLevel::kWarn, "login.record_failed", {{"member", username}, {"error", s}});
     }
@@ -144,7 +154,7 @@ absl::StatusOr<Credentials> Authenticator::Refresh(const RequestContext& ctx,
     member = session.member;
     // Never past the session's end, but never under the API's minimum either.
     absl::Duration ttl = std::min(options_.token_ttl, session.expires - deps_.clock.Now());
-    LK_ASSIGN_OR_RETURN(Credentials c, IssueFor(member, ttl, kubeconfig_form));
+    LK_ASSIGN_OR_RETURN(Credentials c, IssueFor(member, ttl, kubeconfig_form, session.binding));
     c.refresh_expiry = session.expires;
     return c;
   }();
@@ -156,8 +166,18 @@ absl::Status Authenticator::Logout(const RequestContext& ctx, const std::string&
   absl::StatusOr<Session> session = deps_.sessions.Lookup(refresh_token);
   std::string member = session.ok() ? session->member : "";
   absl::Status s = deps_.sessions.Revoke(refresh_token);
+  // Ends the session's access tokens too (the API server refuses tokens bound to it).
+  if (s.ok() && session.ok()) s = CloseBindings(member, {*session});
   Audit("logout", s, member, member, ctx);
   return s;
+}
+
+absl::Status Authenticator::CloseBindings(const std::string& member,
+                                          const std::vector<Session>& sessions) {
+  const std::string ns = MemberNamespace(options_.namespace_prefix, member);
+  absl::Status first;
+  for (const Session& s : sessions) first.Update(deps_.issuer.CloseBinding(ns, s.binding));
+  return first;
 }
 
 void Authenticator::RollBack(const std::string& name, const MemberProvisioner::Progress& progress) {
@@ -218,7 +238,8 @@ absl::StatusOr<int> Authenticator::DeleteMember(const RequestContext& ctx, const
     if (!record.has_value()) return absl::NotFoundError(absl::StrCat("no member ", name));
     // The ServiceAccount goes first: every token it had stops working at once.
     LK_RETURN_IF_ERROR(deps_.provisioner.Deprovision(name, delete_namespace));
-    LK_ASSIGN_OR_RETURN(int revoked, deps_.sessions.RevokeMember(name));
+    LK_ASSIGN_OR_RETURN(std::vector<Session> sessions, deps_.sessions.RevokeMember(name));
+    int revoked = static_cast<int>(sessions.size());
     LK_RETURN_IF_ERROR(deps_.members.Delete(name).status());
     return revoked;
   }();
@@ -252,8 +273,9 @@ absl::Status Authenticator::SetPassword(const RequestContext& ctx, const std::st
     absl::StatusOr<std::string> hash = deps_.hasher.Hash(new_password);
     if (!hash.ok()) return Prefixed("new_password", hash.status());
     LK_RETURN_IF_ERROR(deps_.members.SetPasswordHash(name, *hash));
-    // A new password ends every session that the old one opened.
-    return deps_.sessions.RevokeMember(name).status();
+    // A new password ends every session that the old one opened, and their access tokens.
+    LK_ASSIGN_OR_RETURN(std::vector<Session> sessions, deps_.sessions.RevokeMember(name));
+    return CloseBindings(name, sessions);
   }();
   Audit("set_password", result, name, actor, ctx);
   return result;

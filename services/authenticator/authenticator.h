@@ -116,7 +116,10 @@ class Authenticator {
                              const std::string& peer);
   // Access token (+ kubeconfig when `form` is set) for member `name`.
   absl::StatusOr<Credentials> IssueFor(const std::string& name, absl::Duration ttl,
-                                       std::optional<CredentialForm> form);
+                                       std::optional<CredentialForm> form,
+                                       const SessionBinding& binding = {});
+  // Deletes the Secrets the sessions' access tokens are bound to (ends those tokens).
+  absl::Status CloseBindings(const std::string& member, const std::vector<Session>& sessions);
   // Undoes a CreateMember whose provisioning failed.
   void RollBack(const std::string& name, const MemberProvisioner::Progress& progress);
   std::string Render(const std::string& user, const std::string& ns, CredentialForm form,

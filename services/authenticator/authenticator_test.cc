@@ -155,7 +155,15 @@ TEST_F(AuthenticatorTest, RefreshUntilTheSessionsMaximumAge) {
 TEST_F(AuthenticatorTest, LogoutRevokes) {
   AddMember("alice", "wonderland");
   auto c = auth_->Login(Ctx(), "alice", "wonderland", CredentialForm::kToken);
+  // The session's access tokens are bound to a Secret in the member's namespace ...
+  auto session = sessions_.Lookup(c->refresh_token);
+  ASSERT_TRUE(session.ok());
+  ASSERT_EQ(session->binding.name.rfind(kSessionSecretPrefix, 0), 0u) << session->binding.name;
+  ASSERT_TRUE(client_.Get(res::Secrets(), "lab-alice", session->binding.name).ok());
   ASSERT_TRUE(auth_->Logout(Ctx(), c->refresh_token).ok());
+  // ... which logout deletes (the API server then refuses those tokens).
+  EXPECT_EQ(client_.Get(res::Secrets(), "lab-alice", session->binding.name).status().code(),
+            absl::StatusCode::kNotFound);
   EXPECT_EQ(auth_->Refresh(Ctx(), c->refresh_token, std::nullopt).status().code(),
             kUnauthenticated);
 }

@@ -63,6 +63,10 @@ std::string SerializeSession(const Session& session) {
   json::SetString(doc, {"member"}, session.member);
   json::SetString(doc, {"created"}, Rfc3339(session.created));
   json::SetString(doc, {"expires"}, Rfc3339(session.expires));
+  if (!session.binding.name.empty()) {
+    json::SetString(doc, {"binding", "name"}, session.binding.name);
+    json::SetString(doc, {"binding", "uid"}, session.binding.uid);
+  }
   return json::ToString(doc);
 }
 
@@ -74,6 +78,8 @@ absl::StatusOr<Session> ParseSession(const std::string& text) {
       !ParseTimeField(doc, "expires", &s.expires)) {
     return absl::InvalidArgumentError("malformed session record");
   }
+  s.binding.name = std::string(json::GetString(doc, {"binding", "name"}));
+  s.binding.uid = std::string(json::GetString(doc, {"binding", "uid"}));
   return s;
 }
 
@@ -98,7 +104,8 @@ std::string SessionStore::Key(std::string_view token) {
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-absl::StatusOr<IssuedSession> SessionStore::Create(const std::string& member) {
+absl::StatusOr<IssuedSession> SessionStore::Create(const std::string& member,
+                                                   SessionBinding binding) {
   unsigned char random[kTokenBytes];
   if (RAND_bytes(random, sizeof(random)) != 1) return absl::InternalError("RAND_bytes failed");
   IssuedSession issued;
@@ -107,7 +114,7 @@ absl::StatusOr<IssuedSession> SessionStore::Create(const std::string& member) {
                                   reinterpret_cast<const char*>(random), sizeof(random))));
   OPENSSL_cleanse(random, sizeof(random));
   absl::Time now = clock_.Now();
-  issued.session = Session{member, now, now + options_.max_age};
+  issued.session = Session{member, now, now + options_.max_age, std::move(binding)};
   std::string key = Key(issued.token);
   LK_RETURN_IF_ERROR(map_.Mutate([&](SecretMap::Data& data) {
                            Prune(data, now, options_.max_per_member, 1);
@@ -143,16 +150,16 @@ absl::Status SessionStore::Revoke(std::string_view token) {
       .status();
 }
 
-absl::StatusOr<int> SessionStore::RevokeMember(const std::string& member) {
-  int revoked = 0;
+absl::StatusOr<std::vector<Session>> SessionStore::RevokeMember(const std::string& member) {
+  std::vector<Session> revoked;
   absl::Time now = clock_.Now();
   LK_RETURN_IF_ERROR(map_.Fetch().status());  // every session, including other replicas' newest
   LK_RETURN_IF_ERROR(map_.Mutate([&](SecretMap::Data& data) {
-                           revoked = 0;
+                           revoked.clear();
                            for (auto it = data.begin(); it != data.end();) {
                              absl::StatusOr<Session> s = ParseSession(it->second);
                              if (s.ok() && s->member == member) {
-                               if (s->expires > now) ++revoked;
+                               if (s->expires > now) revoked.push_back(*s);
                                it = data.erase(it);
                              } else {
                                ++it;

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "lib/clock.h"
 #include "services/authenticator/secret_map.h"
+#include "services/authenticator/token_issuer.h"
 
 namespace labkube::authenticator {
 
@@ -32,6 +33,7 @@ struct Session {
   std::string member;
   absl::Time created;
   absl::Time expires;
+  SessionBinding binding;  // what its access tokens are bound to (token_issuer.h)
 };
 
 struct IssuedSession {
@@ -43,14 +45,14 @@ class SessionStore {
  public:
   SessionStore(SecretMap& map, Clock& clock, SessionOptions options);
 
-  absl::StatusOr<IssuedSession> Create(const std::string& member);
+  absl::StatusOr<IssuedSession> Create(const std::string& member, SessionBinding binding = {});
   // The live session of `token`; kUnauthenticated when it is malformed, unknown, revoked or
   // expired (one message for all).
   absl::StatusOr<Session> Lookup(std::string_view token);
   // Revokes one token (OK if it was not there).
   absl::Status Revoke(std::string_view token);
-  // Revokes every session of `member`; returns how many there were.
-  absl::StatusOr<int> RevokeMember(const std::string& member);
+  // Revokes every session of `member`; returns the live ones there were.
+  absl::StatusOr<std::vector<Session>> RevokeMember(const std::string& member);
   // Live sessions per member (from the snapshot).
   std::map<std::string, int> ActiveCounts();
 

@@ -55,7 +55,7 @@ TEST_F(SessionStoreTest, MalformedAndUnknownTokensAreUnauthenticated) {
 
 TEST_F(SessionStoreTest, RevokeOneAndAllOfAMember) {
   auto a1 = store_.Create("alice");
-  auto a2 = store_.Create("alice");
+  auto a2 = store_.Create("alice", SessionBinding{"labkube-session-x", "uid-x"});
   auto b1 = store_.Create("bob");
   ASSERT_TRUE(store_.Revoke(a1->token).ok());
   EXPECT_FALSE(store_.Lookup(a1->token).ok());
@@ -63,7 +63,9 @@ TEST_F(SessionStoreTest, RevokeOneAndAllOfAMember) {
   EXPECT_TRUE(store_.Revoke("not-a-token").ok());
   auto n = store_.RevokeMember("alice");
   ASSERT_TRUE(n.ok());
-  EXPECT_EQ(*n, 1);
+  ASSERT_EQ(n->size(), 1u);
+  EXPECT_EQ((*n)[0].binding.name, "labkube-session-x") << "the binding is kept with the session";
+  EXPECT_EQ((*n)[0].binding.uid, "uid-x");
   EXPECT_FALSE(store_.Lookup(a2->token).ok());
   EXPECT_TRUE(store_.Lookup(b1->token).ok());
   EXPECT_EQ(store_.ActiveCounts(), (std::map<std::string, int>{{"bob", 1}}));

@@ -21,7 +21,7 @@ TokenIssuer::TokenIssuer(kube::Client& client, std::vector<std::string> audience
 
 absl::StatusOr<IssuedToken> TokenIssuer::Issue(const std::string& ns,
                                                const std::string& service_account,
-                                               absl::Duration ttl) {
+                                               absl::Duration ttl, const SessionBinding& binding) {
   int64_t seconds =
       static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(std::max(ttl, kMinTokenTtl))));
   rapidjson::Document body = json::NewObject("authentication.k8s.io/v1", "TokenRequest", "", "");
@@ -32,6 +32,12 @@ absl::StatusOr<IssuedToken> TokenIssuer::Issue(const std::string& ns,
     for (const std::string& a : audiences_)
       list.PushBack(json::String(a, body.GetAllocator()), body.GetAllocator());
     json::SetPath(body, {"spec", "audiences"}, std::move(list), body.GetAllocator());
+  }
+  if (!binding.name.empty()) {
+    json::SetString(body, {"spec", "boundObjectRef", "apiVersion"}, "v1");
+    json::SetString(body, {"spec", "boundObjectRef", "kind"}, "Secret");
+    json::SetString(body, {"spec", "boundObjectRef", "name"}, binding.name);
+    json::SetString(body, {"spec", "boundObjectRef", "uid"}, binding.uid);
   }
   absl::StatusOr<rapidjson::Document> reply = client_.CreateSubresource(
       kube::resources::ServiceAccounts(), ns, service_account, "token", body);
@@ -49,6 +55,36 @@ absl::StatusOr<IssuedToken> TokenIssuer::Issue(const std::string& ns,
     return absl::InternalError("TokenRequest reply lacks status.token or expirationTimestamp");
   }
   return out;
+}
+
+absl::StatusOr<SessionBinding> TokenIssuer::OpenBinding(const std::string& ns,
+                                                        const std::string& member) {
+  rapidjson::Document secret = json::NewObject("v1", "Secret", ns, "");
+  json::SetString(secret, {"metadata", "generateName"}, kSessionSecretPrefix);
+  json::SetString(secret, {"metadata", "labels", "labkube.io/user"}, member);
+  json::SetString(secret, {"metadata", "labels", "app.kubernetes.io/managed-by"}, "labkube");
+  json::SetString(secret, {"type"}, "Opaque");
+  absl::StatusOr<rapidjson::Document> made =
+      client_.Create(kube::resources::Secrets(), ns, secret);
+  if (!made.ok()) {
+    return absl::Status(made.status().code(),
+                        absl::StrCat("creating the session Secret in ", ns, ": ",
+                                     made.status().message()));
+  }
+  SessionBinding b{std::string(json::GetString(*made, {"metadata", "name"})),
+                   std::string(json::GetString(*made, {"metadata", "uid"}))};
+  if (b.name.empty() || b.uid.empty()) {
+    return absl::InternalError("the API server's session Secret has no name or uid");
+  }
+  return b;
+}
+
+absl::Status TokenIssuer::CloseBinding(const std::string& ns, const SessionBinding& binding) {
+  if (binding.name.empty()) return absl::OkStatus();
+  kube::DeleteOptions o;
+  o.precondition_uid = binding.uid;
+  absl::Status s = client_.Delete(kube::resources::Secrets(), ns, binding.name, o);
+  return s.ok() || absl::IsNotFound(s) ? absl::OkStatus() : s;
 }
 
 }  // namespace labkube::authenticator

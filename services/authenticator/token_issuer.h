@@ -23,6 +23,16 @@ struct IssuedToken {
   absl::Time expiry;
 };
 
+// The object a login session's access tokens are bound to (a Secret in the member's namespace):
+// the API server refuses every token bound to it once it is deleted, so logout and a password
+// change end the access tokens too, not only the refresh token.
+struct SessionBinding {
+  std::string name;  // "" = unbound (sessions made before bindings existed)
+  std::string uid;
+};
+
+inline constexpr char kSessionSecretPrefix[] = "labkube-session-";
+
 class TokenIssuer {
  public:
   // `audiences` empty: the API server's own audience (tokens work against it).
@@ -30,8 +40,15 @@ class TokenIssuer {
 
   // A token for `ns`/`service_account` valid for about `ttl` (at least kMinTokenTtl).
   // kNotFound when the ServiceAccount does not exist.
+  // With a `binding`, the token is bound to that Secret (TokenRequest boundObjectRef).
   absl::StatusOr<IssuedToken> Issue(const std::string& ns, const std::string& service_account,
-                                    absl::Duration ttl);
+                                    absl::Duration ttl, const SessionBinding& binding = {});
+
+  // A new session Secret in `ns` for `member` (generateName labkube-session-, no data).
+  absl::StatusOr<SessionBinding> OpenBinding(const std::string& ns, const std::string& member);
+  // Deletes the session's Secret (UID precondition): every token bound to it stops working.
+  // OK when it is already gone or the session was unbound.
+  absl::Status CloseBinding(const std::string& ns, const SessionBinding& binding);
 
  private:
   kube::Client& client_;

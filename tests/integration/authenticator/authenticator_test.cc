@@ -113,6 +113,42 @@ TEST_F(AuthClusterTest, DeleteMemberMakesTheApiServerRejectOldTokens) {
   EXPECT_EQ(Login(alice, "pw-gone-1", &again).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// Logout and a password change end the access tokens too, not only the refresh token: each
+// login's tokens are bound to a session Secret that they delete, and the API server refuses a
+// token whose bound object is gone. (Before, a logged-out kubeconfig kept working for hours.)
+TEST_F(AuthClusterTest, LogoutAndPasswordChangeEndTheAccessTokens) {
+  std::string alice = NewMember("bye", "pw-bye-1");
+  api::LoginResponse first, second, other;
+  ASSERT_TRUE(Login(alice, "pw-bye-1", &first).ok());
+  ASSERT_TRUE(Login(alice, "pw-bye-1", &second).ok());
+  ASSERT_TRUE(TokenAccepted(first.access_token()));
+  api::RefreshResponse refreshed;
+  ASSERT_TRUE(Refresh(first.refresh_token(), &refreshed).ok());
+  ASSERT_TRUE(TokenAccepted(refreshed.access_token()));
+  auto ctx = Context();
+  api::LogoutRequest logout;
+  logout.set_refresh_token(first.refresh_token());
+  api::LogoutResponse out;
+  ASSERT_TRUE(stub_->Logout(ctx.get(), logout, &out).ok());
+  EXPECT_TRUE(it::WaitFor([&] { return !TokenAccepted(first.access_token()); }, absl::Seconds(10)))
+      << "the logged-out session's first token still works";
+  EXPECT_FALSE(TokenAccepted(refreshed.access_token())) << "nor any token refreshed from it";
+  EXPECT_TRUE(TokenAccepted(second.access_token())) << "another session is not touched";
+
+  auto pw = Context(second.access_token());
+  api::SetPasswordRequest change;
+  change.set_name(alice);
+  change.set_old_password("pw-bye-1");
+  change.set_new_password("pw-bye-2-longer");
+  api::SetPasswordResponse changed;
+  grpc::Status s = stub_->SetPassword(pw.get(), change, &changed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(it::WaitFor([&] { return !TokenAccepted(second.access_token()); }, absl::Seconds(10)))
+      << "a password change ends every session's tokens";
+  ASSERT_TRUE(Login(alice, "pw-bye-2-longer", &other).ok());
+  EXPECT_TRUE(TokenAccepted(other.access_token()));
+}
+
 TEST_F(AuthClusterTest, RevokedAndExpiredRefreshTokensFail) {
   StartServer([](Options& o) { o.session_max_age = absl::Seconds(3); });
   std::string alice = NewMember("session", "pw-session-1");
