@@ -55,8 +55,9 @@ The local lab is up. Try:
   export KUBECONFIG=$LABKUBE_KUBECONFIG PATH=$LABKUBE_STATE/bin:\$PATH
   kubectl get nodes -L nvidia.com/gpu.product
   kubectl get machines
-  grpcurl -cacert $LABKUBE_CA $LABKUBE_SCHEDULER list
-  grpcurl -cacert $LABKUBE_CA $LABKUBE_SCHEDULER labkube.scheduler.v1alpha1.Scheduler/ListMachineTypes
+  grpcurl -cacert $LABKUBE_CA -cert $LABKUBE_ADMIN_CERT -key $LABKUBE_ADMIN_KEY $LABKUBE_SCHEDULER list
+  grpcurl -cacert $LABKUBE_CA -cert $LABKUBE_ADMIN_CERT -key $LABKUBE_ADMIN_KEY \
+    $LABKUBE_SCHEDULER labkube.scheduler.v1alpha1.Scheduler/ListMachineTypes
 credentials: $LABKUBE_CREDENTIALS
 Log in as the demo member (password in the credentials file):
   $LABCTL login --server $LABKUBE_GATEWAY --ca-file $LABKUBE_CA --username alice --password-stdin

@@ -22,8 +22,10 @@
 # Reproduce: $FUZZ_OUT/<target>/<target>_fuzzer <reproducer>   (runs that one input)
 #
 # Adding a target is one line in TARGETS. Beside its fuzzer source (in a fuzz/ folder next to
-# the code it tests) it may have <name>.dict (a libFuzzer dictionary, for <name>_fuzzer.cc) and
-# ubsan.supp (UBSan suppressions, for undefined behaviour inside third-party headers only).
+# the code it tests) it may have <name>.dict (a libFuzzer dictionary, for <name>_fuzzer.cc),
+# ubsan.supp (UBSan suppressions, for undefined behaviour inside third-party headers only) and
+# regressions/ (inputs that once failed: always replayed with the seeds; *.md files there and in
+# seed dirs are notes, not inputs).
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -108,7 +110,7 @@ mapfile -t cflags <<<"$cflags_text"
 
 mkdir -p "$out/obj" "$gen"
 # Objects from other flags or another compiler are thrown away.
-stamp="$("$cxx" --version | head -1) ${cflags[*]}"
+stamp="$root $("$cxx" --version | head -1) ${cflags[*]}"
 if [[ ! -f $out/obj/flags || "$(cat "$out/obj/flags")" != "$stamp" ]]; then
   rm -rf "$out/obj"
   mkdir -p "$out/obj"
@@ -210,8 +212,11 @@ sort -u -o "$supp" "$supp"
 run_target() {
   local t="$1" dir="$out/$1" fuzzer="${FUZZER[$1]}" dict seed rc execs repro report
   mkdir -p "$dir/corpus" "$dir/crashes"
-  for seed in ${SEEDS[$t]}; do
-    find "$root/$seed" -maxdepth 1 -type f -exec cp {} "$dir/corpus/" \;
+  local regressions
+  regressions="$(dirname "$fuzzer")/regressions"
+  [[ -d $root/$regressions ]] || regressions=""
+  for seed in ${SEEDS[$t]} $regressions; do
+    find "$root/$seed" -maxdepth 1 -type f ! -name '*.md' -exec cp {} "$dir/corpus/" \;
   done
   local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
               -artifact_prefix="$dir/crashes/")
@@ -225,7 +230,7 @@ run_target() {
   rc=$?
   execs="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz.log" | tail -1)"
   repro="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$dir/fuzz.log" | tail -1)"
-  report="$(grep -m1 -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:|ERROR: libFuzzer' "$dir/fuzz.log")"
+  report="$(grep -m1 -E '^==[0-9]+== ?ERROR: |: runtime error: |^SUMMARY: ' "$dir/fuzz.log")"
   if [[ $rc -eq 0 && -z $repro && -z $report ]]; then
     echo "fuzz $t: PASSED (${execs:-?} execs/s)"
     return 0

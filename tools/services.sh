@@ -58,6 +58,19 @@ ensure_pki() {
   chmod 600 "$pki"/*.key
 }
 
+# client_cert NAME: $pki/NAME.crt/.key, a client certificate with common name NAME signed by the
+# local CA: labkube's services prove who they are to each other with these (mutual TLS).
+client_cert() {
+  local name=$1
+  [[ -f $pki/$name.crt ]] && return
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$name" -keyout "$pki/$name.key" \
+    -out "$pki/$name.csr" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\n' >"$pki/client.ext"
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -days 365 -extfile "$pki/client.ext" -out "$pki/$name.crt" 2>/dev/null
+  chmod 600 "$pki/$name.key"
+}
+
 apply_manifests() {
   k apply -f "$root/k8s/base/" -f "$root/k8s/crds/" >/dev/null
   k wait --for=condition=Established crd/machines.labkube.io --timeout=30s >/dev/null
@@ -107,7 +120,8 @@ start_scheduler() {
   kc=$(sa_kubeconfig labkube-scheduler)
   "$bin" --kubeconfig="$kc" --grpc_address="127.0.0.1:$SCHEDULER_GRPC_PORT" \
     --http_address=127.0.0.1 --http_port="$SCHEDULER_HTTP_PORT" \
-    --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" --identity=local-0 \
+    --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" --tls_client_ca="$pki/ca.crt" \
+    --identity=local-0 \
     >"$logs/labkube-scheduler.log" 2>&1 &
   echo $! >"$run/labkube-scheduler.pid"
   wait_ready "https://127.0.0.1:$SCHEDULER_HTTP_PORT/readyz" labkube-scheduler
@@ -133,7 +147,8 @@ start_injector() {
   running labkube-injector && return
   "$bin" --address=127.0.0.1 --port="$INJECTOR_PORT" --tls_cert="$pki/server.crt" \
     --tls_key="$pki/server.key" --scheduler="127.0.0.1:$SCHEDULER_GRPC_PORT" \
-    --scheduler_ca="$pki/ca.crt" >"$logs/labkube-injector.log" 2>&1 &
+    --scheduler_ca="$pki/ca.crt" --client_cert="$pki/labkube-injector.crt" \
+    --client_key="$pki/labkube-injector.key" >"$logs/labkube-injector.log" 2>&1 &
   echo $! >"$run/labkube-injector.pid"
   wait_ready "https://127.0.0.1:$INJECTOR_PORT/readyz" labkube-injector
   register_webhook
@@ -164,6 +179,7 @@ start_gateway() {
   "$bin" --kubeconfig="$kc" --grpc_address="127.0.0.1:$GATEWAY_GRPC_PORT" --http_address=127.0.0.1 \
     --http_port="$GATEWAY_HTTP_PORT" --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" \
     --scheduler="127.0.0.1:$SCHEDULER_GRPC_PORT" --scheduler_ca="$pki/ca.crt" \
+    --client_cert="$pki/labkube-gateway.crt" --client_key="$pki/labkube-gateway.key" \
     --authenticator="127.0.0.1:$AUTH_GRPC_PORT" --authenticator_ca="$pki/ca.crt" \
     --url_scheme=http >"$logs/labkube-gateway.log" 2>&1 &
   echo $! >"$run/labkube-gateway.pid"
@@ -226,6 +242,8 @@ PV
 cmd_up() {
   ensure_ports
   ensure_pki
+  local who
+  for who in labkube-injector labkube-gateway labkube-admin; do client_cert "$who"; done
   apply_manifests
   start_scheduler
   start_injector
@@ -267,6 +285,9 @@ cmd_env() {
   ensure_ports
   echo "LABKUBE_CA=$pki/ca.crt"
   echo "LABKUBE_SCHEDULER=127.0.0.1:$SCHEDULER_GRPC_PORT"
+  # An admin's client certificate for grpcurl against the scheduler (mutual TLS).
+  echo "LABKUBE_ADMIN_CERT=$pki/labkube-admin.crt"
+  echo "LABKUBE_ADMIN_KEY=$pki/labkube-admin.key"
   echo "LABKUBE_AUTHENTICATOR=127.0.0.1:$AUTH_GRPC_PORT"
   echo "LABKUBE_CREDENTIALS=$state/credentials.yaml"
   echo "LABKUBE_GATEWAY=127.0.0.1:$GATEWAY_GRPC_PORT"

@@ -15,6 +15,9 @@ ABSL_FLAG(string, tls_key, "", "TLS private key PEM file");
 ABSL_FLAG(bool, plaintext, false, "serve without TLS (loopback only, for local development)");
 ABSL_FLAG(string, scheduler, "labkube-scheduler.labkube-system.svc:8443", "scheduler host:port");
 ABSL_FLAG(string, scheduler_ca, "", "CA file to verify the scheduler (default: system roots)");
+ABSL_FLAG(string, client_cert, "",
+          "the gateway's client certificate toward the scheduler and authenticator (mutual TLS)");
+ABSL_FLAG(string, client_key, "", "its private key");
 ABSL_FLAG(bool, scheduler_plaintext, false, "talk to the scheduler without TLS");
 ABSL_FLAG(string, authenticator, "labkube-authenticator.labkube-system.svc:8443",
           "authenticator host:port");
@@ -54,6 +57,8 @@ Options OptionsFromFlags() {
   o.plaintext = absl::GetFlag(FLAGS_plaintext);
   o.scheduler = absl::GetFlag(FLAGS_scheduler);
   o.scheduler_ca = absl::GetFlag(FLAGS_scheduler_ca);
+  o.client_cert = absl::GetFlag(FLAGS_client_cert);
+  o.client_key = absl::GetFlag(FLAGS_client_key);
   o.scheduler_plaintext = absl::GetFlag(FLAGS_scheduler_plaintext);
   o.authenticator = absl::GetFlag(FLAGS_authenticator);
   o.authenticator_ca = absl::GetFlag(FLAGS_authenticator_ca);

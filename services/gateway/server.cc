@@ -50,9 +50,10 @@ absl::StatusOr<std::unique_ptr<kube::Client>> NewClient(const Options& o) {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> NewChannel(const std::string& target,
-                                                          const std::string& ca, bool plaintext) {
+                                                          const std::string& ca, bool plaintext,
+                                                          const Options& o) {
   if (plaintext) return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  LK_ASSIGN_OR_RETURN(auto creds, ChannelCredentialsFromFiles(ca));
+  LK_ASSIGN_OR_RETURN(auto creds, ChannelCredentialsFromFiles(ca, o.client_cert, o.client_key));
   return grpc::CreateChannel(target, creds);
 }
 
@@ -75,10 +76,10 @@ absl::Status StartHttp(Server::Parts& p) {
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
   LK_ASSIGN_OR_RETURN(auto client, NewClient(options));
   LK_ASSIGN_OR_RETURN(auto scheduler, NewChannel(options.scheduler, options.scheduler_ca,
-                                                 options.scheduler_plaintext));
-  LK_ASSIGN_OR_RETURN(
-      auto authenticator,
-      NewChannel(options.authenticator, options.authenticator_ca, options.authenticator_plaintext));
+                                                 options.scheduler_plaintext, options));
+  LK_ASSIGN_OR_RETURN(auto authenticator,
+                      NewChannel(options.authenticator, options.authenticator_ca,
+                                 options.authenticator_plaintext, options));
   return Create(options, std::move(client), Clock::Real(), std::move(scheduler),
                 std::move(authenticator));
 }

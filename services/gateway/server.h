@@ -32,6 +32,10 @@ struct Options {
   // Upstreams (host:port). *_ca: the CA to trust ("" = system roots); *_plaintext: no TLS.
   std::string scheduler = "labkube-scheduler.labkube-system.svc:8443";
   std::string scheduler_ca;
+  // The gateway's own certificate (CN labkube-gateway) toward the scheduler and the
+  // authenticator when they require mutual TLS.
+  std::string client_cert;
+  std::string client_key;
   bool scheduler_plaintext = false;
   std::string authenticator = "labkube-authenticator.labkube-system.svc:8443";
   std::string authenticator_ca;

@@ -118,8 +118,13 @@ TEST_F(ServerTest, MemberAdministrationIsForAdminsAndForwardsTheToken) {
 
 TEST_F(ServerTest, MachineTypesComeFromTheScheduler) {
   gw::ListMachineTypesResponse list;
-  ASSERT_TRUE(stub_->ListMachineTypes(Ctx("token-alice").get(), {}, &list).ok());
-  ASSERT_EQ(list.machine_types_size(), 2);
+  // The gateway's availability stream may deliver the fake scheduler's first (empty) answer
+  // before the fixture's machine types: poll until they arrive.
+  ASSERT_TRUE(WaitUntil([&] {
+    list.Clear();
+    return stub_->ListMachineTypes(Ctx("token-alice").get(), {}, &list).ok() &&
+           list.machine_types_size() == 2;
+  })) << list.DebugString();
   const gw::MachineType& gpu = list.machine_types(0);
   EXPECT_EQ(gpu.name(), "rtx3090");
   EXPECT_EQ(gpu.gpu().model(), "NVIDIA-GeForce-RTX-3090");

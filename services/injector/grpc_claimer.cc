@@ -68,7 +68,8 @@ absl::StatusOr<std::unique_ptr<GrpcClaimer>> GrpcClaimer::Create(
   if (options.plaintext) {
     credentials = grpc::InsecureChannelCredentials();
   } else {
-    LK_ASSIGN_OR_RETURN(credentials, ChannelCredentialsFromFiles(options.ca_file));
+    LK_ASSIGN_OR_RETURN(credentials, ChannelCredentialsFromFiles(options.ca_file, options.cert_file,
+                                                                 options.key_file));
   }
   return std::unique_ptr<GrpcClaimer>(new GrpcClaimer(options.address, std::move(credentials)));
 }

@@ -30,6 +30,9 @@ namespace labkube::injector {
 struct GrpcClaimerOptions {
   std::string address = "labkube-scheduler.labkube-system.svc:8443";  // host:port
   std::string ca_file = "";  // PEM CA(s) for the scheduler's certificate; "" = system CAs
+  // The injector's own certificate (CN labkube-injector), for a scheduler that requires mutual TLS.
+  std::string cert_file = "";
+  std::string key_file = "";
   bool plaintext = false;    // no TLS (local development)
 };
 

@@ -14,6 +14,8 @@ ABSL_FLAG(bool, plaintext, false, "serve plain HTTP (loopback only, for local de
 ABSL_FLAG(std::string, scheduler, "labkube-scheduler.labkube-system.svc:8443",
           "scheduler gRPC address host:port");
 ABSL_FLAG(std::string, scheduler_ca, "", "CA PEM file for the scheduler (default: system CAs)");
+ABSL_FLAG(std::string, client_cert, "", "the injector's client certificate for the scheduler (mutual TLS)");
+ABSL_FLAG(std::string, client_key, "", "its private key");
 ABSL_FLAG(bool, scheduler_plaintext, false, "call the scheduler without TLS (local development)");
 ABSL_FLAG(int, claim_timeout_ms, 2000, "upper bound for one scheduler call");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
@@ -29,6 +31,8 @@ int main(int argc, char** argv) {
   o.plaintext = absl::GetFlag(FLAGS_plaintext);
   o.scheduler_address = absl::GetFlag(FLAGS_scheduler);
   o.scheduler_ca = absl::GetFlag(FLAGS_scheduler_ca);
+  o.client_cert = absl::GetFlag(FLAGS_client_cert);
+  o.client_key = absl::GetFlag(FLAGS_client_key);
   o.scheduler_plaintext = absl::GetFlag(FLAGS_scheduler_plaintext);
   o.claim_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_claim_timeout_ms));
   o.log_level = absl::GetFlag(FLAGS_log_level);

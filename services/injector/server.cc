@@ -72,6 +72,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
   GrpcClaimerOptions co;
   co.address = options.scheduler_address;
   co.ca_file = options.scheduler_ca;
+  co.cert_file = options.client_cert;
+  co.key_file = options.client_key;
   co.plaintext = options.scheduler_plaintext;
   LK_ASSIGN_OR_RETURN(auto claimer, GrpcClaimer::Create(co));
   return Create(options, std::move(claimer));

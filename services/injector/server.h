@@ -25,6 +25,8 @@ struct Options {
   bool plaintext = false;  // serve plain HTTP: loopback addresses only, for local development
   std::string scheduler_address = "labkube-scheduler.labkube-system.svc:8443";
   std::string scheduler_ca;  // CA for the scheduler's certificate ("" = system CAs)
+  std::string client_cert;   // the injector's certificate toward the scheduler (mutual TLS)
+  std::string client_key;
   bool scheduler_plaintext = false;
   // Upper bound for one scheduler call; well below the webhook's timeoutSeconds.
   absl::Duration claim_timeout = absl::Seconds(2);

@@ -1,5 +1,7 @@
 // labkube scheduler: flags -> Options -> Server::Create -> wait for SIGTERM.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -17,6 +19,13 @@ ABSL_FLAG(std::string, identity, "", "leader election identity (default hostname
 ABSL_FLAG(bool, leader_elect, true, "take part in leader election");
 ABSL_FLAG(std::string, reservation_image, "registry.k8s.io/pause:3.10", "reservation pod image");
 ABSL_FLAG(int, claim_ttl_seconds, 10, "seconds a claim waits for its guest pod");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "CA PEM file of client certificates (mutual TLS; per-method caller names are checked)");
+ABSL_FLAG(std::vector<std::string>, claim_clients, {"labkube-injector"},
+          "client certificate names that may call Claim");
+ABSL_FLAG(std::vector<std::string>, availability_clients,
+          std::vector<std::string>({"labkube-gateway", "labkube-injector", "labkube-admin"}),
+          "client certificate names that may read availability");
 ABSL_FLAG(std::string, claim_key_secret, "labkube-claim-key",
           "Secret in labkube's namespace with the claim signing key (created when missing)");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
@@ -37,6 +46,9 @@ int main(int argc, char** argv) {
   o.reservation_image = absl::GetFlag(FLAGS_reservation_image);
   o.claim_ttl = absl::Seconds(absl::GetFlag(FLAGS_claim_ttl_seconds));
   o.claim_key_secret = absl::GetFlag(FLAGS_claim_key_secret);
+  o.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  o.claim_clients = absl::GetFlag(FLAGS_claim_clients);
+  o.availability_clients = absl::GetFlag(FLAGS_availability_clients);
   o.log_level = absl::GetFlag(FLAGS_log_level);
   auto server = labkube::scheduler::Server::Create(o);
   if (!server.ok()) {

@@ -103,7 +103,8 @@ void ToProto(const ClaimDecision& in, bool dry_run, api::ClaimResponse* out) {
 }
 
 SchedulerService::SchedulerService(ClaimHandler& claims, AvailabilityBoard& board,
-                                   std::function<absl::Status()> can_claim, metrics::Registry& registry)
+                                   std::function<absl::Status()> can_claim, metrics::Registry& registry,
+                                   SchedulerCallers callers)
     : claims_(claims),
       board_(board),
       can_claim_(std::move(can_claim)),
@@ -111,7 +112,8 @@ SchedulerService::SchedulerService(ClaimHandler& claims, AvailabilityBoard& boar
                                       "Claim calls by result.", {"result"})),
       claim_latency_(registry.Histogram(
           "labkube_scheduler_claim_seconds", "Claim latency, including the reservation delete.",
-          {}, metrics::Registry::ExponentialBuckets(0.0001, 2, 16))) {}
+          {}, metrics::Registry::ExponentialBuckets(0.0001, 2, 16))),
+      callers_(std::move(callers)) {}
 
 absl::StatusOr<ClaimDecision> SchedulerService::DoClaim(const api::ClaimRequest& r) {
   if (absl::Status s = CheckClaimRequest(r); !s.ok()) return s;
@@ -121,10 +123,11 @@ absl::StatusOr<ClaimDecision> SchedulerService::DoClaim(const api::ClaimRequest&
                                   r.carried_claim(), r.carried_signature()});
 }
 
-grpc::Status SchedulerService::Claim(grpc::ServerContext*, const api::ClaimRequest* request,
+grpc::Status SchedulerService::Claim(grpc::ServerContext* context, const api::ClaimRequest* request,
                                      api::ClaimResponse* response) {
   absl::Time start = absl::Now();
-  absl::StatusOr<ClaimDecision> d = DoClaim(*request);
+  absl::Status allowed = callers_.claim.Check(*context, "Claim");
+  absl::StatusOr<ClaimDecision> d = allowed.ok() ? DoClaim(*request) : allowed;
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   claim_latency_->Labels({}).Observe(seconds);
   claim_results_->Labels({ResultLabel(d.status())}).Inc();
@@ -144,9 +147,12 @@ grpc::Status SchedulerService::Claim(grpc::ServerContext*, const api::ClaimReque
   return grpc::Status::OK;
 }
 
-grpc::Status SchedulerService::ListMachineTypes(grpc::ServerContext*,
+grpc::Status SchedulerService::ListMachineTypes(grpc::ServerContext* context,
                                                 const api::ListMachineTypesRequest* request,
                                                 api::ListMachineTypesResponse* response) {
+  if (absl::Status s = callers_.availability.Check(*context, "ListMachineTypes"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   auto [version, list] = board_.Current();
   for (const TypeAvailability& a : *list) {
     if (Matches(*request, a)) ToProto(a, response->add_machine_types());
@@ -154,9 +160,12 @@ grpc::Status SchedulerService::ListMachineTypes(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status SchedulerService::GetAvailability(grpc::ServerContext*,
+grpc::Status SchedulerService::GetAvailability(grpc::ServerContext* context,
                                                const api::GetAvailabilityRequest* request,
                                                api::MachineType* response) {
+  if (absl::Status s = callers_.availability.Check(*context, "GetAvailability"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   auto [version, list] = board_.Current();
   std::vector<std::string> valid;
   for (const TypeAvailability& a : *list) {
@@ -174,6 +183,9 @@ grpc::Status SchedulerService::GetAvailability(grpc::ServerContext*,
 grpc::Status SchedulerService::WatchAvailability(
     grpc::ServerContext* context, const api::ListMachineTypesRequest* request,
     grpc::ServerWriter<api::ListMachineTypesResponse>* writer) {
+  if (absl::Status s = callers_.availability.Check(*context, "WatchAvailability"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   std::string identity;
   if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth != nullptr) {
     for (const grpc::string_ref& id : auth->GetPeerIdentity()) {

@@ -12,6 +12,7 @@
 
 #include "labkube/scheduler/v1alpha1/scheduler.grpc.pb.h"
 #include "lib/metrics.h"
+#include "lib/peer_identity.h"
 #include "lib/stream_limiter.h"
 #include "services/scheduler/availability.h"
 #include "services/scheduler/claim_handler.h"
@@ -20,10 +21,17 @@ namespace labkube::scheduler {
 
 namespace api = ::labkube::scheduler::v1alpha1;
 
+// Who may call what, checked on every call when the server requires client certificates.
+struct SchedulerCallers {
+  CallerPolicy claim;         // Claim: the injector
+  CallerPolicy availability;  // List/Get/WatchAvailability: the gateway (and admins' tools)
+};
+
 class SchedulerService final : public api::Scheduler::Service {
  public:
   SchedulerService(ClaimHandler& claims, AvailabilityBoard& board,
-                   std::function<absl::Status()> can_claim, metrics::Registry& registry);
+                   std::function<absl::Status()> can_claim, metrics::Registry& registry,
+                   SchedulerCallers callers = {});
 
   grpc::Status Claim(grpc::ServerContext* context, const api::ClaimRequest* request,
                      api::ClaimResponse* response) override;
@@ -48,6 +56,7 @@ class SchedulerService final : public api::Scheduler::Service {
   // WatchAvailability streams: each holds a server thread (max_threads 1024 by default); the
   // gateway keeps one per replica.
   StreamLimiter streams_{/*total=*/256, /*per_caller=*/16};
+  const SchedulerCallers callers_;
 };
 
 // Domain -> proto.

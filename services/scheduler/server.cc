@@ -114,13 +114,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->controller = std::make_unique<Controller>(*p->client, *p->state, p->board, clock,
                                                [raw] { return raw->Leading(); },
                                                metrics::DefaultRegistry(), co);
-  p->service = std::make_unique<SchedulerService>(
-      *p->claims, p->board, [raw] { return raw->CanClaim(); }, metrics::DefaultRegistry());
+  bool mutual = !options.tls_client_ca.empty() && !options.plaintext;
+  SchedulerCallers callers{
+      {mutual, {options.claim_clients.begin(), options.claim_clients.end()}},
+      {mutual, {options.availability_clients.begin(), options.availability_clients.end()}}};
+  if (!mutual) {
+    LogEvent(LogLevel::kWarn, "scheduler.no_client_identities",
+             {{"why", "no --tls_client_ca: any caller that reaches the gRPC port may Claim"}});
+  }
+  p->service = std::make_unique<SchedulerService>(*p->claims, p->board,
+                                                  [raw] { return raw->CanClaim(); },
+                                                  metrics::DefaultRegistry(), std::move(callers));
   GrpcServerOptions go;
   go.address = options.grpc_address;
   go.tls_cert_file = options.tls_cert;
   go.tls_key_file = options.tls_key;
   go.plaintext = options.plaintext;
+  go.tls_client_ca_file = options.plaintext ? "" : options.tls_client_ca;
   go.max_threads = options.max_threads;
   LK_ASSIGN_OR_RETURN(p->grpc, GrpcServer::Create(go, {p->service.get()}));
   LK_RETURN_IF_ERROR(StartHttp(*p));
@@ -129,7 +139,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->grpc->SetServing(kServiceName, true);
   LogEvent(LogLevel::kInfo, "scheduler.started",
            {{"grpc_port", p->grpc->port()}, {"http_port", p->http->port()},
-            {"leader_election", options.leader_elect}, {"tls", !options.plaintext}});
+            {"leader_election", options.leader_elect}, {"tls", !options.plaintext},
+            {"mutual_tls", mutual}});
   return std::unique_ptr<Server>(new Server(std::move(p)));
 }
 

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -24,6 +25,12 @@ struct Options {
   std::string tls_cert;  // PEM files for both ports, reloaded when they change
   std::string tls_key;
   bool plaintext = false;  // local development only (loopback addresses)
+  // Mutual TLS: clients must present a certificate signed by this CA, and each method is
+  // limited to the certificate names below ("" = no client certificates, no identity checks).
+  std::string tls_client_ca;
+  std::vector<std::string> claim_clients = {"labkube-injector"};
+  std::vector<std::string> availability_clients = {"labkube-gateway", "labkube-injector",
+                                                    "labkube-admin"};
   std::string identity;    // leader election identity (pod name); default hostname-pid
   bool leader_elect = true;
   std::string lease_namespace = "labkube-system";
