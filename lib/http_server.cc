@@ -43,15 +43,34 @@ std::string FirstValue(const std::multimap<std::string, std::string>& map, std::
   return "";
 }
 
-// An SSL_CTX with TLS >= 1.2 whose certificate comes from `reloader` at each handshake.
-std::unique_ptr<httplib::Server> NewTlsServer(CertReloader* reloader) {
-  return std::make_unique<httplib::SSLServer>([reloader](SSL_CTX& ctx) {
+// An SSL_CTX with TLS >= 1.2 whose certificate comes from `reloader` at each handshake; with
+// `client_ca`, client certificates are requested and verified against it (not required).
+std::unique_ptr<httplib::Server> NewTlsServer(CertReloader* reloader, const std::string& client_ca) {
+  return std::make_unique<httplib::SSLServer>([reloader, client_ca](SSL_CTX& ctx) {
     if (SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION) != 1) return false;
     SSL_CTX_set_options(
         &ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     reloader->InstallOn(&ctx);
+    if (!client_ca.empty()) {
+      if (SSL_CTX_load_verify_locations(&ctx, client_ca.c_str(), nullptr) != 1) return false;
+      STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(client_ca.c_str());
+      if (names == nullptr) return false;
+      SSL_CTX_set_client_CA_list(&ctx, names);
+      SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+    }
     return true;
   });
+}
+
+// The common name of the peer certificate that `ssl` verified, or "".
+std::string VerifiedClientCn(const SSL* ssl) {
+  if (ssl == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return "";
+  X509* peer = SSL_get_peer_certificate(ssl);
+  if (peer == nullptr) return "";
+  char cn[256] = {0};
+  int n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof(cn));
+  X509_free(peer);
+  return n > 0 ? std::string(cn, n) : "";
 }
 
 HttpRequest ToRequest(const httplib::Request& req) {
@@ -60,6 +79,7 @@ HttpRequest ToRequest(const httplib::Request& req) {
   out.path = req.path;
   out.body = req.body;
   out.remote_addr = req.remote_addr;
+  out.client_cn = VerifiedClientCn(req.ssl);
   out.headers.insert(req.headers.begin(), req.headers.end());
   out.params.insert(req.params.begin(), req.params.end());
   return out;
@@ -98,7 +118,15 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
   if (has_tls) {
     LK_ASSIGN_OR_RETURN(reloader, CertReloader::Create(options.tls_cert_file, options.tls_key_file,
                                                        options.cert_check_interval));
-    server = NewTlsServer(reloader.get());
+    if (!options.tls_client_ca_file.empty()) {
+      STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.tls_client_ca_file.c_str());
+      if (names == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "http server: no PEM certificate in the client CA file ", options.tls_client_ca_file));
+      }
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
+    }
+    server = NewTlsServer(reloader.get(), options.tls_client_ca_file);
     if (!server->is_valid()) return absl::InternalError("http server: cannot set up TLS");
   } else {
     server = std::make_unique<httplib::Server>();

@@ -53,6 +53,10 @@ struct HttpServerOptions {
   int port = 0;  // 0 = pick a free port (port() after Start)
   std::string tls_cert_file = "";
   std::string tls_key_file = "";
+  // Client certificates: when set, clients are asked for one, and a certificate that does not
+  // chain to these CAs fails the handshake; one without any is allowed (probes), and handlers
+  // read HttpRequest::client_cn to decide.
+  std::string tls_client_ca_file = "";
   bool allow_plaintext = false;  // required to serve without TLS files
   size_t max_body_bytes = 1 << 20;
   int threads = 4;
@@ -66,6 +70,8 @@ struct HttpRequest {
   std::string path;
   std::string body;
   std::string remote_addr;
+  // Common name of the client certificate the TLS handshake verified; "" when none was shown.
+  std::string client_cn;
   std::multimap<std::string, std::string> headers;  // names as sent
   std::multimap<std::string, std::string> params;   // query parameters
 

@@ -83,23 +83,28 @@ for t in "${selected[@]}"; do
 done
 
 # ---- Flags: the one place that knows how a fuzzer is compiled and linked. ----
-# `fuzz_flags compile`: C++20, the sanitizers, warnings, the repository and generated-code include
-# paths and the cflags of every library any target uses (the same for every object, so that one
-# object per source serves every target). `fuzz_flags link MODULE...`: the sanitizers, Abseil,
-# RapidJSON and the given pkg-config modules' libraries.
+# `fuzz_flags compile MODULE...`: C++20, the sanitizers, warnings, the repository and
+# generated-code include paths and the cflags of Abseil, RapidJSON and the given pkg-config
+# modules (called once with every module any target uses, so that one object per source serves
+# every target). `fuzz_flags link MODULE...`: the sanitizers and the libraries of Abseil,
+# RapidJSON and the given modules. A module pkg-config does not know is linked as -l<name>
+# (simdjson -> -lsimdjson, libcrypto -> -lcrypto).
 fuzz_flags() {
-  local mode="$1"
+  local mode="$1" m known=() unknown=()
   shift
+  for m in "$@"; do
+    if pkg-config --exists "$m"; then known+=("$m"); else unknown+=("-l${m#lib}"); fi
+  done
   local sanitize=(-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -g)
   local flags
   if [[ $mode == compile ]]; then
-    flags="$(pkg-config --cflags RapidJSON "${ABSL_MODULES[@]}" "$@")" || return 1
+    flags="$(pkg-config --cflags RapidJSON "${ABSL_MODULES[@]}" "${known[@]}")" || return 1
     # RapidJSON's iterators trip clang's C++20 reversed-operator warning; not ours to fix here.
     printf '%s\n' -std=c++20 -O1 "${sanitize[@]}" -Wall -Wextra -Wno-unused-parameter \
       -Wno-ambiguous-reversed-operator -I"$root" -I"$gen" $flags
   else
-    flags="$(pkg-config --libs RapidJSON "${ABSL_MODULES[@]}" "$@")" || return 1
-    printf '%s\n' "${sanitize[@]}" $flags
+    flags="$(pkg-config --libs RapidJSON "${ABSL_MODULES[@]}" "${known[@]}")" || return 1
+    printf '%s\n' "${sanitize[@]}" $flags "${unknown[@]}"
   fi
 }
 

@@ -148,7 +148,8 @@ start_injector() {
   "$bin" --address=127.0.0.1 --port="$INJECTOR_PORT" --tls_cert="$pki/server.crt" \
     --tls_key="$pki/server.key" --scheduler="127.0.0.1:$SCHEDULER_GRPC_PORT" \
     --scheduler_ca="$pki/ca.crt" --client_cert="$pki/labkube-injector.crt" \
-    --client_key="$pki/labkube-injector.key" >"$logs/labkube-injector.log" 2>&1 &
+    --client_key="$pki/labkube-injector.key" \
+    --client_ca="$(dirname "$LABKUBE_KUBECONFIG")/pki/ca.crt" >"$logs/labkube-injector.log" 2>&1 &
   echo $! >"$run/labkube-injector.pid"
   wait_ready "https://127.0.0.1:$INJECTOR_PORT/readyz" labkube-injector
   register_webhook

@@ -88,6 +88,9 @@ absl::StatusOr<int64_t> Scale(std::string_view text, Parsed p) {
   }
   for (; p.exp10 < 0; ++p.exp10) v = (v + 9) / 10;
   if (p.negative) return Invalid(text, "negative");
+  // Digits that need no scaling were never checked above (found by the machine fuzzer:
+  // "10000000000000000000" read as a negative amount).
+  if (v > kLimit) return Invalid(text, "too large");
   return static_cast<int64_t>(v);
 }
 

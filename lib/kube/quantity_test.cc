@@ -44,3 +44,17 @@ TEST(QuantityTest, JsonNumbersAndStrings) {
 
 }  // namespace
 }  // namespace labkube::kube
+
+// Found by tools/fuzz.sh machine: digits above INT64_MAX that need no scaling wrapped negative.
+namespace labkube::kube {
+namespace {
+TEST(QuantityRegressionTest, HugeUnscaledNumbersAreTooLargeNotNegative) {
+  for (const char* text : {"10000000000000000000", "9223372036854775808"}) {
+    absl::StatusOr<int64_t> v = ParseQuantity(text);
+    EXPECT_FALSE(v.ok()) << text << " = " << v.value_or(0);
+  }
+  EXPECT_FALSE(ParseQuantityMilli("9223372036854775808m").ok());
+  EXPECT_EQ(ParseQuantity("9223372036854775807").value_or(-1), INT64_MAX);
+}
+}  // namespace
+}  // namespace labkube::kube

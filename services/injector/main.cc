@@ -1,6 +1,9 @@
 // labkube injector: flags -> Options -> Server::Create -> wait for SIGTERM.
 #include <cstdio>
 
+#include <string>
+#include <vector>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "lib/signals.h"
@@ -14,6 +17,10 @@ ABSL_FLAG(bool, plaintext, false, "serve plain HTTP (loopback only, for local de
 ABSL_FLAG(std::string, scheduler, "labkube-scheduler.labkube-system.svc:8443",
           "scheduler gRPC address host:port");
 ABSL_FLAG(std::string, scheduler_ca, "", "CA PEM file for the scheduler (default: system CAs)");
+ABSL_FLAG(std::string, client_ca, "",
+          "CA of the API server's webhook client certificate: reviews only from it (see docs)");
+ABSL_FLAG(std::vector<std::string>, allowed_clients, {"labkube-webhook-client"},
+          "client certificate names whose reviews are answered (with --client_ca)");
 ABSL_FLAG(std::string, client_cert, "", "the injector's client certificate for the scheduler (mutual TLS)");
 ABSL_FLAG(std::string, client_key, "", "its private key");
 ABSL_FLAG(bool, scheduler_plaintext, false, "call the scheduler without TLS (local development)");
@@ -32,6 +39,8 @@ int main(int argc, char** argv) {
   o.scheduler_address = absl::GetFlag(FLAGS_scheduler);
   o.scheduler_ca = absl::GetFlag(FLAGS_scheduler_ca);
   o.client_cert = absl::GetFlag(FLAGS_client_cert);
+  o.client_ca = absl::GetFlag(FLAGS_client_ca);
+  o.allowed_clients = absl::GetFlag(FLAGS_allowed_clients);
   o.client_key = absl::GetFlag(FLAGS_client_key);
   o.scheduler_plaintext = absl::GetFlag(FLAGS_scheduler_plaintext);
   o.claim_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_claim_timeout_ms));

@@ -55,6 +55,7 @@ absl::Status StartHttp(Server::Parts& p) {
   ho.tls_cert_file = p.options.plaintext ? "" : p.options.tls_cert;
   ho.tls_key_file = p.options.plaintext ? "" : p.options.tls_key;
   ho.allow_plaintext = p.options.plaintext;
+  ho.tls_client_ca_file = p.options.plaintext ? "" : p.options.client_ca;
   ho.threads = p.options.threads;
   // A backstop above the handler's own limit, so the handler can say why it refuses.
   ho.max_body_bytes = WebhookOptions().max_body_bytes + (1 << 20);
@@ -89,6 +90,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->mutator = std::make_unique<Mutator>(*p->claimer);
   WebhookOptions wo;
   wo.claim_timeout = options.claim_timeout;
+  if (!options.client_ca.empty() && !options.plaintext) {
+    wo.allowed_clients = {options.allowed_clients.begin(), options.allowed_clients.end()};
+  } else {
+    LogEvent(LogLevel::kWarn, "injector.no_client_authentication",
+             {{"why", "no --client_ca: any caller that reaches the port may send reviews"}});
+  }
   p->webhook = std::make_unique<WebhookHandler>(*p->mutator, metrics::DefaultRegistry(), wo);
   LK_RETURN_IF_ERROR(StartHttp(*p));
   LogEvent(LogLevel::kInfo, "injector.started",

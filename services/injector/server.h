@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -23,6 +24,10 @@ struct Options {
   std::string tls_cert;  // PEM files, reloaded when they change
   std::string tls_key;
   bool plaintext = false;  // serve plain HTTP: loopback addresses only, for local development
+  // The CA of the API server's webhook client certificate (its AdmissionConfiguration), and the
+  // certificate names accepted; "" = reviews from any caller (no client authentication).
+  std::string client_ca;
+  std::vector<std::string> allowed_clients = {"labkube-webhook-client"};
   std::string scheduler_address = "labkube-scheduler.labkube-system.svc:8443";
   std::string scheduler_ca;  // CA for the scheduler's certificate ("" = system CAs)
   std::string client_cert;   // the injector's certificate toward the scheduler (mutual TLS)

@@ -52,6 +52,15 @@ WebhookHandler::WebhookHandler(const Mutator& mutator, metrics::Registry& regist
 
 HttpResponse WebhookHandler::Handle(const HttpRequest& request) const {
   absl::Time start = absl::Now();
+  if (!options_.allowed_clients.empty() && options_.allowed_clients.count(request.client_cn) == 0) {
+    return Reject(403, "",
+                  request.client_cn.empty()
+                      ? "labkube: admission reviews are accepted only from the API server (no "
+                        "client certificate was presented)"
+                      : absl::StrCat("labkube: admission reviews are accepted only from the API "
+                                     "server, not from ", request.client_cn),
+                  start);
+  }
   if (request.method != "POST") {
     HttpResponse r = Reject(405, "", "labkube: the webhook only accepts POST", start);
     r.headers.emplace_back("Allow", "POST");

@@ -14,6 +14,7 @@
 #define LABKUBE_SERVICES_INJECTOR_WEBHOOK_HANDLER_H_
 
 #include <cstddef>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,10 @@ struct WebhookOptions {
   absl::Duration claim_timeout = absl::Seconds(2);
   // Larger bodies get 413. Kubernetes caps request bodies at 3 MiB.
   size_t max_body_bytes = 3 << 20;
+  // When not empty, reviews are answered only for callers whose verified client certificate
+  // has one of these common names (the API server's, set by its AdmissionConfiguration); any
+  // other caller gets 403 and no slot is claimed for it.
+  std::set<std::string> allowed_clients;
 };
 
 class WebhookHandler {

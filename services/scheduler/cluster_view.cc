@@ -31,14 +31,14 @@ bool AddResource(std::string_view name, const Value& q, Resources& r) {
   if (name == "cpu") {
     auto v = kube::QuantityMilli(q);
     if (!v.ok()) return false;
-    r.cpu_milli += *v;
+    r.cpu_milli = SaturatingAdd(r.cpu_milli, *v);
   } else {
     auto v = kube::QuantityValue(q);
     if (!v.ok()) return false;
     if (name == "memory") {
-      r.memory_bytes += *v;
+      r.memory_bytes = SaturatingAdd(r.memory_bytes, *v);
     } else {
-      r.extended[std::string(name)] += *v;
+      r.extended[std::string(name)] = SaturatingAdd(r.extended[std::string(name)], *v);
     }
   }
   return true;
@@ -224,7 +224,7 @@ Resources PodRequests(const Value& pod) {
     }
   }
   sum += ResourceList(json::Find(pod, {"spec", "overhead"}));
-  sum.extended[kPodsResource] += 1;
+  sum.extended[kPodsResource] = SaturatingAdd(sum.extended[kPodsResource], 1);
   return sum;
 }
 

@@ -21,6 +21,8 @@ int64_t Sub(int64_t a, int64_t b) {
 
 }  // namespace
 
+int64_t SaturatingAdd(int64_t a, int64_t b) { return Add(a, b); }
+
 bool Resources::Covers(const Resources& need) const {
   if (need.cpu_milli > cpu_milli || need.memory_bytes > memory_bytes) return false;
   for (const auto& [name, count] : need.extended) {
@@ -47,7 +49,7 @@ Resources& Resources::operator-=(const Resources& other) {
 
 Resources PodSlot(const Resources& r) {
   Resources out = r;
-  out.extended[kPodsResource] += 1;
+  out.extended[kPodsResource] = Add(out.extended[kPodsResource], 1);
   return out;
 }
 

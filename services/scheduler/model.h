@@ -38,6 +38,9 @@ struct Resources {
   Resources& operator-=(const Resources& other);
 };
 
+// a + b held at the int64 limits instead of overflowing.
+int64_t SaturatingAdd(int64_t a, int64_t b);
+
 // r plus the one pod it runs in.
 Resources PodSlot(const Resources& r);
 

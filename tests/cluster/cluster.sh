@@ -166,6 +166,37 @@ subjectAltName=IP:127.0.0.1,IP:::1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS
   gen_cert kwok "/O=system:masters/CN=system:kwok-controller" "$client_ext"
 }
 
+# The client certificate kube-apiserver presents to admission webhooks (CN
+# labkube-webhook-client; the injector accepts reviews only from it), and the AdmissionConfiguration
+# that makes the API server present it to every webhook ("*").
+ensure_webhook_client() {
+  [[ -f $pki/webhook-client.crt ]] || gen_cert webhook-client "/CN=labkube-webhook-client" "$client_ext"
+  cat >"$state/webhook-client.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+users:
+- name: "*"
+  user:
+    client-certificate: $pki/webhook-client.crt
+    client-key: $pki/webhook-client.key
+EOF
+  cat >"$state/admission-config.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: MutatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: $state/webhook-client.kubeconfig
+- name: ValidatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: $state/webhook-client.kubeconfig
+EOF
+}
+
 # write_kubeconfig FILE CERT_NAME USER CONTEXT: kubeconfig with embedded CA and client cert.
 write_kubeconfig() {
   local file=$1 cert=$2 user=$3 context=$4
@@ -267,7 +298,8 @@ set_args() {
         --etcd-compaction-interval=30s
         # Graceful stop in ~2 s: otherwise net/http waits up to --request-timeout (60 s) for the
         # clients' open watch connections; new requests get 429 + Retry-After meanwhile.
-        --shutdown-send-retry-after=true)
+        --shutdown-send-retry-after=true
+        --admission-control-config-file="$state/admission-config.yaml")
       ;;
     kube-controller-manager)
       ARGS=(--kubeconfig="$state/kubeconfigs/controller-manager.kubeconfig"
@@ -467,6 +499,7 @@ cmd_up() {
   exec 9>"$state/.lock"
   flock -w "$up_timeout" 9 || die "another cluster.sh holds $state/.lock"
   ensure_pki
+  ensure_webhook_client
   load_ports
   ensure_kubeconfigs
   for name in "${components[@]}"; do

@@ -1,8 +1,8 @@
 // libFuzzer entry for the scheduler's readers of Kubernetes objects (cluster_view.h): the input
 // is one JSON document, read as a Machine (ParseMachine), a Node (ParseNode) and a Pod
 // (PodRequests, ClassifyPod); input that json::Parse refuses is simply rejected. These must hold:
-//   - ParseMachine keeps only types with a name, declared once, with non-negative resources and
-//     availability, and every problem it reports is a non-empty sentence;
+//   - ParseMachine keeps only types with a name, declared once, with non-negative resources,
+//     availability and per-member caps, and every problem it reports is a non-empty sentence;
 //   - a pod's requests are never negative and always take one "pods";
 //   - a pod never counts as a guest on the strength of its labels and annotations alone (the
 //     fuzzer cannot forge the HMAC of the fixed key below);
@@ -60,6 +60,7 @@ void CheckMachine(const rapidjson::Value& doc, std::string_view input) {
     const MachineType& t = m.group.types[i];
     if (t.name.empty()) Fail("a machine type without a name was kept", input);
     if (t.available < 0) Fail("negative availability", input);
+    if (t.max_per_member < 0) Fail("negative per-member cap", input);
     if (t.gpu.count < 0) Fail("negative gpu count", input);
     CheckResources(t.resources, "machine type " + t.name, input);
     if (m.group.FindType(t.name) != &t) Fail("machine type " + t.name + " kept twice", input);
@@ -68,6 +69,7 @@ void CheckMachine(const rapidjson::Value& doc, std::string_view input) {
     if (n.node.empty()) Fail("a pool entry without a name was kept", input);
   }
   if (m.group.group.empty() && !m.group.machine_name.empty()) Fail("group not defaulted", input);
+  if (m.group.max_per_member < 0) Fail("negative per-member cap of the group", input);
 }
 
 std::string Str(const rapidjson::Value& v, json::Path path) {

@@ -135,6 +135,11 @@ void InjectorLabTest::EnsureManifests() {
   ASSERT_TRUE(applied.ok()) << applied;
 }
 
+std::string ClusterCa() {
+  std::string kubeconfig = Kubeconfig().value_or("");
+  return absl::StrCat(kubeconfig.substr(0, kubeconfig.rfind('/')), "/pki/ca.crt");
+}
+
 void InjectorLabTest::StartInjector() {
   injector_port_ = FreePort();
   auto p = Process::Start(
@@ -142,7 +147,9 @@ void InjectorLabTest::StartInjector() {
       {"--address=127.0.0.1", absl::StrCat("--port=", injector_port_),
        absl::StrCat("--tls_cert=", certs().cert_file), absl::StrCat("--tls_key=", certs().key_file),
        absl::StrCat("--scheduler=127.0.0.1:", scheduler_grpc_port_), "--scheduler_plaintext",
-       "--log_level=debug"});
+       // Reviews only from the API server: cluster.sh has it present the client certificate
+       // labkube-webhook-client, signed by the cluster's CA, to every webhook.
+       absl::StrCat("--client_ca=", ClusterCa()), "--log_level=debug"});
   ASSERT_TRUE(p.ok()) << p.status();
   injector_ = std::move(*p);
   bool ready = WaitFor([&] { return !injector_->Running() || InjectorGet("/readyz").first == 200; },

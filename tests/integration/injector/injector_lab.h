@@ -49,6 +49,10 @@ struct Usage {
   bool operator==(const Usage&) const = default;
 };
 
+// The local control plane's CA (tests/cluster/cluster.sh: $LABKUBE_STATE/pki/ca.crt), which signed
+// the client certificate the API server presents to webhooks.
+std::string ClusterCa();
+
 class InjectorLabTest : public WebhookLabTest {
  protected:
   void SetUp() override;

@@ -396,6 +396,29 @@ TEST_F(AttackTest, IdleWatchStreamsCannotStarveTheScheduler) {
          opened == 16 && refused == kStreams - 16 && answered.ok());
 }
 
+// Any pod could POST a made-up AdmissionReview to the webhook and have the scheduler claim a slot
+// for it. The injector now answers only the API server's client certificate.
+TEST_F(AttackTest, AReviewThatDoesNotComeFromTheApiServer) {
+  std::string review = absl::StrCat(
+      R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"forged-1",)",
+      R"("kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},)",
+      R"("namespace":")", ns_, R"(","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod",)",
+      R"("metadata":{"name":"forged","namespace":")", ns_, R"(","labels":{"labkube.io/pod-role":"guest",)",
+      R"("labkube.io/machine-group":")", group_, R"(","labkube.io/machine-type":")", kType,
+      R"("}},"spec":{"containers":[{"name":"main","image":"x"}]}}}})");
+  std::string body = WriteTestFile("forged-review.json", review);
+  absl::StatusOr<CommandResult> r = RunCommand(
+      {"/usr/bin/curl", "-sS", "-o", "/dev/stdout", "-w", "\n%{http_code}", "--cacert",
+       certs().ca_file, "-H", "Content-Type: application/json", "--data-binary",
+       absl::StrCat("@", body), absl::StrCat("https://127.0.0.1:", injector_port_, "/mutate-pods")});
+  ASSERT_TRUE(r.ok()) << r.status();
+  bool refused = absl::EndsWith(absl::StripTrailingAsciiWhitespace(r->output), "403");
+  Record("a pod POSTs a made-up AdmissionReview to the webhook", "403, no slot claimed",
+         refused ? "403 (not the API server's certificate)" : absl::StrCat("answered: ", r->output),
+         refused);
+  EXPECT_TRUE(SlotsUntouched());
+}
+
 // A claim whose pod never appears (here: the API server refuses the create with AlreadyExists
 // after the webhook claimed a slot for it) is released within the claim TTL (10 s), not held.
 TEST_F(AttackTest, AClaimWhosePodIsNeverCreatedIsReleased) {
