@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "lib/status_macros.h"
@@ -53,11 +54,37 @@ absl::Status ValidateOptions(const GrpcServerOptions& options) {
   return absl::OkStatus();
 }
 
+// Lets a call through only when the verified client certificate has an allowed common name.
+class AllowedClients final : public grpc::AuthMetadataProcessor {
+ public:
+  explicit AllowedClients(std::set<std::string> allowed) : allowed_(std::move(allowed)) {}
+  bool IsBlocking() const override { return false; }
+  grpc::Status Process(const InputMetadata&, grpc::AuthContext* context, OutputMetadata*,
+                       OutputMetadata*) override {
+    std::string who;
+    for (const grpc::string_ref& cn : context->FindPropertyValues("x509_common_name")) {
+      who.assign(cn.data(), cn.size());
+      if (allowed_.count(who) > 0) return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat(who.empty() ? "this caller" : who, " may not call this server; only ",
+                                     absl::StrJoin(allowed_, ", "), " may"));
+  }
+
+ private:
+  const std::set<std::string> allowed_;
+};
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const GrpcServerOptions& options) {
   if (options.plaintext) return grpc::InsecureServerCredentials();
-  return ServerCredentialsFromFiles(options.tls_cert_file, options.tls_key_file,
-                                    options.tls_client_ca_file);
+  LK_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                      ServerCredentialsFromFiles(options.tls_cert_file, options.tls_key_file,
+                                                 options.tls_client_ca_file));
+  if (!options.tls_client_ca_file.empty() && !options.allowed_clients.empty()) {
+    credentials->SetAuthMetadataProcessor(std::make_shared<AllowedClients>(options.allowed_clients));
+  }
+  return credentials;
 }
 
 // Reflection and the default health service are process-wide switches of grpc++.

@@ -20,6 +20,7 @@
 #include <grpcpp/server.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct GrpcServerOptions {
   std::string tls_cert_file = "";
   std::string tls_key_file = "";
   std::string tls_client_ca_file = "";
+  // With a client CA: only callers whose certificate has one of these common names may call
+  // anything on this server (empty = any certificate of the CA). Checked on every call.
+  std::set<std::string> allowed_clients = {};
   // Serve without TLS. Only allowed on loopback addresses (127.x, ::1, localhost, unix:).
   bool plaintext = false;
   // Upper bound on the threads the server uses (grpc::ResourceQuota::SetMaxThreads); >= 2.

@@ -1,5 +1,7 @@
 #include "lib/grpc_server.h"
 
+#include <fstream>
+
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
@@ -188,6 +190,38 @@ TEST(GrpcServerTest, TlsWithServerCertificate) {
   auto untrusted = ChannelCredentialsFromFiles(other->cert_file);
   ASSERT_TRUE(untrusted.ok()) << untrusted.status();
   EXPECT_FALSE(CallEcho(grpc::CreateChannel(target, *untrusted), "x").ok());
+}
+
+// With a client CA and allowed_clients, only those certificate names may call anything.
+TEST(GrpcServerTest, MutualTlsLetsOnlyAllowedClientNamesCall) {
+  std::string dir = labkube::testing::TestTmpDir();
+  auto server_cert = labkube::testing::WriteSelfSignedCert(dir, "grpc-mtls", "labkube-test", 11);
+  auto gateway = labkube::testing::WriteSelfSignedCert(dir, "grpc-gw", "labkube-gateway", 12);
+  auto injector = labkube::testing::WriteSelfSignedCert(dir, "grpc-inj", "labkube-injector", 13);
+  ASSERT_TRUE(server_cert.ok() && gateway.ok() && injector.ok());
+  std::string bundle = dir + "/grpc-mtls-clients.crt";
+  std::ofstream(bundle) << gateway->cert_pem << injector->cert_pem;
+  EchoService echo;
+  GrpcServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.tls_cert_file = server_cert->cert_file;
+  options.tls_key_file = server_cert->key_file;
+  options.tls_client_ca_file = bundle;
+  options.allowed_clients = {"labkube-gateway"};
+  auto server = GrpcServer::Create(options, {&echo});
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string target = absl::StrCat("127.0.0.1:", (*server)->port());
+  auto call_as = [&](const labkube::testing::TestCert& client) {
+    auto creds = ChannelCredentialsFromFiles(server_cert->cert_file, client.cert_file, client.key_file);
+    EXPECT_TRUE(creds.ok()) << creds.status();
+    return CallEcho(grpc::CreateChannel(target, *creds), "who");
+  };
+  absl::StatusOr<EchoResponse> allowed = call_as(*gateway);
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  absl::StatusOr<EchoResponse> refused = call_as(*injector);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            "labkube-injector may not call this server; only labkube-gateway may");
 }
 
 TEST(GrpcServerTest, TlsRejectsAWrongHostName) {

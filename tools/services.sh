@@ -164,6 +164,7 @@ start_authenticator() {
   kc=$(sa_kubeconfig labkube-authenticator)
   "$bin" --kubeconfig="$kc" --grpc_address="127.0.0.1:$AUTH_GRPC_PORT" --http_address=127.0.0.1 \
     --http_port="$AUTH_HTTP_PORT" --tls_cert="$pki/server.crt" --tls_key="$pki/server.key" \
+    --tls_client_ca="$pki/ca.crt" \
     --public_server="$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')" \
     --trusted_proxies=127.0.0.1 >"$logs/labkube-authenticator.log" 2>&1 &
   echo $! >"$run/labkube-authenticator.pid"
@@ -197,11 +198,12 @@ demo_accounts() {
   member_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
   printf '%s\n' "$admin_pw" | "$bin" bootstrap-admin --name=admin --password-stdin \
     --kubeconfig="$LABKUBE_KUBECONFIG" >/dev/null 2>&1 || die "bootstrap-admin failed"
-  token=$("$GRPCURL" -cacert "$pki/ca.crt" -d "{\"username\":\"admin\",\"password\":\"$admin_pw\"}" \
+  token=$("$GRPCURL" -cacert "$pki/ca.crt" -cert "$pki/labkube-admin.crt" -key "$pki/labkube-admin.key" -d "{\"username\":\"admin\",\"password\":\"$admin_pw\"}" \
     "127.0.0.1:$AUTH_GRPC_PORT" labkube.auth.v1alpha1.Authenticator/Login |
     sed -n 's/.*"access_token": "\([^"]*\)".*/\1/p')
   [[ -n $token ]] || die "demo admin could not log in; see $logs/labkube-authenticator.log"
-  "$GRPCURL" -cacert "$pki/ca.crt" -H "authorization: Bearer $token" \
+  "$GRPCURL" -cacert "$pki/ca.crt" -cert "$pki/labkube-admin.crt" -key "$pki/labkube-admin.key" \
+    -H "authorization: Bearer $token" \
     -d "{\"name\":\"alice\",\"password\":\"$member_pw\"}" "127.0.0.1:$AUTH_GRPC_PORT" \
     labkube.auth.v1alpha1.Authenticator/CreateMember >/dev/null || die "creating demo member failed"
   (umask 077 && printf 'admin: {username: admin, password: %s}\nmember: {username: alice, password: %s}\n' \

@@ -11,6 +11,11 @@ ABSL_FLAG(std::string, http_address, "0.0.0.0", "metrics/health listen address")
 ABSL_FLAG(int, http_port, 9443, "metrics/health port (0 = any free port)");
 ABSL_FLAG(std::string, tls_cert, "", "TLS certificate PEM file (reloaded on change)");
 ABSL_FLAG(std::string, tls_key, "", "TLS private key PEM file");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "CA PEM file of client certificates: mutual TLS, only --allowed_clients may call");
+ABSL_FLAG(std::vector<std::string>, allowed_clients,
+          std::vector<std::string>({"labkube-gateway", "labkube-admin"}),
+          "client certificate names that may call the authenticator (with --tls_client_ca)");
 ABSL_FLAG(bool, plaintext, false, "serve without TLS (loopback only, for local development)");
 ABSL_FLAG(std::string, system_namespace, "labkube-system",
           "namespace of the members/sessions Secrets");
@@ -43,6 +48,8 @@ Options OptionsFromFlags() {
   o.http_port = absl::GetFlag(FLAGS_http_port);
   o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   o.tls_key = absl::GetFlag(FLAGS_tls_key);
+  o.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  o.allowed_clients = absl::GetFlag(FLAGS_allowed_clients);
   o.plaintext = absl::GetFlag(FLAGS_plaintext);
   o.system_namespace = absl::GetFlag(FLAGS_system_namespace);
   o.namespace_prefix = absl::GetFlag(FLAGS_namespace_prefix);

@@ -118,6 +118,8 @@ absl::Status StartServers(Server::Parts& p) {
   go.tls_cert_file = o.tls_cert;
   go.tls_key_file = o.tls_key;
   go.plaintext = o.plaintext;
+  go.tls_client_ca_file = o.plaintext ? "" : o.tls_client_ca;
+  go.allowed_clients = {o.allowed_clients.begin(), o.allowed_clients.end()};
   go.max_threads = o.max_threads;
   go.max_receive_message_bytes = o.max_message_bytes;
   LK_ASSIGN_OR_RETURN(p.grpc, GrpcServer::Create(go, {p.service.get()}));

@@ -26,6 +26,10 @@ struct Options {
   int http_port = 9443;
   std::string tls_cert;  // PEM files for both ports, reloaded when they change
   std::string tls_key;
+  // Mutual TLS: only callers with a certificate of this CA named in allowed_clients may call
+  // (the gateway forwards members' calls; admins' tools use labkube-admin). "" = any caller.
+  std::string tls_client_ca;
+  std::vector<std::string> allowed_clients = {"labkube-gateway", "labkube-admin"};
   bool plaintext = false;  // local development only (loopback addresses)
   int max_threads = 64;
   int max_message_bytes = 64 * 1024;
