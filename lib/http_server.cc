@@ -147,6 +147,7 @@ HttpServer::HttpServer(const HttpServerOptions& options, std::unique_ptr<CertRel
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   server_->set_payload_max_length(options_.max_body_bytes);
+  server_->set_keep_alive_max_count(options_.keep_alive_max_requests);
   server_->set_read_timeout(absl::ToChronoMicroseconds(options_.read_timeout));
   server_->set_write_timeout(absl::ToChronoMicroseconds(options_.write_timeout));
 }

@@ -63,6 +63,10 @@ struct HttpServerOptions {
   absl::Duration cert_check_interval = absl::Seconds(5);
   absl::Duration read_timeout = absl::Seconds(10);
   absl::Duration write_timeout = absl::Seconds(10);
+  // Requests one keep-alive connection may carry before the server closes it. cpp-httplib's
+  // default is 5: every fifth request paid a new TLS handshake (the libcrypto time in the
+  // webhook's profile, issue 15). Idle connections still close after its 5 s keep-alive timeout.
+  size_t keep_alive_max_requests = 100000;
 };
 
 struct HttpRequest {
