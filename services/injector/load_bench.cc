@@ -23,6 +23,10 @@
 
 ABSL_FLAG(std::string, target, "", "injector host:port");
 ABSL_FLAG(std::string, ca, "", "CA PEM that signed the injector's certificate");
+ABSL_FLAG(std::string, cert, "",
+          "client certificate to present (an injector with --client_ca answers only the API "
+          "server's: in the local lab $LABKUBE_STATE/pki/webhook-client.crt)");
+ABSL_FLAG(std::string, key, "", "its private key");
 ABSL_FLAG(std::string, mode, "nonguest", "nonguest | guest");
 ABSL_FLAG(std::string, group, "gpu-machines", "guest: machine group");
 ABSL_FLAG(std::string, type, "rtx3090-x1", "guest: machine type");
@@ -58,7 +62,8 @@ struct Stats {
 
 void Connection(int index, int connections, Stats& out) {
   std::vector<std::string> hp = absl::StrSplit(absl::GetFlag(FLAGS_target), ':');
-  httplib::SSLClient client(hp[0], std::stoi(hp[1]));
+  httplib::SSLClient client(hp[0], std::stoi(hp[1]), absl::GetFlag(FLAGS_cert),
+                            absl::GetFlag(FLAGS_key));
   client.set_ca_cert_path(absl::GetFlag(FLAGS_ca).c_str());
   client.enable_server_certificate_verification(true);
   client.set_keep_alive(true);
