@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -63,15 +62,6 @@ bool ClaimSigner::Verify(ClaimToken token, std::string_view signature, absl::Tim
   }
   if (issued != nullptr) *issued = token.issued;
   return true;
-}
-
-bool PodMatches(std::string_view who, std::string_view name, std::string_view generate_name) {
-  if (!who.empty() && who.back() == '*') {
-    std::string_view prefix = who.substr(0, who.size() - 1);
-    return !prefix.empty() && generate_name == prefix &&
-           (name.empty() || name.substr(0, prefix.size()) == prefix);
-  }
-  return !who.empty() && name == who;
 }
 
 }  // namespace labkube::scheduler

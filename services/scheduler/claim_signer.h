@@ -49,9 +49,6 @@ class ClaimSigner {
   std::string key_;
 };
 
-// Whether a pod named `name` with generateName `generate_name` is the pod `who` names.
-bool PodMatches(std::string_view who, std::string_view name, std::string_view generate_name);
-
 }  // namespace labkube::scheduler
 
 #endif  // LABKUBE_SERVICES_SCHEDULER_CLAIM_SIGNER_H_

@@ -63,15 +63,5 @@ TEST(ClaimSignerTest, ForgedOrMangledSignaturesFail) {
   }
 }
 
-TEST(ClaimSignerTest, PodMatchesNamesAndGenerateNames) {
-  EXPECT_TRUE(PodMatches("train", "train", ""));
-  EXPECT_FALSE(PodMatches("train", "train2", ""));
-  EXPECT_TRUE(PodMatches("ws-abc-*", "ws-abc-x7k2p", "ws-abc-"));
-  EXPECT_TRUE(PodMatches("ws-abc-*", "", "ws-abc-"));
-  EXPECT_FALSE(PodMatches("ws-abc-*", "ws-abd-x7k2p", "ws-abd-"));
-  EXPECT_FALSE(PodMatches("*", "anything", ""));
-  EXPECT_FALSE(PodMatches("", "", ""));
-}
-
 }  // namespace
 }  // namespace labkube::scheduler

@@ -118,7 +118,7 @@ bool Finished(const Value& pod) {
 // The node a pod is bound to, else the one its reservation is pinned to.
 std::string NodeOf(const Value& pod) {
   std::string node = Str(pod, {"spec", "nodeName"});
-  return node.empty() ? Str(pod, {"metadata", "annotations", "labkube.io/node"}) : node;
+  return node.empty() ? Str(pod, {"metadata", "annotations", kNodeAnnotation}) : node;
 }
 
 absl::Time Created(const Value& pod) {
@@ -228,6 +228,16 @@ Resources PodRequests(const Value& pod) {
   return sum;
 }
 
+PodView OrdinaryPod(const Value& pod, std::string why) {
+  PodView v;
+  v.forged = std::move(why);
+  v.node = Str(pod, {"spec", "nodeName"});
+  if (v.node.empty() || Finished(pod)) return v;
+  v.kind = PodView::kOther;
+  v.requests = PodRequests(pod);
+  return v;
+}
+
 PodView ClassifyPod(const Value& pod, const std::string& reservation_ns, const GuestCheck& check) {
   PodView v;
   std::string role = Str(pod, {"metadata", "labels", kRoleLabel});
@@ -243,14 +253,7 @@ PodView ClassifyPod(const Value& pod, const std::string& reservation_ns, const G
   s.type = Str(pod, {"metadata", "labels", kTypeLabel});
   s.claim_id = claim;
   if (guest) v.forged = WhyNotGuest(pod, s, check);
-  if (!reservation && (!guest || !v.forged.empty())) {
-    v.slot = SlotPod();
-    v.node = Str(pod, {"spec", "nodeName"});
-    if (v.node.empty() || Finished(pod)) return v;
-    v.kind = PodView::kOther;
-    v.requests = PodRequests(pod);
-    return v;
-  }
+  if (!reservation && (!guest || !v.forged.empty())) return OrdinaryPod(pod, std::move(v.forged));
   v.kind = reservation ? PodView::kReservation : PodView::kGuest;
   s.role = reservation ? SlotRole::kReservation : SlotRole::kGuest;
   s.node = NodeOf(pod);

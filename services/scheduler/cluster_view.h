@@ -52,6 +52,10 @@ struct GuestCheck {
 PodView ClassifyPod(const rapidjson::Value& pod, const std::string& reservation_ns,
                     const GuestCheck& check);
 
+// `pod` as an ordinary pod (neither reservation nor guest): its requests count on the node it is
+// bound to; kIgnored when unbound or finished. `why` is kept as PodView::forged.
+PodView OrdinaryPod(const rapidjson::Value& pod, std::string why = "");
+
 // The pod's effective requests (sum of containers, at least the largest init container, plus
 // overhead).
 Resources PodRequests(const rapidjson::Value& pod);

@@ -5,14 +5,7 @@
 namespace labkube::scheduler {
 namespace {
 
-// a + b and a - b, held at the int64 limits instead of overflowing (two containers asking for
-// 7Ei of memory each must read as "too much", never as a negative amount).
-int64_t Add(int64_t a, int64_t b) {
-  int64_t out = 0;
-  if (!__builtin_add_overflow(a, b, &out)) return out;
-  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-}
-
+// a - b held at the int64 limits (see SaturatingAdd).
 int64_t Sub(int64_t a, int64_t b) {
   int64_t out = 0;
   if (!__builtin_sub_overflow(a, b, &out)) return out;
@@ -21,7 +14,13 @@ int64_t Sub(int64_t a, int64_t b) {
 
 }  // namespace
 
-int64_t SaturatingAdd(int64_t a, int64_t b) { return Add(a, b); }
+// Two containers asking for 7Ei of memory each must read as "too much", never as a negative
+// amount.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (!__builtin_add_overflow(a, b, &out)) return out;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
 
 bool Resources::Covers(const Resources& need) const {
   if (need.cpu_milli > cpu_milli || need.memory_bytes > memory_bytes) return false;
@@ -34,9 +33,11 @@ bool Resources::Covers(const Resources& need) const {
 }
 
 Resources& Resources::operator+=(const Resources& other) {
-  cpu_milli = Add(cpu_milli, other.cpu_milli);
-  memory_bytes = Add(memory_bytes, other.memory_bytes);
-  for (const auto& [name, count] : other.extended) extended[name] = Add(extended[name], count);
+  cpu_milli = SaturatingAdd(cpu_milli, other.cpu_milli);
+  memory_bytes = SaturatingAdd(memory_bytes, other.memory_bytes);
+  for (const auto& [name, count] : other.extended) {
+    extended[name] = SaturatingAdd(extended[name], count);
+  }
   return *this;
 }
 
@@ -49,7 +50,7 @@ Resources& Resources::operator-=(const Resources& other) {
 
 Resources PodSlot(const Resources& r) {
   Resources out = r;
-  out.extended[kPodsResource] = Add(out.extended[kPodsResource], 1);
+  out.extended[kPodsResource] = SaturatingAdd(out.extended[kPodsResource], 1);
   return out;
 }
 

@@ -10,19 +10,22 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "lib/contract.h"
 
 namespace labkube::scheduler {
 
 // Label, annotation and taint keys labkube puts on objects.
-inline constexpr char kGroupLabel[] = "labkube.io/machine-group";
-inline constexpr char kTypeLabel[] = "labkube.io/machine-type";
-inline constexpr char kRoleLabel[] = "labkube.io/pod-role";
-inline constexpr char kRoleReservation[] = "reservation";
-inline constexpr char kRoleGuest[] = "guest";
+// The names shared with other services come from the one contract (lib/contract.h).
+using contract::kClaimAnnotation;
+using contract::kGroupLabel;
+using contract::kNodeAnnotation;
+using contract::kRoleGuest;
+using contract::kRoleLabel;
+using contract::kRoleReservation;
+using contract::kTypeLabel;
 inline constexpr char kNodePoolLabel[] = "labkube.io/node-pool";  // ready|maintenance|not-ready
-inline constexpr char kClaimAnnotation[] = "labkube.io/claim";
 inline constexpr char kNodeGroupAnnotation[] = "labkube.io/machine-group";
-inline constexpr char kLabelPrefix[] = "labkube.io/";  // + machine type name: node label/taint
+inline constexpr const char* kLabelPrefix = contract::kPrefix;  // + type name: node label/taint
 
 // The node's pod count ("pods" in allocatable): every pod takes one.
 inline constexpr char kPodsResource[] = "pods";

@@ -186,14 +186,8 @@ grpc::Status SchedulerService::WatchAvailability(
   if (absl::Status s = callers_.availability.Check(*context, "WatchAvailability"); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  std::string identity;
-  if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth != nullptr) {
-    for (const grpc::string_ref& id : auth->GetPeerIdentity()) {
-      identity.assign(id.data(), id.size());
-      break;
-    }
-  }
-  absl::StatusOr<StreamLimiter::Slot> slot = streams_.Acquire(CallerOf(context->peer(), identity));
+  absl::StatusOr<StreamLimiter::Slot> slot =
+      streams_.Acquire(CallerOf(context->peer(), PeerCommonName(*context)));
   if (!slot.ok()) return ToGrpcStatus(slot.status());
   uint64_t sent = 0;
   bool first = true;

@@ -29,18 +29,6 @@ std::string ClaimedName(const ClaimQuery& q) {
 
 std::string Who(const ClaimQuery& q) { return PodKey(q.ns, ClaimedName(q)); }
 
-// A guest-looking pod that does not hold a slot: an ordinary pod where it runs.
-PodView Demoted(const rapidjson::Value& pod, std::string why) {
-  PodView v;
-  v.forged = std::move(why);
-  v.node = std::string(json::GetString(pod, {"spec", "nodeName"}));
-  std::string_view phase = json::GetString(pod, {"status", "phase"});
-  if (v.node.empty() || phase == "Succeeded" || phase == "Failed") return v;
-  v.kind = PodView::kOther;
-  v.requests = PodRequests(pod);
-  return v;
-}
-
 }  // namespace
 
 SchedulerState::SchedulerState(Clock& clock, absl::Duration claim_ttl, std::string reservation_ns,
@@ -113,7 +101,7 @@ void SchedulerState::OnPod(const rapidjson::Value& pod) {
                            std::string(json::GetString(pod, {"metadata", "name"})));
   absl::MutexLock lock(&mu_);
   if (view.kind == PodView::kGuest && ClaimTaken(key, view.slot.claim_id)) {
-    view = Demoted(pod, absl::StrCat("claim ", view.slot.claim_id, " belongs to another pod"));
+    view = OrdinaryPod(pod, absl::StrCat("claim ", view.slot.claim_id, " belongs to another pod"));
   }
   bool first_sight = pods_.count(key) == 0;
   if (!view.forged.empty() && first_sight) {

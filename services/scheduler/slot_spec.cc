@@ -117,7 +117,7 @@ rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType&
                             {kRoleLabel, kRoleReservation},
                             {"app.kubernetes.io/managed-by", "labkube"}},
                            a));
-  json::SetValue(pod, {"metadata", "annotations"}, StringMap({{"labkube.io/node", node}}, a));
+  json::SetValue(pod, {"metadata", "annotations"}, StringMap({{kNodeAnnotation, node}}, a));
   json::Set(pod["metadata"], "ownerReferences", OwnerReferences(group, a), a);
   Value spec(rapidjson::kObjectType);
   spec.AddMember("containers", Container(type, options, a), a);
