@@ -32,6 +32,11 @@ inline constexpr char kDryRunClaim[] = "dry-run";
 inline constexpr char kInjectLabel[] = "labkube.io/inject-resource";
 inline constexpr char kInjectEnabled[] = "enabled";
 
+// The audience of the access tokens labkube issues at login, besides the API server's own:
+// the gateway (and the authenticator's admin calls) accept only tokens issued for it, so a
+// pod's ordinary ServiceAccount token is refused there.
+inline constexpr char kGatewayAudience[] = "labkube.io/gateway";
+
 }  // namespace labkube::contract
 
 #endif  // LABKUBE_LIB_CONTRACT_H_

@@ -6,6 +6,7 @@
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
+#include "lib/kube/token_review.h"
 #include "lib/status_macros.h"
 #include "services/authenticator/names.h"
 
@@ -19,19 +20,18 @@ constexpr size_t kMaxTokenBytes = 16 * 1024;
 }  // namespace
 
 absl::StatusOr<std::string> TokenReviewVerifier::Verify(std::string_view token) {
-  rapidjson::Document review = json::NewObject("authentication.k8s.io/v1", "TokenReview", "", "");
-  review.RemoveMember("metadata");
-  json::SetString(review, {"spec", "token"}, token);
-  absl::StatusOr<rapidjson::Document> reply =
-      client_.Create(kube::resources::TokenReviews(), "", review);
-  if (!reply.ok()) {
+  absl::StatusOr<kube::ReviewedToken> review = kube::ReviewToken(client_, token, audiences_);
+  if (!review.ok()) {
     return absl::UnavailableError(
-        absl::StrCat("cannot review the caller's token: ", reply.status().message()));
+        absl::StrCat("cannot review the caller's token: ", review.status().message()));
   }
-  if (!json::GetBool(*reply, {"status", "authenticated"})) {
-    return absl::UnauthenticatedError("bearer token rejected by the API server");
+  if (!review->authenticated) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "bearer token rejected by the API server",
+        review->error.empty() ? "" : absl::StrCat(" (", review->error, ")"),
+        ": use a token from `labctl login`"));
   }
-  return std::string(json::GetString(*reply, {"status", "user", "username"}));
+  return review->username;
 }
 
 CallerIdentity::CallerIdentity(TokenVerifier& verifier, kube::Client& client,

@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/kube/client.h"
@@ -23,14 +24,17 @@ class TokenVerifier {
   virtual absl::StatusOr<std::string> Verify(std::string_view token) = 0;
 };
 
-// TokenVerifier through the TokenReview API (audiences: the API server's own by default).
+// TokenVerifier through the TokenReview API: only tokens issued for one of `audiences`
+// (labkube's login tokens name contract::kGatewayAudience; empty: the API server's own).
 class TokenReviewVerifier : public TokenVerifier {
  public:
-  explicit TokenReviewVerifier(kube::Client& client) : client_(client) {}
+  TokenReviewVerifier(kube::Client& client, std::vector<std::string> audiences)
+      : client_(client), audiences_(std::move(audiences)) {}
   absl::StatusOr<std::string> Verify(std::string_view token) override;
 
  private:
   kube::Client& client_;
+  const std::vector<std::string> audiences_;
 };
 
 struct Caller {

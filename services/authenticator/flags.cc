@@ -23,7 +23,8 @@ ABSL_FLAG(std::string, namespace_prefix, "lab-", "member namespaces are <prefix>
 ABSL_FLAG(std::string, public_server, "", "API server URL for issued kubeconfigs (default: own)");
 ABSL_FLAG(std::string, public_ca_file, "", "CA PEM for issued kubeconfigs (default: own CA)");
 ABSL_FLAG(std::string, cluster_name, "labkube", "cluster name in issued kubeconfigs");
-ABSL_FLAG(std::vector<std::string>, token_audiences, {}, "token audiences (default: API server's)");
+ABSL_FLAG(std::vector<std::string>, token_audiences, {}, "the API server's token audiences (default: asked of it); tokens also name "
+          "labkube.io/gateway");
 ABSL_FLAG(absl::Duration, token_ttl, absl::Hours(8), "access token lifetime (min 10m)");
 ABSL_FLAG(absl::Duration, max_issued_ttl, absl::Hours(168), "IssueKubeconfig lifetime cap");
 ABSL_FLAG(absl::Duration, session_max_age, absl::Hours(168), "refresh session maximum age");

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/grpc_server.h"
 #include "lib/http_server.h"
 #include "lib/kube/config.h"
@@ -84,10 +85,14 @@ void BuildStores(Server::Parts& p) {
       *p.session_map, *p.clock, SessionOptions{o.session_max_age, o.max_sessions_per_member});
   p.lockout = std::make_unique<Lockout>(
       *p.clock, LockoutOptions{.max_failures = o.lockout_max_failures, .window = o.lockout_window});
-  p.issuer = std::make_unique<TokenIssuer>(*p.client, o.token_audiences);
+  p.issuer = std::make_unique<TokenIssuer>(
+      *p.client, TokenAudiences{o.token_audiences, {contract::kGatewayAudience}});
   p.provisioner = std::make_unique<MemberProvisioner>(
       *p.client, ProvisionerOptions{o.namespace_prefix, o.member_role, o.machine_viewer_role});
-  if (p.verifier == nullptr) p.verifier = std::make_unique<TokenReviewVerifier>(*p.client);
+  if (p.verifier == nullptr) {
+    p.verifier = std::make_unique<TokenReviewVerifier>(
+        *p.client, std::vector<std::string>{contract::kGatewayAudience});
+  }
   p.identity = std::make_unique<CallerIdentity>(*p.verifier, *p.client, o.namespace_prefix);
 }
 

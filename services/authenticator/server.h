@@ -47,7 +47,9 @@ struct Options {
   std::string public_ca_file;
   std::string public_ca_pem;  // the CA itself (wins over public_ca_file)
   std::string cluster_name = "labkube";
-  std::vector<std::string> token_audiences;  // empty: the API server's own
+  // The API server's audiences (empty: learned from it); issued tokens also name
+  // contract::kGatewayAudience.
+  std::vector<std::string> token_audiences;
 
   absl::Duration token_ttl = absl::Hours(8);  // raised to the API's 10-minute minimum
   absl::Duration max_issued_ttl = absl::Hours(24 * 7);

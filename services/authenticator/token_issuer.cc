@@ -16,31 +16,35 @@ namespace json = kube::json;
 
 }  // namespace
 
-TokenIssuer::TokenIssuer(kube::Client& client, std::vector<std::string> audiences)
-    : client_(client), audiences_(std::move(audiences)) {}
+TokenIssuer::TokenIssuer(kube::Client& client, TokenAudiences audiences)
+    : client_(client), services_(std::move(audiences.services)) {
+  if (!audiences.api.empty()) {
+    std::vector<std::string> all = std::move(audiences.api);
+    all.insert(all.end(), services_.begin(), services_.end());
+    audiences_ = std::move(all);
+  }
+}
+
+std::optional<std::vector<std::string>> TokenIssuer::Audiences() {
+  absl::MutexLock lock(&mu_);
+  return audiences_;
+}
 
 absl::StatusOr<IssuedToken> TokenIssuer::Issue(const std::string& ns,
                                                const std::string& service_account,
                                                absl::Duration ttl, const SessionBinding& binding) {
   int64_t seconds =
       static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(std::max(ttl, kMinTokenTtl))));
-  rapidjson::Document body = json::NewObject("authentication.k8s.io/v1", "TokenRequest", "", "");
-  body.RemoveMember("metadata");
-  json::SetInt(body, {"spec", "expirationSeconds"}, seconds);
-  if (!audiences_.empty()) {
-    rapidjson::Value list(rapidjson::kArrayType);
-    for (const std::string& a : audiences_)
-      list.PushBack(json::String(a, body.GetAllocator()), body.GetAllocator());
-    json::SetPath(body, {"spec", "audiences"}, std::move(list), body.GetAllocator());
+  std::optional<std::vector<std::string>> audiences = Audiences();
+  absl::StatusOr<rapidjson::Document> reply =
+      Request(ns, service_account, seconds, binding, audiences ? &*audiences : nullptr);
+  if (reply.ok() && !audiences.has_value()) {
+    // The first token of this process: issued for the API server's defaults only. Learn them,
+    // then ask again for a token that also names labkube's services.
+    Learn(*reply);
+    audiences = Audiences();
+    if (audiences.has_value()) reply = Request(ns, service_account, seconds, binding, &*audiences);
   }
-  if (!binding.name.empty()) {
-    json::SetString(body, {"spec", "boundObjectRef", "apiVersion"}, "v1");
-    json::SetString(body, {"spec", "boundObjectRef", "kind"}, "Secret");
-    json::SetString(body, {"spec", "boundObjectRef", "name"}, binding.name);
-    json::SetString(body, {"spec", "boundObjectRef", "uid"}, binding.uid);
-  }
-  absl::StatusOr<rapidjson::Document> reply = client_.CreateSubresource(
-      kube::resources::ServiceAccounts(), ns, service_account, "token", body);
   if (reply.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(
         absl::StrCat("ServiceAccount ", ns, "/", service_account, " not found"));
@@ -55,6 +59,43 @@ absl::StatusOr<IssuedToken> TokenIssuer::Issue(const std::string& ns,
     return absl::InternalError("TokenRequest reply lacks status.token or expirationTimestamp");
   }
   return out;
+}
+
+absl::StatusOr<rapidjson::Document> TokenIssuer::Request(
+    const std::string& ns, const std::string& sa, int64_t seconds, const SessionBinding& binding,
+    const std::vector<std::string>* audiences) {
+  rapidjson::Document body = json::NewObject("authentication.k8s.io/v1", "TokenRequest", "", "");
+  body.RemoveMember("metadata");
+  json::SetInt(body, {"spec", "expirationSeconds"}, seconds);
+  if (audiences != nullptr) {
+    rapidjson::Value list(rapidjson::kArrayType);
+    for (const std::string& a : *audiences)
+      list.PushBack(json::String(a, body.GetAllocator()), body.GetAllocator());
+    json::SetPath(body, {"spec", "audiences"}, std::move(list), body.GetAllocator());
+  }
+  if (!binding.name.empty()) {
+    json::SetString(body, {"spec", "boundObjectRef", "apiVersion"}, "v1");
+    json::SetString(body, {"spec", "boundObjectRef", "kind"}, "Secret");
+    json::SetString(body, {"spec", "boundObjectRef", "name"}, binding.name);
+    json::SetString(body, {"spec", "boundObjectRef", "uid"}, binding.uid);
+  }
+  return client_.CreateSubresource(kube::resources::ServiceAccounts(), ns, sa, "token", body);
+}
+
+void TokenIssuer::Learn(const rapidjson::Value& reply) {
+  std::vector<std::string> all;
+  const rapidjson::Value* api = json::Find(reply, {"spec", "audiences"});
+  if (api != nullptr && api->IsArray()) {
+    for (const rapidjson::Value& a : api->GetArray()) {
+      if (a.IsString()) all.emplace_back(json::View(a));
+    }
+  }
+  // An API server that does not say its audiences: tokens stay for the API server only (the
+  // gateway then refuses them, and says so).
+  if (all.empty()) return;
+  all.insert(all.end(), services_.begin(), services_.end());
+  absl::MutexLock lock(&mu_);
+  if (!audiences_.has_value()) audiences_ = std::move(all);
 }
 
 absl::StatusOr<SessionBinding> TokenIssuer::OpenBinding(const std::string& ns,

@@ -20,7 +20,15 @@ class TokenIssuerTest : public ::testing::Test {
           if (name == "ghost") return absl::NotFoundError("serviceaccounts \"ghost\" not found");
           requested_seconds_ = json::GetInt(body, {"spec", "expirationSeconds"});
           audiences_ = json::ToString(body);
-          rapidjson::Document reply(rapidjson::kObjectType);
+          ++requests_;
+          // Like the API server: the reply's spec holds the audiences granted (its own when
+          // none were asked for).
+          rapidjson::Document reply = json::Copy(body);
+          if (json::Find(body, {"spec", "audiences"}) == nullptr && api_says_audiences_) {
+            rapidjson::Value list(rapidjson::kArrayType);
+            list.PushBack("https://kubernetes.default.svc", reply.GetAllocator());
+            json::SetPath(reply, {"spec", "audiences"}, std::move(list), reply.GetAllocator());
+          }
           json::SetString(reply, {"status", "token"}, std::string("tok-") + std::string(ns));
           // The API server may grant something else than asked; report what it granted.
           json::SetString(reply, {"status", "expirationTimestamp"}, "2030-01-02T03:04:05Z");
@@ -30,7 +38,9 @@ class TokenIssuerTest : public ::testing::Test {
 
   kube::testing::FakeClient client_;
   int64_t requested_seconds_ = 0;
-  std::string audiences_;
+  std::string audiences_;  // the last request
+  int requests_ = 0;
+  bool api_says_audiences_ = true;
 };
 
 TEST_F(TokenIssuerTest, IssuesAndReadsTheGrantedExpiry) {
@@ -41,14 +51,36 @@ TEST_F(TokenIssuerTest, IssuesAndReadsTheGrantedExpiry) {
   EXPECT_EQ(t->expiry,
             absl::FromCivil(absl::CivilSecond(2030, 1, 2, 3, 4, 5), absl::UTCTimeZone()));
   EXPECT_EQ(requested_seconds_, 8 * 3600);
+}
+
+TEST_F(TokenIssuerTest, LearnsTheApiAudiencesOnceAndAddsTheGateway) {
+  TokenIssuer issuer(client_);
+  EXPECT_FALSE(issuer.Audiences().has_value());
+  ASSERT_TRUE(issuer.Issue("lab-alice", "alice", absl::Hours(8)).ok());
+  EXPECT_EQ(requests_, 2);  // one to learn, one for the token handed out
+  EXPECT_NE(audiences_.find(R"(["https://kubernetes.default.svc","labkube.io/gateway"])"),
+            std::string::npos)
+      << audiences_;
+  ASSERT_TRUE(issuer.Issue("lab-bob", "bob", absl::Hours(8)).ok());
+  EXPECT_EQ(requests_, 3);
+  EXPECT_NE(audiences_.find("labkube.io/gateway"), std::string::npos) << audiences_;
+}
+
+TEST_F(TokenIssuerTest, AnApiServerThatDoesNotSayItsAudiences) {
+  api_says_audiences_ = false;
+  TokenIssuer issuer(client_);
+  ASSERT_TRUE(issuer.Issue("lab-alice", "alice", absl::Hours(8)).ok());
   EXPECT_EQ(audiences_.find("audiences"), std::string::npos);
+  EXPECT_FALSE(issuer.Audiences().has_value());
 }
 
 TEST_F(TokenIssuerTest, NeverAsksForLessThanTenMinutes) {
-  TokenIssuer issuer(client_, {"https://kubernetes.default.svc.cluster.local"});
+  TokenIssuer issuer(client_, {{"https://kubernetes.default.svc.cluster.local"}});
   ASSERT_TRUE(issuer.Issue("ns", "sa", absl::Seconds(30)).ok());
   EXPECT_EQ(requested_seconds_, 600);
-  EXPECT_NE(audiences_.find("kubernetes.default.svc"), std::string::npos);
+  EXPECT_EQ(requests_, 1);  // configured audiences: nothing to learn
+  EXPECT_NE(audiences_.find(R"(["https://kubernetes.default.svc.cluster.local","labkube.io/gateway"])"),
+            std::string::npos) << audiences_;
 }
 
 TEST_F(TokenIssuerTest, MissingServiceAccount) {

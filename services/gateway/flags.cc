@@ -25,6 +25,8 @@ ABSL_FLAG(string, authenticator_ca, "", "CA file to verify the authenticator");
 ABSL_FLAG(bool, authenticator_plaintext, false, "talk to the authenticator without TLS");
 ABSL_FLAG(int, upstream_timeout_ms, 5000, "deadline of each scheduler/authenticator call");
 ABSL_FLAG(string, namespace_prefix, "lab-", "member namespaces are <prefix><member>");
+ABSL_FLAG(int, max_calls_per_member, 16,
+          "unary calls one member may have in progress at once (more are refused)");
 ABSL_FLAG(int, token_cache_seconds, 10, "how long a TokenReview answer is reused");
 ABSL_FLAG(int, describe_cache_ms, 1000,
           "how long one workspace status read is shared by callers polling it (0: not shared)");
@@ -66,6 +68,7 @@ Options OptionsFromFlags() {
   o.upstream_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_upstream_timeout_ms));
   o.namespace_prefix = absl::GetFlag(FLAGS_namespace_prefix);
   o.token_cache_ttl = absl::Seconds(absl::GetFlag(FLAGS_token_cache_seconds));
+  o.max_calls_per_member = absl::GetFlag(FLAGS_max_calls_per_member);
   o.storage.cephfs_storage_class = absl::GetFlag(FLAGS_cephfs_storage_class);
   o.storage.nfs_storage_class = absl::GetFlag(FLAGS_nfs_storage_class);
   o.storage.backup_schedule = absl::GetFlag(FLAGS_backup_schedule);

@@ -61,13 +61,24 @@ GatewayService::GatewayService(GatewayDeps deps)
                                        {"method", "code"})),
       latency_(deps_.registry.Histogram("labkube_gateway_request_seconds",
                                         "Gateway call latency (streams: until they end).",
-                                        {"method"})) {}
+                                        {"method"})),
+      unary_(deps_.calls_total, deps_.calls_per_member, "calls in progress") {}
 
 grpc::Status GatewayService::Run(Ctx* c, const char* method,
-                                 const std::function<absl::Status(std::string& who)>& body) {
+                                 const std::function<absl::Status(std::string& who)>& body,
+                                 Kind kind) {
   const absl::Time start = absl::Now();
+  {
+    absl::MutexLock lock(&calls_mu_);
+    calls_.erase(c);
+    calls_.emplace(c, CallState{kind, std::nullopt});
+  }
   std::string who;
   absl::Status s = body(who);
+  {
+    absl::MutexLock lock(&calls_mu_);
+    calls_.erase(c);  // gives the call's slot back
+  }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const std::string code = absl::StatusCodeToString(s.code());
   requests_->Labels({method, code}).Inc();
@@ -92,7 +103,20 @@ CallMeta GatewayService::Meta(Ctx* c) {
 }
 
 absl::StatusOr<Caller> GatewayService::Authenticate(Ctx* c) {
-  return deps_.access.Authenticate(Meta(c).authorization);
+  LK_ASSIGN_OR_RETURN(Caller caller, deps_.access.Authenticate(Meta(c).authorization));
+  LK_RETURN_IF_ERROR(HoldCallSlot(c, caller.member));
+  return caller;
+}
+
+absl::Status GatewayService::HoldCallSlot(Ctx* c, const std::string& member) {
+  absl::MutexLock lock(&calls_mu_);
+  auto it = calls_.find(c);
+  if (it == calls_.end() || it->second.kind != Kind::kUnary || it->second.slot.has_value()) {
+    return absl::OkStatus();
+  }
+  LK_ASSIGN_OR_RETURN(CallLimiter::Slot slot, unary_.Acquire(member));
+  it->second.slot.emplace(std::move(slot));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Target> GatewayService::TargetOf(Ctx* c, const std::string& member,
@@ -211,7 +235,6 @@ grpc::Status GatewayService::ListMachineTypes(Ctx* c, const gw::ListMachineTypes
     LK_RETURN_IF_ERROR(CheckLength("group", r->group(), 63));
     LK_ASSIGN_OR_RETURN(Caller caller, Authenticate(c));
     who = caller.member;
-    LK_ASSIGN_OR_RETURN(StreamLimiter::Slot slot, streams_.Acquire(caller.member));
     LK_ASSIGN_OR_RETURN(AvailabilitySnapshot snap, deps_.availability.Current());
     for (gw::MachineType& t : FilterGroup(snap.types, r->group())) {
       *out->add_machine_types() = std::move(t);
@@ -227,7 +250,7 @@ grpc::Status GatewayService::WatchMachineTypes(
     LK_RETURN_IF_ERROR(CheckLength("group", r->group(), 63));
     LK_ASSIGN_OR_RETURN(Caller caller, Authenticate(c));
     who = caller.member;
-    LK_ASSIGN_OR_RETURN(StreamLimiter::Slot slot, streams_.Acquire(caller.member));
+    LK_ASSIGN_OR_RETURN(CallLimiter::Slot slot, streams_.Acquire(caller.member));
     LK_ASSIGN_OR_RETURN(AvailabilitySnapshot snap, deps_.availability.Current());
     auto send = [&](const AvailabilitySnapshot& s) {
       gw::ListMachineTypesResponse update;
@@ -245,7 +268,7 @@ grpc::Status GatewayService::WatchMachineTypes(
       sent = next.version;
     }
     return absl::OkStatus();
-  });
+  }, Kind::kStream);
 }
 
 // --- Storage ---
@@ -333,11 +356,11 @@ grpc::Status GatewayService::WatchWorkspace(Ctx* c, const gw::DescribeWorkspaceR
                                             grpc::ServerWriter<gw::Workspace>* writer) {
   return Run(c, "WatchWorkspace", [&](std::string& who) -> absl::Status {
     LK_ASSIGN_OR_RETURN(Target target, TargetOf(c, r->member(), who));
-    LK_ASSIGN_OR_RETURN(StreamLimiter::Slot slot, streams_.Acquire(who));
+    LK_ASSIGN_OR_RETURN(CallLimiter::Slot slot, streams_.Acquire(who));
     return deps_.workspaces.Watch(
         target, r->name(), [&](const gw::Workspace& w) { return writer->Write(w); },
         [&] { return c->IsCancelled() || deps_.shutting_down(); });
-  });
+  }, Kind::kStream);
 }
 
 }  // namespace labkube::gateway

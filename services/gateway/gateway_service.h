@@ -10,12 +10,15 @@
 #define LABKUBE_SERVICES_GATEWAY_GATEWAY_SERVICE_H_
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "labkube/gateway/v1alpha1/gateway.grpc.pb.h"
 #include "lib/metrics.h"
-#include "lib/stream_limiter.h"
+#include "lib/call_limiter.h"
 #include "services/gateway/access.h"
 #include "services/gateway/auth_forwarder.h"
 #include "services/gateway/availability.h"
@@ -34,6 +37,9 @@ struct GatewayDeps {
   WorkspaceManager& workspaces;
   metrics::Registry& registry;
   std::function<bool()> shutting_down;  // ends streams when true
+  // Unary calls in progress at once, in all and per member (each holds a server thread).
+  int calls_total = 128;
+  int calls_per_member = 16;
 };
 
 class GatewayService final : public gw::Gateway::Service {
@@ -73,10 +79,15 @@ class GatewayService final : public gw::Gateway::Service {
                               grpc::ServerWriter<gw::Workspace>* w) override;
 
  private:
+  enum class Kind { kUnary, kStream };
   // Runs `body` (which may set `who` for the log), then counts, logs and maps its status.
+  // A unary call holds one of its member's call slots from Authenticate() until it ends.
   grpc::Status Run(Ctx* c, const char* method,
-                   const std::function<absl::Status(std::string& who)>& body);
-  absl::StatusOr<Caller> Authenticate(Ctx* c);
+                   const std::function<absl::Status(std::string& who)>& body,
+                   Kind kind = Kind::kUnary) ABSL_LOCKS_EXCLUDED(calls_mu_);
+  absl::StatusOr<Caller> Authenticate(Ctx* c) ABSL_LOCKS_EXCLUDED(calls_mu_);
+  // Takes a unary call slot of `member` for call `c` (no-op for streams and unknown calls).
+  absl::Status HoldCallSlot(Ctx* c, const std::string& member) ABSL_LOCKS_EXCLUDED(calls_mu_);
   // Authenticate + Resolve(member).
   absl::StatusOr<Target> TargetOf(Ctx* c, const std::string& member, std::string& who);
   absl::StatusOr<Caller> RequireAdmin(Ctx* c, std::string_view what, std::string& who);
@@ -87,7 +98,14 @@ class GatewayService final : public gw::Gateway::Service {
   metrics::HistogramFamily* latency_;
   // Watch* streams hold a server thread each (max_threads 256 by default): bounded in all and
   // per member, so idle streams cannot starve the other calls.
-  StreamLimiter streams_{/*total=*/128, /*per_caller=*/8};
+  CallLimiter streams_{/*total=*/128, /*per_caller=*/8};
+  CallLimiter unary_;
+  struct CallState {
+    Kind kind;
+    std::optional<CallLimiter::Slot> slot;
+  };
+  absl::Mutex calls_mu_;
+  std::map<Ctx*, CallState> calls_ ABSL_GUARDED_BY(calls_mu_);
 };
 
 }  // namespace labkube::gateway

@@ -104,7 +104,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   Parts* raw = p.get();
   p->service = std::make_unique<GatewayService>(
       GatewayDeps{*p->access, *p->auth, *p->availability, *p->storage, *p->workspaces,
-                  metrics::DefaultRegistry(), [raw] { return raw->shut_down.load(); }});
+                  metrics::DefaultRegistry(), [raw] { return raw->shut_down.load(); },
+                  options.max_calls, options.max_calls_per_member});
   GrpcServerOptions go;
   go.address = options.grpc_address;
   go.tls_cert_file = options.tls_cert;

@@ -46,6 +46,10 @@ struct Options {
   StorageOptions storage;
   WorkspaceOptions workspaces;
   int max_threads = 256;
+  // Unary calls in progress at once, in all and per member (so one member cannot starve the
+  // others); beyond them a call is refused at once with RESOURCE_EXHAUSTED.
+  int max_calls = 128;
+  int max_calls_per_member = 16;
   int max_message_bytes = 1 << 20;
   std::string log_level = "info";
 };

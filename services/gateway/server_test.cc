@@ -5,6 +5,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <thread>
+#include <vector>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "labkube/gateway/v1alpha1/gateway.grpc.pb.h"
@@ -114,6 +118,43 @@ TEST_F(ServerTest, MemberAdministrationIsForAdminsAndForwardsTheToken) {
   gw::DeleteMemberResponse del_resp;
   ASSERT_TRUE(stub_->DeleteMember(Ctx("token-root").get(), del, &del_resp).ok());
   EXPECT_EQ(h_->authenticator().Calls().back(), "DeleteMember bob +ns");
+}
+
+TEST_F(ServerTest, OneMemberCannotTakeEveryCallSlot) {
+  // A gateway with 2 unary call slots per member: root's two slow calls (ListMembers waits
+  // upstream) fill root's share; root's third call is refused at once, alice's is served.
+  Options options;
+  options.max_calls_per_member = 2;
+  auto h = testing::GatewayHarness::Start(options);
+  ASSERT_TRUE(h.ok()) << h.status();
+  h_ = std::move(h).value();
+  h_->AddMember("alice", "alice-pw", false);
+  h_->AddMember("root", "root-pw", true);
+  stub_ = gw::Gateway::NewStub(grpc::CreateChannel(h_->address(), grpc::InsecureChannelCredentials()));
+  h_->authenticator().HoldListMembers(true);
+  std::vector<std::thread> slow;
+  std::vector<grpc::Status> results(2);
+  for (int i = 0; i < 2; ++i) {
+    slow.emplace_back([&, i] {
+      gw::ListMembersResponse out;
+      results[i] = stub_->ListMembers(Ctx("token-root", 20).get(), {}, &out);
+    });
+  }
+  auto upstream_calls = [&] {
+    std::vector<std::string> calls = h_->authenticator().Calls();
+    return std::count(calls.begin(), calls.end(), "ListMembers");
+  };
+  ASSERT_TRUE(WaitUntil([&] { return upstream_calls() == 2; }));
+  gw::WhoAmIResponse who;
+  grpc::Status third = stub_->WhoAmI(Ctx("token-root").get(), {}, &who);
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(third.error_message().find("root already has 2 calls in progress"), std::string::npos)
+      << third.error_message();
+  EXPECT_TRUE(stub_->WhoAmI(Ctx("token-alice").get(), {}, &who).ok()) << "alice is not starved";
+  h_->authenticator().HoldListMembers(false);
+  for (std::thread& t : slow) t.join();
+  for (const grpc::Status& r : results) EXPECT_TRUE(r.ok()) << r.error_message();
+  EXPECT_TRUE(stub_->WhoAmI(Ctx("token-root").get(), {}, &who).ok()) << "slots come back";
 }
 
 TEST_F(ServerTest, MachineTypesComeFromTheScheduler) {

@@ -11,6 +11,7 @@
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
+#include "lib/kube/token_review.h"
 #include "lib/status_macros.h"
 #include "services/gateway/names.h"
 
@@ -87,23 +88,18 @@ absl::StatusOr<Caller> KubeTokenReviewer::ReviewAndRemember(const std::string& k
 }
 
 absl::StatusOr<Caller> KubeTokenReviewer::ReviewUncached(std::string_view token) {
-  rapidjson::Document review = json::NewObject("authentication.k8s.io/v1", "TokenReview", "", "");
-  review.RemoveMember("metadata");
-  json::SetString(review, {"spec", "token"}, token);
-  absl::StatusOr<rapidjson::Document> reply =
-      client_.Create(kube::resources::TokenReviews(), "", review);
-  if (!reply.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot check the token right now (TokenReview failed: ", reply.status().message(),
-        "); try again shortly"));
+  absl::StatusOr<kube::ReviewedToken> review =
+      kube::ReviewToken(client_, token, options_.audiences);
+  if (!review.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot check the token right now (",
+                                               review.status().message(), "); try again shortly"));
   }
-  if (!json::GetBool(*reply, {"status", "authenticated"})) {
-    std::string_view why = json::GetString(*reply, {"status", "error"});
-    return absl::UnauthenticatedError(
-        absl::StrCat("token rejected", why.empty() ? "" : absl::StrCat(" (", ToAbsl(why), ")"),
-                     ": run `labctl login`"));
+  if (!review->authenticated) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "token rejected", review->error.empty() ? "" : absl::StrCat(" (", review->error, ")"),
+        ": run `labctl login`"));
   }
-  return MemberOf(std::string(json::GetString(*reply, {"status", "user", "username"})));
+  return MemberOf(review->username);
 }
 
 absl::StatusOr<Caller> KubeTokenReviewer::MemberOf(const std::string& username) {

@@ -1,5 +1,5 @@
 // TokenReviewer: who presents a bearer token. KubeTokenReviewer asks the API server
-// (TokenReview), maps the ServiceAccount username system:serviceaccount:<prefix>x:x to member
+// (TokenReview, for the gateway's audience only), maps the ServiceAccount username system:serviceaccount:<prefix>x:x to member
 // x, reads that ServiceAccount's labels (labkube.io/user=x, labkube.io/admin=true for admins)
 // and caches the answer for a short TTL (never past the token's own expiry), keyed by the
 // token's SHA-256, so a burst of calls costs one review; calls that arrive while a token is
@@ -19,11 +19,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "lib/clock.h"
+#include "lib/contract.h"
 #include "lib/kube/client.h"
 
 namespace labkube::gateway {
@@ -45,6 +47,9 @@ struct TokenReviewOptions {
   std::string namespace_prefix = "lab-";
   absl::Duration ttl = absl::Seconds(10);
   size_t max_entries = 4096;
+  // Only tokens issued for one of these (labkube's login tokens name kGatewayAudience; a pod's
+  // ServiceAccount token names only the API server and is refused).
+  std::vector<std::string> audiences = {contract::kGatewayAudience};
 };
 
 class KubeTokenReviewer : public TokenReviewer {

@@ -43,6 +43,18 @@ TEST_F(TokenReviewerTest, MembersAndAdmins) {
   EXPECT_TRUE(reviewer_.Review("t-root")->admin);
 }
 
+TEST_F(TokenReviewerTest, RefusesTokensNotIssuedForTheGateway) {
+  // A member's own ServiceAccount token, as any pod of the member's namespace has it mounted:
+  // valid for the API server, but not issued for the gateway.
+  kube_.AddMember("alice", "t-alice", false);
+  kube_.AddToken("t-pod", "system:serviceaccount:lab-alice:alice", "https://kubernetes.default.svc");
+  absl::StatusOr<Caller> pod = reviewer_.Review("t-pod");
+  EXPECT_EQ(pod.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(pod.status().message().find("audience"), absl::string_view::npos) << pod.status();
+  EXPECT_NE(pod.status().message().find("labctl login"), absl::string_view::npos);
+  EXPECT_TRUE(reviewer_.Review("t-alice").ok());
+}
+
 TEST_F(TokenReviewerTest, CachesForTheTtl) {
   kube_.AddMember("alice", "t-alice", false);
   ASSERT_TRUE(reviewer_.Review("t-alice").ok());

@@ -70,6 +70,12 @@ class Claimer {
   virtual ~Claimer() = default;
   // Claims a slot; gives up at `deadline` (kDeadlineExceeded or kUnavailable).
   virtual absl::StatusOr<ClaimResponse> Claim(const ClaimRequest& request, absl::Time deadline) = 0;
+  // Gives back a claim whose pod will not be created (the webhook refused the pod after
+  // claiming), so its slot is re-locked at once rather than after the claim's TTL. Best effort:
+  // on failure the TTL still ends the claim. `signature`: the ClaimResponse's
+  // labkube.io/claim-signature annotation.
+  virtual absl::Status Release(const std::string& claim_id, const std::string& signature,
+                               absl::Time deadline) = 0;
 };
 
 }  // namespace labkube::injector

@@ -112,4 +112,20 @@ absl::StatusOr<ClaimResponse> GrpcClaimer::Claim(const ClaimRequest& request, ab
   return last;
 }
 
+absl::Status GrpcClaimer::Release(const std::string& claim_id, const std::string& signature,
+                                  absl::Time deadline) {
+  api::ReleaseRequest request;
+  request.set_claim_id(claim_id);
+  request.set_signature(signature);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(deadline));
+  api::ReleaseResponse response;
+  grpc::Status status = CurrentStub()->Release(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  if (!response.released()) {
+    return absl::NotFoundError(absl::StrCat("the scheduler no longer holds claim ", claim_id));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace labkube::injector

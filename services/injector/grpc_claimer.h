@@ -42,6 +42,9 @@ class GrpcClaimer final : public Claimer {
   static absl::StatusOr<std::unique_ptr<GrpcClaimer>> Create(const GrpcClaimerOptions& options);
 
   absl::StatusOr<ClaimResponse> Claim(const ClaimRequest& request, absl::Time deadline) override;
+  // kNotFound when the scheduler no longer holds the claim (bound, expired or unknown).
+  absl::Status Release(const std::string& claim_id, const std::string& signature,
+                       absl::Time deadline) override;
 
  private:
   GrpcClaimer(std::string address, std::shared_ptr<grpc::ChannelCredentials> credentials);

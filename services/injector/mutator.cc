@@ -182,7 +182,17 @@ Decision Mutator::Decide(const AdmissionRequest& request, absl::Time deadline) c
     return Deny(std::move(d), denial.code, std::move(denial.message),
                 OutcomeForClaimError(claim.status().code()));
   }
-  return Apply(request, *std::move(claim), std::move(d));
+  const bool fresh = !claim->dry_run && claim->claim_id != Annotation(request.object, kClaimAnnotation);
+  Decision out = Apply(request, *claim, std::move(d));
+  if (!out.result.allowed && fresh) GiveBack(*claim, deadline, out);
+  return out;
+}
+
+void Mutator::GiveBack(const ClaimResponse& claim, absl::Time deadline, Decision& d) const {
+  auto sig = claim.annotations.find(kClaimSignatureAnnotation);
+  absl::Status s = claimer_.Release(
+      claim.claim_id, sig == claim.annotations.end() ? "" : sig->second, deadline);
+  d.released = s.ok() ? "released" : absl::StrCat("not released (", s.message(), ")");
 }
 
 }  // namespace labkube::injector

@@ -16,6 +16,8 @@
 //     shortly"), anything else -> 500. A pod that cannot take the claim (asks for more than the
 //     type, unknown injecting container, malformed affinity/tolerations) -> 400. A pod that
 //     already carries a different claim (copied from another pod) -> 409.
+//   - A fresh claim whose pod is refused after claiming (one of the 400s or the 409 above) is
+//     given back at once (Claimer::Release), so a failing create never holds a slot.
 //
 // Borrows the Claimer, which must outlive it. Decide() is const and thread-safe.
 #ifndef LABKUBE_SERVICES_INJECTOR_MUTATOR_H_
@@ -50,6 +52,9 @@ struct Decision {
   std::string type;
   std::string node;
   std::string claim;
+  // A claim given back because the pod was refused after claiming ("" none; else the result
+  // of Release: "released", "not held" or the error).
+  std::string released;
 };
 
 class Mutator {
@@ -60,6 +65,8 @@ class Mutator {
   Decision Decide(const AdmissionRequest& request, absl::Time deadline) const;
 
  private:
+  void GiveBack(const ClaimResponse& claim, absl::Time deadline, Decision& d) const;
+
   Claimer& claimer_;
 };
 

@@ -255,6 +255,29 @@ TEST_F(MutatorTest, ContainerAskingForMoreIsRefused) {
             "machine type \"a100\" leaves it (32704Mi of 32Gi; the other containers ask for the "
             "rest); remove it (labkube sets requests = limits to the type's resources) or choose "
             "a larger machine type");
+  // The pod will not be created: its fresh claim was given back at once.
+  EXPECT_EQ(claimer_.released(), std::vector<std::string>{d.claim});
+  EXPECT_EQ(d.released, "released");
+}
+
+TEST_F(MutatorTest, AllowedAndReplayedClaimsAreNeverGivenBack) {
+  Decision ok = Decide(Admission("guest_deployment_pod.json"));
+  ASSERT_TRUE(ok.result.allowed);
+  EXPECT_TRUE(claimer_.released().empty());
+  EXPECT_EQ(ok.released, "");
+  // The webhook re-invoked for a pod it patched, now refused: the claim is the pod's own (its
+  // first admission holds it), so it is not given back.
+  AdmissionRequest again = Admission("guest_deployment_pod.json");
+  rapidjson::Document::AllocatorType& a = again.object.GetAllocator();
+  again.object["metadata"]["annotations"].AddMember("labkube.io/claim",
+                                                    rapidjson::Value(ok.claim.c_str(), a), a);
+  std::string sig = "sig-" + ok.claim;
+  again.object["metadata"]["annotations"].AddMember("labkube.io/claim-signature",
+                                                    rapidjson::Value(sig.c_str(), a), a);
+  again.object["spec"]["containers"][1]["resources"]["requests"]["memory"].SetString("64Gi");
+  Decision d = Decide(again);
+  EXPECT_FALSE(d.result.allowed);
+  EXPECT_TRUE(claimer_.released().empty());
 }
 
 TEST_F(MutatorTest, PodCarryingAnotherClaimIsRefused) {

@@ -121,6 +121,7 @@ void WebhookHandler::Record(const Decision& d, const std::string& uid, bool dry_
             {"type", d.type},
             {"node", d.node},
             {"claim", d.claim},
+            {"released", d.released},
             {"allowed", d.result.allowed},
             {"result", d.outcome},
             {"code", d.result.allowed ? 200 : d.result.code},

@@ -29,6 +29,11 @@ class ClaimHandler {
         leading_(std::move(leading)) {}
 
   absl::StatusOr<ClaimDecision> Claim(const ClaimQuery& query);
+  // A claim whose pod will not be created: its slot is re-locked by the next pass. False when
+  // the claim is unknown, already held by its pod, expired or `signature` is not its own.
+  bool Release(const std::string& claim_id, const std::string& signature) {
+    return state_.ReleaseClaim(claim_id, signature);
+  }
 
  private:
   kube::Client& client_;

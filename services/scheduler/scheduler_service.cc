@@ -127,7 +127,10 @@ grpc::Status SchedulerService::Claim(grpc::ServerContext* context, const api::Cl
                                      api::ClaimResponse* response) {
   absl::Time start = absl::Now();
   absl::Status allowed = callers_.claim.Check(*context, "Claim");
-  absl::StatusOr<ClaimDecision> d = allowed.ok() ? DoClaim(*request) : allowed;
+  absl::StatusOr<CallLimiter::Slot> slot =
+      allowed.ok() ? unary_.Acquire(CallerOf(context->peer(), PeerCommonName(*context)))
+                   : absl::StatusOr<CallLimiter::Slot>(allowed);
+  absl::StatusOr<ClaimDecision> d = slot.ok() ? DoClaim(*request) : slot.status();
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   claim_latency_->Labels({}).Observe(seconds);
   claim_results_->Labels({ResultLabel(d.status())}).Inc();
@@ -147,12 +150,34 @@ grpc::Status SchedulerService::Claim(grpc::ServerContext* context, const api::Cl
   return grpc::Status::OK;
 }
 
+grpc::Status SchedulerService::Release(grpc::ServerContext* context,
+                                       const api::ReleaseRequest* request,
+                                       api::ReleaseResponse* response) {
+  if (absl::Status s = callers_.claim.Check(*context, "Release"); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<CallLimiter::Slot> slot =
+      unary_.Acquire(CallerOf(context->peer(), PeerCommonName(*context)));
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
+  if (request->claim_id().empty() || request->claim_id().size() > 128 ||
+      request->signature().size() > 256) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "claim_id (at most 128 bytes) and signature (at most 256) are required"));
+  }
+  if (absl::Status s = can_claim_(); !s.ok()) return ToGrpcStatus(s);
+  response->set_released(claims_.Release(request->claim_id(), request->signature()));
+  LogEvent(LogLevel::kInfo, "release",
+           {{"claim", request->claim_id()}, {"released", response->released()}});
+  return grpc::Status::OK;
+}
+
 grpc::Status SchedulerService::ListMachineTypes(grpc::ServerContext* context,
                                                 const api::ListMachineTypesRequest* request,
                                                 api::ListMachineTypesResponse* response) {
   if (absl::Status s = callers_.availability.Check(*context, "ListMachineTypes"); !s.ok()) {
     return ToGrpcStatus(s);
   }
+  absl::StatusOr<CallLimiter::Slot> slot =
+      unary_.Acquire(CallerOf(context->peer(), PeerCommonName(*context)));
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   auto [version, list] = board_.Current();
   for (const TypeAvailability& a : *list) {
     if (Matches(*request, a)) ToProto(a, response->add_machine_types());
@@ -166,6 +191,9 @@ grpc::Status SchedulerService::GetAvailability(grpc::ServerContext* context,
   if (absl::Status s = callers_.availability.Check(*context, "GetAvailability"); !s.ok()) {
     return ToGrpcStatus(s);
   }
+  absl::StatusOr<CallLimiter::Slot> slot =
+      unary_.Acquire(CallerOf(context->peer(), PeerCommonName(*context)));
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   auto [version, list] = board_.Current();
   std::vector<std::string> valid;
   for (const TypeAvailability& a : *list) {
@@ -186,7 +214,7 @@ grpc::Status SchedulerService::WatchAvailability(
   if (absl::Status s = callers_.availability.Check(*context, "WatchAvailability"); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  absl::StatusOr<StreamLimiter::Slot> slot =
+  absl::StatusOr<CallLimiter::Slot> slot =
       streams_.Acquire(CallerOf(context->peer(), PeerCommonName(*context)));
   if (!slot.ok()) return ToGrpcStatus(slot.status());
   uint64_t sent = 0;

@@ -13,7 +13,7 @@
 #include "labkube/scheduler/v1alpha1/scheduler.grpc.pb.h"
 #include "lib/metrics.h"
 #include "lib/peer_identity.h"
-#include "lib/stream_limiter.h"
+#include "lib/call_limiter.h"
 #include "services/scheduler/availability.h"
 #include "services/scheduler/claim_handler.h"
 
@@ -35,6 +35,8 @@ class SchedulerService final : public api::Scheduler::Service {
 
   grpc::Status Claim(grpc::ServerContext* context, const api::ClaimRequest* request,
                      api::ClaimResponse* response) override;
+  grpc::Status Release(grpc::ServerContext* context, const api::ReleaseRequest* request,
+                       api::ReleaseResponse* response) override;
   grpc::Status ListMachineTypes(grpc::ServerContext* context,
                                 const api::ListMachineTypesRequest* request,
                                 api::ListMachineTypesResponse* response) override;
@@ -55,7 +57,10 @@ class SchedulerService final : public api::Scheduler::Service {
   metrics::HistogramFamily* claim_latency_;
   // WatchAvailability streams: each holds a server thread (max_threads 1024 by default); the
   // gateway keeps one per replica.
-  StreamLimiter streams_{/*total=*/256, /*per_caller=*/16};
+  CallLimiter streams_{/*total=*/256, /*per_caller=*/16};
+  // Unary calls in progress, per caller (certificate identity, else address): no one caller
+  // (a compromised gateway, say) can hold more than a quarter of the threads Claim needs.
+  CallLimiter unary_{/*total=*/768, /*per_caller=*/256, "calls in progress"};
   const SchedulerCallers callers_;
 };
 

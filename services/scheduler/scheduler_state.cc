@@ -1,5 +1,7 @@
 #include "services/scheduler/scheduler_state.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -337,6 +339,18 @@ void SchedulerState::AbandonClaim(const std::string& claim_id) {
   absl::MutexLock lock(&mu_);
   claims_.Remove(claim_id);
   Changed();
+}
+
+bool SchedulerState::ReleaseClaim(const std::string& claim_id, const std::string& signature) {
+  absl::MutexLock lock(&mu_);
+  const ClaimRecord* c = claims_.Find(claim_id);
+  if (c == nullptr || c->signature.empty() || signature.size() != c->signature.size() ||
+      CRYPTO_memcmp(signature.data(), c->signature.data(), signature.size()) != 0) {
+    return false;
+  }
+  claims_.Remove(claim_id);
+  Changed();
+  return true;
 }
 
 void SchedulerState::ExpectCreate(const std::string& pod_name, const Placement& placement) {

@@ -66,6 +66,10 @@ class SchedulerState {
   absl::StatusOr<ClaimDecision> Reserve(const ClaimQuery& query);
   // The reservation pod of a claim could not be deleted: forget the claim.
   void AbandonClaim(const std::string& claim_id);
+  // The claim's pod will not be created: forget the claim if it is still unbound and
+  // `signature` is its own (the slot is re-locked by the next pass). False when unknown,
+  // already bound, expired or wrongly signed.
+  bool ReleaseClaim(const std::string& claim_id, const std::string& signature);
 
   // Writes the reconciler made; they count until the watch shows them (or `ttl` passes).
   void ExpectCreate(const std::string& pod_name, const Placement& placement);

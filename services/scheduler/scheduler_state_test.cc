@@ -153,6 +153,25 @@ TEST_F(SchedulerStateTest, GuestBindsClaimAndTtlExpiresTheRest) {
   EXPECT_EQ(Guests(in), 1);
 }
 
+TEST_F(SchedulerStateTest, ReleaseGivesBackOnlyAnUnboundClaimWithItsOwnSignature) {
+  auto a = state_.Reserve(Query("adm-1"));
+  auto b = state_.Reserve(Query("adm-2"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_FALSE(state_.ReleaseClaim(a->record.id, "forged"));
+  EXPECT_FALSE(state_.ReleaseClaim(a->record.id, ""));
+  EXPECT_FALSE(state_.ReleaseClaim(a->record.id, b->record.signature));
+  EXPECT_EQ(state_.Snapshot().claims.size(), 2u);
+  EXPECT_TRUE(state_.ReleaseClaim(a->record.id, a->record.signature));
+  EXPECT_EQ(state_.Snapshot().claims.size(), 1u);
+  EXPECT_FALSE(state_.ReleaseClaim(a->record.id, a->record.signature)) << "released once";
+  // A claim whose guest exists is held by the guest: Release leaves it alone.
+  state_.OnPod(Json(Guest("2", b->record, clock_.Now())));
+  EXPECT_FALSE(state_.ReleaseClaim(b->record.id, b->record.signature));
+  EXPECT_EQ(Guests(state_.Snapshot()), 1);
+  // The released slot can be claimed again (its reservation is no longer claimed).
+  EXPECT_TRUE(state_.Reserve(Query("adm-3")).ok());
+}
+
 // Attack: a pod labelled as a guest with a made-up (or no) signature is an ordinary pod; its
 // requests count against its node like any other pod's, and it holds no slot.
 TEST_F(SchedulerStateTest, AGuestWithoutAValidSignatureHoldsNoSlot) {

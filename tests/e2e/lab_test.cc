@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -298,6 +299,16 @@ TEST_F(LabTest, CallsWithoutAValidTokenOrForAnotherMemberAreRefused) {
   ASSERT_TRUE(late.ok());
   EXPECT_TRUE(absl::StrContains(late->err, "Code: Unauthenticated")) << late->Describe();
   EXPECT_TRUE(absl::StrContains(late->err, "expired")) << late->Describe();
+
+  // The member's own ServiceAccount token, as every pod in its namespace has it mounted: the
+  // API server accepts it, the gateway does not (it was not issued for the gateway's audience).
+  auto pod_token = Kubectl(env(), {"create", "token", a().name, "-n", a().ns()});
+  ASSERT_TRUE(pod_token.ok() && pod_token->exit_code == 0) << pod_token.status();
+  auto as_pod = Grpcurl(env(), std::string(absl::StripAsciiWhitespace(pod_token->out)),
+                        {"-d", "{}", env().gateway, method});
+  ASSERT_TRUE(as_pod.ok());
+  EXPECT_TRUE(absl::StrContains(as_pod->err, "Code: Unauthenticated")) << as_pod->Describe();
+  EXPECT_TRUE(absl::StrContains(as_pod->err, "audience")) << as_pod->Describe();
 
   auto foreign = Grpcurl(env(), AccessToken(b()),
                          {"-d", absl::StrCat(R"({"member":")", a().name, R"(","name":"nb"})"),

@@ -20,9 +20,10 @@ absl::StatusOr<Caller> FakeTokenReviewer::Review(std::string_view token) {
   return it->second;
 }
 
-void TokenReviewFakeClient::AddToken(const std::string& token, const std::string& username) {
+void TokenReviewFakeClient::AddToken(const std::string& token, const std::string& username,
+                                     const std::string& audience) {
   absl::MutexLock lock(&mu_);
-  users_[token] = username;
+  users_[token] = Issued{username, audience};
 }
 
 void TokenReviewFakeClient::AddMember(const std::string& member, const std::string& token,
@@ -54,12 +55,26 @@ absl::StatusOr<rapidjson::Document> TokenReviewFakeClient::Create(
   absl::MutexLock lock(&mu_);
   ++reviews_;
   if (!review_error_.ok()) return review_error_;
+  // Like the API server: a token is valid only for a request naming its audience (or none).
   auto it = users_.find(token);
-  json::SetBool(reply, {"status", "authenticated"}, it != users_.end());
-  if (it != users_.end()) {
-    json::SetString(reply, {"status", "user", "username"}, it->second);
-  } else {
+  const rapidjson::Value* wanted = json::Find(object, {"spec", "audiences"});
+  bool for_wanted = wanted == nullptr || !wanted->IsArray() || wanted->Empty();
+  if (!for_wanted && it != users_.end()) {
+    for (const rapidjson::Value& a : wanted->GetArray()) {
+      for_wanted |= a.IsString() && json::View(a) == it->second.audience;
+    }
+  }
+  json::SetBool(reply, {"status", "authenticated"}, it != users_.end() && for_wanted);
+  if (it == users_.end()) {
     json::SetString(reply, {"status", "error"}, "invalid bearer token");
+  } else if (!for_wanted) {
+    json::SetString(reply, {"status", "error"},
+                    "token audiences is invalid for the target audiences");
+  } else {
+    json::SetString(reply, {"status", "user", "username"}, it->second.username);
+    rapidjson::Value list(rapidjson::kArrayType);
+    list.PushBack(json::String(it->second.audience, reply.GetAllocator()), reply.GetAllocator());
+    json::SetPath(reply, {"status", "audiences"}, std::move(list), reply.GetAllocator());
   }
   return reply;
 }

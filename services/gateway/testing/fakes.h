@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "lib/contract.h"
 #include "lib/kube/testing/fake_client.h"
 #include "services/gateway/auth_forwarder.h"
 #include "services/gateway/availability.h"
@@ -33,8 +34,10 @@ class FakeTokenReviewer : public TokenReviewer {
 class TokenReviewFakeClient : public kube::testing::FakeClient {
  public:
   using FakeClient::FakeClient;
-  // `token` authenticates as `username` (e.g. system:serviceaccount:lab-alice:alice).
-  void AddToken(const std::string& token, const std::string& username) ABSL_LOCKS_EXCLUDED(mu_);
+  // `token` authenticates as `username` (e.g. system:serviceaccount:lab-alice:alice) for
+  // `audience` (labkube's login tokens: kGatewayAudience; a pod's own token: the API server's).
+  void AddToken(const std::string& token, const std::string& username,
+                const std::string& audience = contract::kGatewayAudience) ABSL_LOCKS_EXCLUDED(mu_);
   // Creates namespace lab-<member>'s ServiceAccount <member> labelled as the authenticator
   // does, and a token for it.
   void AddMember(const std::string& member, const std::string& token, bool admin);
@@ -48,7 +51,11 @@ class TokenReviewFakeClient : public kube::testing::FakeClient {
 
  private:
   absl::Mutex mu_;
-  std::map<std::string, std::string, std::less<>> users_ ABSL_GUARDED_BY(mu_);
+  struct Issued {
+    std::string username;
+    std::string audience;
+  };
+  std::map<std::string, Issued, std::less<>> users_ ABSL_GUARDED_BY(mu_);
   int reviews_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status review_error_ ABSL_GUARDED_BY(mu_);
 };

@@ -181,11 +181,18 @@ grpc::Status FakeAuthenticatorService::SetPassword(grpc::ServerContext* c,
   return grpc::Status::OK;
 }
 
+void FakeAuthenticatorService::HoldListMembers(bool hold) {
+  absl::MutexLock lock(&mu_);
+  hold_list_members_ = hold;
+}
+
 grpc::Status FakeAuthenticatorService::ListMembers(grpc::ServerContext* c,
                                                    const auth::ListMembersRequest*,
                                                    auth::ListMembersResponse* out) {
   Record(c, "ListMembers");
   absl::MutexLock lock(&mu_);
+  auto released = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !hold_list_members_; };
+  mu_.AwaitWithTimeout(absl::Condition(&released), absl::Seconds(30));
   for (const auto& [name, user] : users_) {
     auth::Member* m = out->add_members();
     m->set_name(name);

@@ -52,6 +52,8 @@ class FakeAuthenticatorService final : public auth::Authenticator::Service {
   // Metadata `key` of the last call ("" when absent).
   std::string LastMetadata(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<std::string> Calls() ABSL_LOCKS_EXCLUDED(mu_);
+  // While held, ListMembers waits (a slow upstream call that keeps a gateway thread busy).
+  void HoldListMembers(bool hold) ABSL_LOCKS_EXCLUDED(mu_);
 
   grpc::Status Login(grpc::ServerContext* c, const auth::LoginRequest* r,
                      auth::LoginResponse* out) override;
@@ -79,6 +81,7 @@ class FakeAuthenticatorService final : public auth::Authenticator::Service {
   std::map<std::string, User> users_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> metadata_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> calls_ ABSL_GUARDED_BY(mu_);
+  bool hold_list_members_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class GatewayHarness {

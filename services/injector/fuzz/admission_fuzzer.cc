@@ -23,6 +23,9 @@ namespace json = kube::json;
 // Grants every claim the same GPU slot.
 class FixedClaimer final : public Claimer {
  public:
+  absl::Status Release(const std::string&, const std::string&, absl::Time) override {
+    return absl::OkStatus();
+  }
   absl::StatusOr<ClaimResponse> Claim(const ClaimRequest& request, absl::Time) override {
     ClaimResponse c;
     c.claim_id = request.dry_run ? "dry-run" : "c-fuzz";

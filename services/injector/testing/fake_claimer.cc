@@ -51,6 +51,21 @@ absl::StatusOr<ClaimResponse> FakeClaimer::Claim(const ClaimRequest& request, ab
   return out;
 }
 
+absl::Status FakeClaimer::Release(const std::string& claim_id, const std::string& signature,
+                                  absl::Time) {
+  absl::MutexLock lock(&mu_);
+  if (signature != absl::StrCat("sig-", claim_id) || issued_.erase(claim_id) == 0) {
+    return absl::NotFoundError(absl::StrCat("the scheduler no longer holds claim ", claim_id));
+  }
+  released_.push_back(claim_id);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> FakeClaimer::released() const {
+  absl::MutexLock lock(&mu_);
+  return released_;
+}
+
 void FakeClaimer::SetError(absl::Status status) {
   absl::MutexLock lock(&mu_);
   error_ = std::move(status);

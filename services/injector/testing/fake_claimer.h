@@ -26,6 +26,12 @@ class FakeClaimer final : public Claimer {
   absl::StatusOr<ClaimResponse> Claim(const ClaimRequest& request, absl::Time deadline) override
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Released only when `claim_id` was issued, is not released yet and `signature` is its own
+  // ("sig-<id>"); else kNotFound, like the scheduler's released=false.
+  absl::Status Release(const std::string& claim_id, const std::string& signature,
+                       absl::Time deadline) override ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<std::string> released() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Every following call fails with `status` (OK: succeed again).
   void SetError(absl::Status status) ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<ClaimRequest> requests() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -45,7 +51,8 @@ class FakeClaimer final : public Claimer {
   std::vector<ClaimRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> by_uid_ ABSL_GUARDED_BY(mu_);  // admission uid -> claim id
-  std::set<std::string> issued_ ABSL_GUARDED_BY(mu_);  // claim ids handed out (signed "sig-<id>")
+  std::set<std::string> issued_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> released_ ABSL_GUARDED_BY(mu_);  // claim ids handed out (signed "sig-<id>")
 };
 
 }  // namespace labkube::injector::testing

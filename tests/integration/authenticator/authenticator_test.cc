@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -267,6 +268,30 @@ TEST_F(AuthClusterTest, HashSecretNeverHoldsAPlaintext) {
   auto sessions = admin_client_->Get(res::Secrets(), "labkube-system", "labkube-sessions");
   ASSERT_TRUE(sessions.ok());
   EXPECT_FALSE(absl::StrContains(json::ToString(*sessions), login.refresh_token()));
+}
+
+TEST_F(AuthClusterTest, AdminCallsNeedATokenIssuedForLabkube) {
+  // The admin's own ServiceAccount token, as a pod running as that ServiceAccount has it
+  // mounted: the API server accepts it, the authenticator's admin methods do not.
+  absl::StatusOr<std::string> pod_token =
+      it::Kubectl({"create", "token", admin_name_, "-n", "lab-" + admin_name_});
+  ASSERT_TRUE(pod_token.ok()) << pod_token.status();
+  std::string token(absl::StripAsciiWhitespace(*pod_token));
+  EXPECT_TRUE(TokenAccepted(token));
+  api::CreateMemberRequest req;
+  req.set_name(it::UniqueName("viapod"));
+  req.set_password("a-long-enough-password");
+  api::Member m;
+  grpc::Status s = stub_->CreateMember(Context(token).get(), req, &m);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "audience")) << s.error_message();
+  // The login token names both audiences: kubectl and the admin methods accept it.
+  std::string login = AdminToken();
+  EXPECT_TRUE(TokenAccepted(login));
+  api::ListMembersRequest list;
+  api::ListMembersResponse members;
+  s = stub_->ListMembers(Context(login).get(), list, &members);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 TEST_F(AuthClusterTest, IssueKubeconfigForLabelledServiceAccounts) {

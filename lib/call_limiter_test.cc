@@ -1,4 +1,4 @@
-#include "lib/stream_limiter.h"
+#include "lib/call_limiter.h"
 
 #include <vector>
 
@@ -7,9 +7,9 @@
 namespace labkube {
 namespace {
 
-TEST(StreamLimiterTest, BoundsEachCallerAndTheTotal) {
-  StreamLimiter limiter(/*total=*/3, /*per_caller=*/2);
-  std::vector<StreamLimiter::Slot> held;
+TEST(CallLimiterTest, BoundsEachCallerAndTheTotal) {
+  CallLimiter limiter(/*total=*/3, /*per_caller=*/2);
+  std::vector<CallLimiter::Slot> held;
   for (int i = 0; i < 2; ++i) {
     auto s = limiter.Acquire("a");
     ASSERT_TRUE(s.ok());
@@ -22,13 +22,13 @@ TEST(StreamLimiterTest, BoundsEachCallerAndTheTotal) {
   ASSERT_TRUE(b.ok()) << "another caller is not starved";
   auto c = limiter.Acquire("c");
   EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(c.status().message().find("already serves 3 watch streams"), std::string::npos);
+  EXPECT_NE(c.status().message().find("already has 3 watch streams open"), std::string::npos);
   held.clear();
   EXPECT_EQ(limiter.open(), 1);
   EXPECT_TRUE(limiter.Acquire("a").ok()) << "slots come back when streams end";
 }
 
-TEST(StreamLimiterTest, CallerIsTheIdentityElseTheAddressWithoutPort) {
+TEST(CallLimiterTest, CallerIsTheIdentityElseTheAddressWithoutPort) {
   EXPECT_EQ(CallerOf("ipv4:10.0.0.7:53211", ""), "ipv4:10.0.0.7");
   EXPECT_EQ(CallerOf("ipv6:[::1]:53211", ""), "ipv6:[::1]");
   EXPECT_EQ(CallerOf("unix:/run/x.sock", ""), "unix:/run/x.sock");

@@ -1,16 +1,16 @@
-// StreamLimiter: bounds the long-lived server streams (Watch* RPCs) a gRPC server keeps open, in
-// all and per caller, so idle streams cannot take every server thread (gRPC's synchronous server
-// holds one thread per open stream) and one caller cannot starve the others. A stream beyond a
-// limit is refused at once with RESOURCE_EXHAUSTED naming the limit; unary calls are never
-// counted.
+// CallLimiter: bounds the calls a gRPC server runs at once, in all and per caller, so that one
+// caller cannot take every server thread (gRPC's synchronous server holds one thread per call
+// in progress, and one per open stream) and starve the others. Services keep one limiter for
+// long-lived streams (Watch* RPCs) and one for unary calls. A call beyond a limit is refused at
+// once with RESOURCE_EXHAUSTED naming the limit and the caller.
 //
-//   absl::StatusOr<StreamLimiter::Slot> slot = limiter.Acquire(CallerOf(context));
+//   absl::StatusOr<CallLimiter::Slot> slot = limiter.Acquire(CallerOf(context));
 //   if (!slot.ok()) return ToGrpcStatus(slot.status());
-//   ... stream; the slot is given back when it goes out of scope ...
+//   ... the call; the slot is given back when it goes out of scope ...
 //
 // Thread-safe. Slots borrow the limiter, which must outlive them.
-#ifndef LABKUBE_LIB_STREAM_LIMITER_H_
-#define LABKUBE_LIB_STREAM_LIMITER_H_
+#ifndef LABKUBE_LIB_CALL_LIMITER_H_
+#define LABKUBE_LIB_CALL_LIMITER_H_
 
 #include <map>
 #include <string>
@@ -21,7 +21,7 @@
 
 namespace labkube {
 
-class StreamLimiter {
+class CallLimiter {
  public:
   class Slot {
    public:
@@ -34,15 +34,17 @@ class StreamLimiter {
     ~Slot();
 
    private:
-    friend class StreamLimiter;
-    Slot(StreamLimiter* limiter, std::string caller)
+    friend class CallLimiter;
+    Slot(CallLimiter* limiter, std::string caller)
         : limiter_(limiter), caller_(std::move(caller)) {}
-    StreamLimiter* limiter_;
+    CallLimiter* limiter_;
     std::string caller_;
   };
 
-  // `total` streams at once, `per_caller` of them from one caller (both >= 1).
-  StreamLimiter(int total, int per_caller) : total_(total), per_caller_(per_caller) {}
+  // `total` calls at once, `per_caller` of them from one caller (both >= 1). `what` names
+  // them in refusals ("watch streams open", "calls in progress").
+  CallLimiter(int total, int per_caller, std::string what = "watch streams open")
+      : total_(total), per_caller_(per_caller), what_(std::move(what)) {}
 
   absl::StatusOr<Slot> Acquire(const std::string& caller) ABSL_LOCKS_EXCLUDED(mu_);
   int open() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -52,6 +54,7 @@ class StreamLimiter {
 
   const int total_;
   const int per_caller_;
+  const std::string what_;
   mutable absl::Mutex mu_;
   int open_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, int> by_caller_ ABSL_GUARDED_BY(mu_);
@@ -63,4 +66,4 @@ std::string CallerOf(const std::string& peer, const std::string& certificate_ide
 
 }  // namespace labkube
 
-#endif  // LABKUBE_LIB_STREAM_LIMITER_H_
+#endif  // LABKUBE_LIB_CALL_LIMITER_H_

@@ -1,39 +1,38 @@
-#include "lib/stream_limiter.h"
+#include "lib/call_limiter.h"
 
 #include "absl/strings/str_cat.h"
 
 namespace labkube {
 
-StreamLimiter::Slot::~Slot() {
+CallLimiter::Slot::~Slot() {
   if (limiter_ != nullptr) limiter_->Release(caller_);
 }
 
-absl::StatusOr<StreamLimiter::Slot> StreamLimiter::Acquire(const std::string& caller) {
+absl::StatusOr<CallLimiter::Slot> CallLimiter::Acquire(const std::string& caller) {
   absl::MutexLock lock(&mu_);
   if (open_ >= total_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "this server already serves ", total_, " watch streams (its limit); retry later, or "
-        "poll instead of watching"));
+    return absl::ResourceExhaustedError(absl::StrCat("this server already has ", total_, " ",
+                                                     what_, " (its limit); retry shortly"));
   }
   int& mine = by_caller_[caller];
   if (mine >= per_caller_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        caller, " already has ", per_caller_, " watch streams open (the limit per caller); "
-        "close one first"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(caller, " already has ", per_caller_, " ", what_,
+                     " (the limit per caller); wait for one to end, then retry"));
   }
   ++mine;
   ++open_;
   return Slot(this, caller);
 }
 
-void StreamLimiter::Release(const std::string& caller) {
+void CallLimiter::Release(const std::string& caller) {
   absl::MutexLock lock(&mu_);
   --open_;
   auto it = by_caller_.find(caller);
   if (it != by_caller_.end() && --it->second <= 0) by_caller_.erase(it);
 }
 
-int StreamLimiter::open() const {
+int CallLimiter::open() const {
   absl::MutexLock lock(&mu_);
   return open_;
 }
