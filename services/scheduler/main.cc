@@ -28,6 +28,15 @@ ABSL_FLAG(std::vector<std::string>, availability_clients,
           "client certificate names that may read availability");
 ABSL_FLAG(std::string, claim_key_secret, "labkube-claim-key",
           "Secret in labkube's namespace with the claim signing key (created when missing)");
+ABSL_FLAG(bool, manage_certificates, false,
+          "make and renew labkube's CA and service certificates (Secrets labkube-*-tls, "
+          "ConfigMap labkube-ca, the webhook's caBundle) and serve with the scheduler's own");
+ABSL_FLAG(std::string, certificate_dir, "/var/run/labkube/tls",
+          "with --manage_certificates: where the scheduler writes its tls.crt, tls.key, ca.crt");
+ABSL_FLAG(std::string, certificate_namespace, "labkube-system",
+          "with --manage_certificates: the namespace of the certificate Secrets and ConfigMap");
+ABSL_FLAG(std::string, webhook_configuration, "labkube-injector",
+          "with --manage_certificates: the MutatingWebhookConfiguration whose caBundle to fill");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
 
 int main(int argc, char** argv) {
@@ -50,6 +59,10 @@ int main(int argc, char** argv) {
   o.claim_clients = absl::GetFlag(FLAGS_claim_clients);
   o.availability_clients = absl::GetFlag(FLAGS_availability_clients);
   o.log_level = absl::GetFlag(FLAGS_log_level);
+  o.manage_certificates = absl::GetFlag(FLAGS_manage_certificates);
+  o.certificate_dir = absl::GetFlag(FLAGS_certificate_dir);
+  o.certificate_namespace = absl::GetFlag(FLAGS_certificate_namespace);
+  o.webhook_configuration = absl::GetFlag(FLAGS_webhook_configuration);
   auto server = labkube::scheduler::Server::Create(o);
   if (!server.ok()) {
     std::fprintf(stderr, "labkube-scheduler: %s\n", server.status().ToString().c_str());

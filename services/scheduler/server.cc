@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "lib/grpc_server.h"
 #include "lib/http_server.h"
 #include "lib/kube/config.h"
@@ -14,6 +16,7 @@
 #include "lib/metrics.h"
 #include "lib/status_macros.h"
 #include "services/scheduler/availability.h"
+#include "services/scheduler/cert_manager.h"
 #include "services/scheduler/claim_handler.h"
 #include "services/scheduler/claim_key.h"
 #include "services/scheduler/claim_signer.h"
@@ -30,6 +33,9 @@ struct Server::Parts {
   Options options;
   Clock* clock = nullptr;
   std::unique_ptr<kube::Client> client;
+  std::unique_ptr<CertManager> certs;
+  std::thread cert_loop;
+  absl::Notification stop_certs;
   std::unique_ptr<ClaimSigner> signer;
   std::unique_ptr<SchedulerState> state;
   AvailabilityBoard board;
@@ -75,6 +81,47 @@ std::string DefaultIdentity() {
 
 absl::Status StartHttp(Server::Parts& p);
 
+// Makes the certificates (retrying while another replica races or the API server starts) and
+// writes the scheduler's own into the certificate directory, which it then serves from.
+absl::Status BootstrapCertificates(Server::Parts& p) {
+  Options& o = p.options;
+  if (o.certificate_dir.empty()) {
+    return absl::InvalidArgumentError("--manage_certificates needs --certificate_dir");
+  }
+  CertManagerOptions co;
+  co.ns = o.certificate_namespace;
+  co.services = DefaultServiceCertificates(o.certificate_namespace);
+  co.webhook_configuration = o.webhook_configuration;
+  p.certs = std::make_unique<CertManager>(*p.client, *p.clock, co);
+  absl::Status s;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(60); absl::Now() < deadline;) {
+    absl::StatusOr<std::vector<std::string>> wrote = p.certs->Reconcile();
+    s = wrote.ok() ? p.certs->WriteFiles(kSchedulerCertificateSecret, o.certificate_dir)
+                   : wrote.status();
+    if (s.ok() || absl::IsPermissionDenied(s) || absl::IsInvalidArgument(s)) break;
+    absl::SleepFor(absl::Milliseconds(500));  // a race with another replica, or a slow start
+  }
+  if (!s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("making labkube's certificates in ",
+                                                o.certificate_namespace, ": ", s.message()));
+  }
+  if (o.plaintext) return absl::OkStatus();  // made for the others; this one serves plaintext
+  if (o.tls_cert.empty()) o.tls_cert = o.certificate_dir + "/tls.crt";
+  if (o.tls_key.empty()) o.tls_key = o.certificate_dir + "/tls.key";
+  if (o.tls_client_ca.empty()) o.tls_client_ca = o.certificate_dir + "/ca.crt";
+  return absl::OkStatus();
+}
+
+// The leader repairs and renews every certificate; every replica refreshes its own files.
+void CertificateLoop(Server::Parts* p) {
+  while (!p->stop_certs.WaitForNotificationWithTimeout(p->options.certificate_check)) {
+    absl::Status s = absl::OkStatus();
+    if (p->Leading()) s = p->certs->Reconcile().status();
+    if (s.ok()) s = p->certs->WriteFiles(kSchedulerCertificateSecret, p->options.certificate_dir);
+    if (!s.ok()) LogEvent(LogLevel::kWarn, "certificates.error", {{"error", std::string(s.message())}});
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
@@ -90,6 +137,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->options = options;
   p->clock = &clock;
   p->client = std::move(client);
+  if (options.manage_certificates) LK_RETURN_IF_ERROR(BootstrapCertificates(*p));
+  const Options& o = p->options;  // with the certificate files when they are managed
   LK_ASSIGN_OR_RETURN(std::string key,
                       LoadOrCreateClaimKey(*p->client, options.reservation_namespace,
                                            options.claim_key_secret));
@@ -114,7 +163,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->controller = std::make_unique<Controller>(*p->client, *p->state, p->board, clock,
                                                [raw] { return raw->Leading(); },
                                                metrics::DefaultRegistry(), co);
-  bool mutual = !options.tls_client_ca.empty() && !options.plaintext;
+  bool mutual = !o.tls_client_ca.empty() && !o.plaintext;
   SchedulerCallers callers{
       {mutual, {options.claim_clients.begin(), options.claim_clients.end()}},
       {mutual, {options.availability_clients.begin(), options.availability_clients.end()}}};
@@ -127,20 +176,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
                                                   metrics::DefaultRegistry(), std::move(callers));
   GrpcServerOptions go;
   go.address = options.grpc_address;
-  go.tls_cert_file = options.tls_cert;
-  go.tls_key_file = options.tls_key;
-  go.plaintext = options.plaintext;
-  go.tls_client_ca_file = options.plaintext ? "" : options.tls_client_ca;
+  go.tls_cert_file = o.tls_cert;
+  go.tls_key_file = o.tls_key;
+  go.plaintext = o.plaintext;
+  go.tls_client_ca_file = o.plaintext ? "" : o.tls_client_ca;
   go.max_threads = options.max_threads;
   LK_ASSIGN_OR_RETURN(p->grpc, GrpcServer::Create(go, {p->service.get()}));
   LK_RETURN_IF_ERROR(StartHttp(*p));
   p->controller->Start();
   if (p->elector != nullptr) p->elector->Start();
+  if (p->certs != nullptr) p->cert_loop = std::thread(CertificateLoop, p.get());
   p->grpc->SetServing(kServiceName, true);
   LogEvent(LogLevel::kInfo, "scheduler.started",
            {{"grpc_port", p->grpc->port()}, {"http_port", p->http->port()},
             {"leader_election", options.leader_elect}, {"tls", !options.plaintext},
-            {"mutual_tls", mutual}});
+            {"mutual_tls", mutual}, {"manages_certificates", p->certs != nullptr}});
   return std::unique_ptr<Server>(new Server(std::move(p)));
 }
 
@@ -181,6 +231,8 @@ void Server::Shutdown(absl::Time deadline) {
   parts_->http->Stop();
   if (parts_->elector != nullptr) parts_->elector->Stop();
   parts_->controller->Stop();
+  parts_->stop_certs.Notify();
+  if (parts_->cert_loop.joinable()) parts_->cert_loop.join();
   LogEvent(LogLevel::kInfo, "scheduler.stopped", {});
 }
 

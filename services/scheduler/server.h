@@ -44,6 +44,15 @@ struct Options {
   // Secret (in reservation_namespace) holding the claim signing key; created when missing.
   std::string claim_key_secret = "labkube-claim-key";
   int max_threads = 1024;  // gRPC rejects calls beyond this (RESOURCE_EXHAUSTED)
+  // labkube's own certificates (cert_manager.h): the scheduler keeps the CA, every service's
+  // certificate Secret, the CA ConfigMap and the webhook's caBundle in `certificate_namespace`
+  // (checked every `certificate_check` by the leader), and serves with its own certificate,
+  // written to `certificate_dir` (tls.crt, tls.key, ca.crt; empty tls_* options then point there).
+  bool manage_certificates = false;
+  std::string certificate_namespace = "labkube-system";
+  std::string certificate_dir;
+  std::string webhook_configuration = "labkube-injector";
+  absl::Duration certificate_check = absl::Seconds(5);
   std::string log_level = "info";
 };
 

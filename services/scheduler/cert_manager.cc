@@ -1,0 +1,262 @@
+#include "services/scheduler/cert_manager.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/kube/absl_compat.h"
+#include "lib/kube/json.h"
+#include "lib/kube/resource.h"
+#include "lib/log.h"
+#include "lib/status_macros.h"
+
+namespace labkube::scheduler {
+namespace {
+
+namespace json = kube::json;
+namespace res = kube::resources;
+
+constexpr char kCaCert[] = "ca.crt";
+constexpr char kCaKey[] = "ca.key";
+constexpr char kTlsCert[] = "tls.crt";
+constexpr char kTlsKey[] = "tls.key";
+constexpr char kCaCommonName[] = "labkube-ca";
+constexpr size_t kMaxEarlierCas = 2;
+// Certificates begin a little in the past, for peers whose clocks lag.
+constexpr absl::Duration kBackdate = absl::Minutes(5);
+
+std::string SecretField(const rapidjson::Value& secret, const char* key) {
+  std::string out;
+  std::optional<std::string_view> b64 = json::FindString(secret, {"data", key});
+  if (!b64.has_value() || !absl::Base64Unescape(ToAbsl(*b64), &out)) return "";
+  return out;
+}
+
+rapidjson::Document NewSecret(const std::string& ns, const std::string& name, const char* type) {
+  rapidjson::Document s = json::NewObject("v1", "Secret", ns, name);
+  json::SetString(s, {"metadata", "labels", "app.kubernetes.io/part-of"}, "labkube");
+  json::SetString(s, {"metadata", "labels", "app.kubernetes.io/managed-by"}, "labkube-scheduler");
+  json::SetString(s, {"type"}, type);
+  return s;
+}
+
+void SetData(rapidjson::Document& secret, const char* key, const std::string& value) {
+  json::SetString(secret, {"data", key}, absl::Base64Escape(value));
+}
+
+// Whether `pair` is a usable certificate of `ca` for `svc` carrying trust bundle `bundle`.
+bool ServiceSecretGood(const pki::KeyPair& pair, const std::string& secret_bundle,
+                       const ServiceCertificate& svc, const pki::KeyPair& ca,
+                       const std::string& bundle, absl::Time now) {
+  absl::StatusOr<pki::CertInfo> info = pki::Inspect(pair.cert_pem);
+  if (!info.ok() || !pki::KeyMatches(pair) || !pki::SignedBy(pair.cert_pem, ca.cert_pem)) {
+    return false;
+  }
+  for (const std::string& d : svc.dns_names) {
+    if (std::find(info->dns_names.begin(), info->dns_names.end(), d) == info->dns_names.end()) {
+      return false;
+    }
+  }
+  return info->common_name == svc.common_name && CertManager::Fresh(*info, now) &&
+         secret_bundle == bundle;
+}
+
+}  // namespace
+
+std::vector<ServiceCertificate> DefaultServiceCertificates(const std::string& ns) {
+  std::vector<ServiceCertificate> out;
+  for (const char* svc : {"scheduler", "injector", "authenticator", "gateway"}) {
+    std::string name = absl::StrCat("labkube-", svc);
+    out.push_back({absl::StrCat(name, "-tls"),
+                   name,
+                   {name, absl::StrCat(name, ".", ns), absl::StrCat(name, ".", ns, ".svc"),
+                    absl::StrCat(name, ".", ns, ".svc.cluster.local")}});
+  }
+  return out;
+}
+
+CertManager::CertManager(kube::Client& client, Clock& clock, CertManagerOptions options)
+    : client_(client), clock_(clock), options_(std::move(options)) {}
+
+bool CertManager::Fresh(const pki::CertInfo& cert, absl::Time now) {
+  absl::Duration life = cert.not_after - cert.not_before;
+  return now >= cert.not_before - kBackdate && cert.not_after - now > life / 3;
+}
+
+absl::StatusOr<std::vector<std::string>> CertManager::Reconcile() {
+  std::vector<std::string> wrote;
+  LK_ASSIGN_OR_RETURN(pki::KeyPair ca, EnsureCa(wrote));
+  const std::string bundle = TrustBundle(ca);
+  for (const ServiceCertificate& svc : options_.services) {
+    LK_RETURN_IF_ERROR(EnsureService(svc, ca, bundle, wrote));
+  }
+  LK_RETURN_IF_ERROR(EnsureConfigMap(bundle, wrote));
+  LK_RETURN_IF_ERROR(EnsureWebhookBundle(bundle, wrote));
+  if (!wrote.empty()) {
+    LogEvent(LogLevel::kInfo, "certificates.written", {{"objects", absl::StrJoin(wrote, ",")}});
+  }
+  return wrote;
+}
+
+absl::StatusOr<pki::KeyPair> CertManager::EnsureCa(std::vector<std::string>& wrote) {
+  absl::StatusOr<rapidjson::Document> got =
+      client_.Get(res::Secrets(), options_.ns, options_.ca_secret);
+  if (!got.ok() && !absl::IsNotFound(got.status())) return got.status();
+  if (got.ok()) {
+    pki::KeyPair ca{SecretField(*got, kCaCert), SecretField(*got, kCaKey)};
+    absl::StatusOr<pki::CertInfo> info = pki::Inspect(ca.cert_pem);
+    if (info.ok() && info->is_ca && pki::KeyMatches(ca) && Fresh(*info, clock_.Now())) return ca;
+  }
+  const absl::Time now = clock_.Now();
+  LK_ASSIGN_OR_RETURN(pki::KeyPair ca,
+                      pki::NewCa(kCaCommonName, now - kBackdate, now + options_.ca_validity));
+  rapidjson::Document secret = NewSecret(options_.ns, options_.ca_secret, "Opaque");
+  SetData(secret, kCaCert, ca.cert_pem);
+  SetData(secret, kCaKey, ca.key_pem);
+  absl::Status s = Write(res::Secrets(), std::move(secret), got.ok() ? &*got : nullptr, wrote);
+  if (absl::IsAlreadyExists(s)) {
+    return absl::AbortedError("another replica made the CA at the same time; next pass uses it");
+  }
+  if (!s.ok()) return s;
+  return ca;
+}
+
+// The current CA, then earlier CA certificates from the ConfigMap that are still valid.
+std::string CertManager::TrustBundle(const pki::KeyPair& ca) {
+  std::string bundle = ca.cert_pem;
+  absl::StatusOr<rapidjson::Document> cm =
+      client_.Get(res::ConfigMaps(), options_.ns, options_.ca_configmap);
+  if (!cm.ok()) return bundle;
+  size_t kept = 0;
+  for (const std::string& earlier :
+       pki::SplitBundle(std::string(json::GetString(*cm, {"data", kCaCert})))) {
+    absl::StatusOr<pki::CertInfo> info = pki::Inspect(earlier);
+    if (earlier == ca.cert_pem || !info.ok() || !info->is_ca || info->not_after <= clock_.Now() ||
+        kept == kMaxEarlierCas) {
+      continue;
+    }
+    bundle += earlier;
+    ++kept;
+  }
+  return bundle;
+}
+
+absl::Status CertManager::EnsureService(const ServiceCertificate& svc, const pki::KeyPair& ca,
+                                        const std::string& bundle,
+                                        std::vector<std::string>& wrote) {
+  absl::StatusOr<rapidjson::Document> got = client_.Get(res::Secrets(), options_.ns, svc.secret);
+  if (!got.ok() && !absl::IsNotFound(got.status())) return got.status();
+  if (got.ok() &&
+      ServiceSecretGood({SecretField(*got, kTlsCert), SecretField(*got, kTlsKey)},
+                        SecretField(*got, kCaCert), svc, ca, bundle, clock_.Now())) {
+    return absl::OkStatus();
+  }
+  const absl::Time now = clock_.Now();
+  LK_ASSIGN_OR_RETURN(pki::KeyPair cert,
+                      pki::Issue(ca, {svc.common_name, svc.dns_names, {}, now - kBackdate,
+                                      now + options_.cert_validity}));
+  rapidjson::Document secret = NewSecret(options_.ns, svc.secret, "kubernetes.io/tls");
+  SetData(secret, kTlsCert, cert.cert_pem);
+  SetData(secret, kTlsKey, cert.key_pem);
+  SetData(secret, kCaCert, bundle);
+  absl::Status s = Write(res::Secrets(), std::move(secret), got.ok() ? &*got : nullptr, wrote);
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;  // another replica's is checked next pass
+}
+
+absl::Status CertManager::EnsureConfigMap(const std::string& bundle,
+                                          std::vector<std::string>& wrote) {
+  absl::StatusOr<rapidjson::Document> got =
+      client_.Get(res::ConfigMaps(), options_.ns, options_.ca_configmap);
+  if (!got.ok() && !absl::IsNotFound(got.status())) return got.status();
+  if (got.ok() && json::GetString(*got, {"data", kCaCert}) == bundle) return absl::OkStatus();
+  rapidjson::Document cm = json::NewObject("v1", "ConfigMap", options_.ns, options_.ca_configmap);
+  json::SetString(cm, {"metadata", "labels", "app.kubernetes.io/part-of"}, "labkube");
+  json::SetString(cm, {"metadata", "labels", "app.kubernetes.io/managed-by"}, "labkube-scheduler");
+  json::SetString(cm, {"data", kCaCert}, bundle);
+  absl::Status s = Write(res::ConfigMaps(), std::move(cm), got.ok() ? &*got : nullptr, wrote);
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
+}
+
+absl::Status CertManager::EnsureWebhookBundle(const std::string& bundle,
+                                              std::vector<std::string>& wrote) {
+  if (options_.webhook_configuration.empty()) return absl::OkStatus();
+  absl::StatusOr<rapidjson::Document> got =
+      client_.Get(res::MutatingWebhookConfigurations(), "", options_.webhook_configuration);
+  if (absl::IsNotFound(got.status())) return absl::OkStatus();  // not installed (yet)
+  if (!got.ok()) return got.status();
+  const std::string want = absl::Base64Escape(bundle);
+  rapidjson::Document patch(rapidjson::kArrayType);
+  const rapidjson::Value* hooks = json::Find(*got, {"webhooks"});
+  for (rapidjson::SizeType i = 0; hooks != nullptr && hooks->IsArray() && i < hooks->Size(); ++i) {
+    if (json::GetString((*hooks)[i], {"clientConfig", "caBundle"}) == want) continue;
+    const std::string base = absl::StrCat("/webhooks/", i);
+    rapidjson::Document test(rapidjson::kObjectType);
+    json::SetString(test, {"op"}, "test");
+    json::SetString(test, {"path"}, base + "/name");
+    json::SetString(test, {"value"}, json::GetString((*hooks)[i], {"name"}));
+    rapidjson::Document set(rapidjson::kObjectType);
+    json::SetString(set, {"op"}, "add");  // add replaces an existing member
+    json::SetString(set, {"path"}, base + "/clientConfig/caBundle");
+    json::SetString(set, {"value"}, want);
+    patch.PushBack(rapidjson::Value(test, patch.GetAllocator()), patch.GetAllocator());
+    patch.PushBack(rapidjson::Value(set, patch.GetAllocator()), patch.GetAllocator());
+  }
+  if (patch.Empty()) return absl::OkStatus();
+  LK_RETURN_IF_ERROR(client_
+                         .Patch(res::MutatingWebhookConfigurations(), "",
+                                options_.webhook_configuration, kube::PatchType::kJsonPatch,
+                                json::ToString(patch))
+                         .status());
+  wrote.push_back(absl::StrCat("MutatingWebhookConfiguration/", options_.webhook_configuration));
+  return absl::OkStatus();
+}
+
+absl::Status CertManager::Write(const kube::Resource& resource, rapidjson::Document object,
+                                const rapidjson::Value* existing,
+                                std::vector<std::string>& wrote) {
+  const std::string name(json::GetString(object, {"metadata", "name"}));
+  if (existing == nullptr) {
+    LK_RETURN_IF_ERROR(client_.Create(resource, options_.ns, object).status());
+  } else {
+    json::SetString(object, {"metadata", "resourceVersion"},
+                    json::GetString(*existing, {"metadata", "resourceVersion"}));
+    LK_RETURN_IF_ERROR(client_.Update(resource, options_.ns, name, object).status());
+  }
+  wrote.push_back(absl::StrCat(resource.kind, "/", name));
+  return absl::OkStatus();
+}
+
+absl::Status CertManager::WriteFiles(const std::string& secret, const std::string& dir) {
+  LK_ASSIGN_OR_RETURN(rapidjson::Document got, client_.Get(res::Secrets(), options_.ns, secret));
+  // The key first and the certificate last: a reader that sees the new certificate also finds
+  // its key (lib/cert_reloader.h reloads when the certificate changes).
+  for (const char* field : {kCaCert, kTlsKey, kTlsCert}) {
+    const std::string value = SecretField(got, field);
+    if (value.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("Secret ", options_.ns, "/", secret, " has no ", field));
+    }
+    const std::string path = absl::StrCat(dir, "/", field);
+    std::ifstream current(path, std::ios::binary);
+    std::string old((std::istreambuf_iterator<char>(current)), std::istreambuf_iterator<char>());
+    if (old == value) continue;
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << value;
+      if (!out.good()) return absl::InternalError(absl::StrCat("cannot write ", tmp));
+    }
+    if (chmod(tmp.c_str(), 0600) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+      return absl::InternalError(absl::StrCat("cannot move ", tmp, " to ", path));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace labkube::scheduler
