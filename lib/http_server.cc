@@ -160,9 +160,10 @@ void HttpServer::Handle(std::string_view method, std::string_view path, HttpHand
     if (started_) Fatal(absl::StrCat("Handle(", ToAbsl(path), ") after Start()"));
   }
   std::string pattern = ExactPattern(path);
-  auto wrapped = [handler = std::move(handler)](const httplib::Request& req,
-                                                httplib::Response& res) {
+  auto wrapped = [handler = std::move(handler), draining = draining_flag_](
+                     const httplib::Request& req, httplib::Response& res) {
     FromResponse(handler(ToRequest(req)), res);
+    if (draining->load()) res.set_header("Connection", "close");
   };
   if (method == "GET") {
     server_->Get(pattern, wrapped);
@@ -228,8 +229,8 @@ void AddMetricsAndHealth(HttpServer& server, metrics::Registry& registry,
     return HttpResponse{.content_type = metrics::kExpositionContentType, .body = registry.Expose()};
   });
   server.Handle("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{.body = "ok"}; });
-  server.Handle("GET", "/readyz", [ready = std::move(ready)](const HttpRequest&) {
-    if (ready == nullptr || ready()) return HttpResponse{.body = "ready"};
+  server.Handle("GET", "/readyz", [&server, ready = std::move(ready)](const HttpRequest&) {
+    if (!server.draining() && (ready == nullptr || ready())) return HttpResponse{.body = "ready"};
     return HttpResponse{.status = 503, .body = "not ready"};
   });
 }

@@ -26,6 +26,7 @@
 #ifndef LABKUBE_LIB_HTTP_SERVER_H_
 #define LABKUBE_LIB_HTTP_SERVER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -112,6 +113,12 @@ class HttpServer {
   absl::Status Start() ABSL_LOCKS_EXCLUDED(mu_);
   // Stops accepting, finishes running requests and joins the threads. Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Before Stop(), for a rolling update: /readyz answers 503 (so the pod leaves its Service's
+  // endpoints) and every answer carries `Connection: close` (so clients such as the API server
+  // open their next connection through the Service, to a replica that stays), while requests
+  // are still served. Idempotent.
+  void Drain() { draining_ = true; }
+  bool draining() const { return draining_.load(); }
 
   // The bound port once Start() succeeded (0 before).
   int port() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -124,6 +131,8 @@ class HttpServer {
   const HttpServerOptions options_;
   std::unique_ptr<CertReloader> reloader_;  // before server_: outlives its SSL_CTX
   std::unique_ptr<httplib::Server> server_;
+  std::shared_ptr<std::atomic<bool>> draining_flag_ = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<bool>& draining_ = *draining_flag_;
 
   mutable absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;

@@ -66,6 +66,30 @@ TEST(HttpServerTest, ServesMetricsAndHealthInPlaintext) {
   (*server)->Stop();  // idempotent
 }
 
+TEST(HttpServerTest, ADrainingServerIsNotReadyAndClosesConnectionsButStillServes) {
+  metrics::Registry registry;
+  auto server = HttpServer::Create(PlaintextOptions());
+  ASSERT_TRUE(server.ok()) << server.status();
+  AddMetricsAndHealth(**server, registry, [] { return true; });
+  ASSERT_TRUE((*server)->Start().ok());
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_keep_alive(true);
+  auto before = client.Get("/readyz");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 200);
+  EXPECT_NE(before->get_header_value("Connection"), "close");
+  (*server)->Drain();
+  EXPECT_TRUE((*server)->draining());
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->get_header_value("Connection"), "close");
+  auto health = client.Get("/healthz");
+  ASSERT_TRUE(health) << "still serving while draining";
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->get_header_value("Connection"), "close");
+}
+
 TEST(HttpServerTest, HandlersSeeRequestAndSetResponse) {
   HttpServerOptions options = PlaintextOptions();
   options.max_body_bytes = 1024;

@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, client_cert, "", "the injector's client certificate for t
 ABSL_FLAG(std::string, client_key, "", "its private key");
 ABSL_FLAG(bool, scheduler_plaintext, false, "call the scheduler without TLS (local development)");
 ABSL_FLAG(int, claim_timeout_ms, 2000, "upper bound for one scheduler call");
+ABSL_FLAG(int, shutdown_delay_ms, 5000,
+          "on SIGTERM: keep answering (not ready, Connection: close) this long before stopping, "
+          "so a rolling update refuses no review");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
 
 int main(int argc, char** argv) {
@@ -51,6 +54,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   labkube::WaitForTerminationSignal();
-  (*server)->Shutdown();
+  (*server)->DrainAndShutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_delay_ms)));
   return 0;
 }

@@ -114,6 +114,13 @@ int Server::port() const { return parts_->http->port(); }
 
 bool Server::IsReady() const { return !parts_->shut_down.load(); }
 
+void Server::DrainAndShutdown(absl::Duration delay) {
+  parts_->http->Drain();
+  LogEvent(LogLevel::kInfo, "injector.draining", {{"delay_ms", absl::ToDoubleMilliseconds(delay)}});
+  absl::SleepFor(delay);
+  Shutdown();
+}
+
 void Server::Shutdown() {
   if (parts_->shut_down.exchange(true)) return;
   parts_->http->Stop();

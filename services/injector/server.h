@@ -51,6 +51,10 @@ class Server {
   bool IsReady() const;
   // Stops serving (running requests finish). Idempotent.
   void Shutdown();
+  // A graceful stop for a rolling update: not ready and `Connection: close` on every answer
+  // (HttpServer::Drain) for `delay`, so the Service stops sending reviews here and the API
+  // server reconnects to a replica that stays; then Shutdown(), which finishes running reviews.
+  void DrainAndShutdown(absl::Duration delay);
 
   struct Parts;  // the owned components (server.cc)
 
