@@ -143,8 +143,32 @@ client_ext='basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth'
 
+# The host address pods reach the API server at (the default route's; a real node's pods
+# cannot use loopback): LABKUBE_HOST_IP, else that address, else "" (loopback only).
+host_ip() {
+  if [[ -n ${LABKUBE_HOST_IP:-} ]]; then echo "$LABKUBE_HOST_IP"; return; fi
+  local dev
+  dev=$(ip -4 route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }')
+  [[ -n $dev ]] || return 0
+  ip -4 -o addr show dev "$dev" scope global | awk '{split($4, a, "/"); print a[1]; exit}'
+}
+
+apiserver_cert() {
+  local ip_san=''
+  [[ -z $HOST_IP ]] || ip_san="IP:$HOST_IP,"
+  gen_cert apiserver "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=${ip_san}IP:127.0.0.1,IP:::1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  printf '%s\n' "$HOST_IP" >"$pki/apiserver.host-ip"
+}
+
 ensure_pki() {
-  [[ -f $pki/ca.crt && -f $pki/kwok.crt ]] && return 0
+  if [[ -f $pki/ca.crt && -f $pki/kwok.crt ]]; then
+    # The host address moved (another network): a new serving certificate for it.
+    [[ "$(cat "$pki/apiserver.host-ip" 2>/dev/null)" == "$HOST_IP" ]] || apiserver_cert
+    return 0
+  fi
   log "generating certificates in $pki"
   rm -rf "$pki"
   mkdir -p "$pki"
@@ -153,10 +177,7 @@ ensure_pki() {
   openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=labkube-local-ca" -days 3650 -sha256 \
     -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" -out "$pki/ca.crt" 2>/dev/null
-  gen_cert apiserver "/CN=kube-apiserver" 'basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:::1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local'
+  apiserver_cert
   gen_key "$pki/sa.key"
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
   gen_cert admin "/O=system:masters/CN=labkube-admin" "$client_ext"
@@ -283,12 +304,20 @@ set_args() {
         --initial-cluster-state=new --log-level=warn)
       ;;
     kube-apiserver)
-      ARGS=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1
-        --secure-port="$APISERVER_PORT" --endpoint-reconciler-type=none
+      # With a host address, pods (on a real node) reach the API server through the
+      # kubernetes Service, whose endpoint the API server keeps (lease reconciler); without
+      # one, loopback only.
+      if [[ -n $HOST_IP ]]; then
+        ARGS=(--bind-address=0.0.0.0 --advertise-address="$HOST_IP" --endpoint-reconciler-type=lease)
+      else
+        ARGS=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --endpoint-reconciler-type=none)
+      fi
+      ARGS+=(--secure-port="$APISERVER_PORT"
         --etcd-servers="http://127.0.0.1:$ETCD_PORT"
         --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key"
         --client-ca-file="$pki/ca.crt" '--authorization-mode=Node,RBAC' --allow-privileged=true
         --service-cluster-ip-range="$service_cidr"
+        --kubelet-preferred-address-types=InternalIP,Hostname --kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key"
         --service-account-issuer="$service_account_issuer"
         --api-audiences="$service_account_issuer"
         --service-account-key-file="$pki/sa.pub"
@@ -618,6 +647,7 @@ cmd_env() {
   printf 'GRPCURL=%q\n' "$(binary grpcurl)"
   [[ -z $APISERVER_PORT ]] || printf 'LABKUBE_APISERVER=%q\n' "https://127.0.0.1:$APISERVER_PORT"
   printf 'LABKUBE_CA_FILE=%q\n' "$pki/ca.crt"
+  printf 'LABKUBE_HOST_IP=%q\n' "$HOST_IP"
 }
 
 main() {
@@ -636,4 +666,5 @@ main() {
       exit 2 ;;
   esac
 }
+HOST_IP=$(host_ip)
 main "$@"
