@@ -5,6 +5,7 @@
 #   ./dev.sh down    stop everything `up` started
 #   ./dev.sh deps    install missing Debian packages only
 #   ./dev.sh build   bazel build //...
+#   ./dev.sh images  one OCI image per service from bazel -c opt (tools/images.sh, docs/images.md)
 set -euo pipefail
 root=$(cd "$(dirname "$0")" && pwd)
 cd "$root"
@@ -18,6 +19,8 @@ DEBIAN_PACKAGES=(
   libcurl4-openssl-dev rapidjson-dev libsimdjson-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libssl-dev libcrypt-dev
   clang clang-format libclang-rt-14-dev iproute2 procps
+  containerd runc containernetworking-plugins iptables conntrack umoci
+  skopeo # with umoci: tools/images.sh
 )
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
@@ -171,5 +174,6 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   deps) cmd_deps ;;
   build) cmd_deps; cmd_build ;;
-  *) sed -n '2,7p' "$0"; exit 2 ;;
+  images) shift; tools/images.sh "$@" ;;
+  *) sed -n '2,8p' "$0"; exit 2 ;;
 esac

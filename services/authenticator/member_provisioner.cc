@@ -166,9 +166,27 @@ absl::Status MemberProvisioner::EnsureBindings(const std::string& name) {
     SetOwnerLabels(gateway, name);  // the member's, so listings and cleanup find it
     LK_RETURN_IF_ERROR(CreateOrKeep(client_, res::RoleBindings(), ns, gateway));
   }
-  return CreateOrKeep(client_, res::ClusterRoleBindings(), "",
-                      Binding("ClusterRoleBinding", "", ClusterRoleBindingOf(name),
-                              options_.machine_viewer_role, name, ns));
+  rapidjson::Document viewer = Binding("ClusterRoleBinding", "", ClusterRoleBindingOf(name),
+                                       options_.machine_viewer_role, name, ns);
+  OwnByClusterRole(viewer, options_.machine_viewer_role);
+  return CreateOrKeep(client_, res::ClusterRoleBindings(), "", viewer);
+}
+
+// A member's ClusterRoleBinding belongs to the ClusterRole it grants (installed with labkube):
+// when labkube is uninstalled, the garbage collector removes the binding with the role, while
+// the member's namespace and volumes stay. Without read access to the role: no owner.
+void MemberProvisioner::OwnByClusterRole(rapidjson::Document& binding, const std::string& role) {
+  absl::StatusOr<rapidjson::Document> owner = client_.Get(res::ClusterRoles(), "", role);
+  if (!owner.ok()) return;
+  rapidjson::Value ref(rapidjson::kObjectType);
+  json::Allocator& a = binding.GetAllocator();
+  ref.AddMember("apiVersion", "rbac.authorization.k8s.io/v1", a);
+  ref.AddMember("kind", "ClusterRole", a);
+  ref.AddMember("name", json::String(role, a), a);
+  ref.AddMember("uid", json::String(json::GetString(*owner, {"metadata", "uid"}), a), a);
+  rapidjson::Value refs(rapidjson::kArrayType);
+  refs.PushBack(ref, a);
+  json::SetPath(binding, {"metadata", "ownerReferences"}, std::move(refs), a);
 }
 
 absl::Status MemberProvisioner::EnsureQuota(const MemberSpec& spec) {

@@ -78,6 +78,7 @@ class MemberProvisioner {
   absl::Status EnsureNamespace(const std::string& name, Progress& progress);
   absl::Status EnsureServiceAccount(const MemberSpec& spec);
   absl::Status EnsureBindings(const std::string& name);
+  void OwnByClusterRole(rapidjson::Document& binding, const std::string& role);
   absl::Status EnsureQuota(const MemberSpec& spec);
 
   kube::Client& client_;
