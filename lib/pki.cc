@@ -1,5 +1,6 @@
 #include "lib/pki.h"
 
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -208,6 +209,16 @@ absl::StatusOr<CertInfo> Inspect(const std::string& cert_pem) {
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* n = sk_GENERAL_NAME_value(names.get(), i);
+    if (n->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = n->d.iPAddress;
+      char text[INET6_ADDRSTRLEN] = {0};
+      int len = ASN1_STRING_length(ip);
+      if ((len == 4 || len == 16) &&
+          inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(ip), text, sizeof(text))) {
+        info.ip_addresses.emplace_back(text);
+      }
+      continue;
+    }
     if (n->type != GEN_DNS) continue;
     const ASN1_IA5STRING* s = n->d.dNSName;
     info.dns_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),

@@ -41,6 +41,7 @@ absl::StatusOr<KeyPair> Issue(const KeyPair& ca, const CertSpec& spec);
 struct CertInfo {
   std::string common_name;
   std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;  // as inet_ntop writes them
   absl::Time not_before;
   absl::Time not_after;
   bool is_ca = false;

@@ -33,6 +33,7 @@ TEST(PkiTest, TheCaIssuesServiceCertificates) {
   EXPECT_EQ(info->dns_names,
             (std::vector<std::string>{"labkube-injector.labkube-system.svc",
                                       "labkube-injector.labkube-system.svc.cluster.local"}));
+  EXPECT_EQ(info->ip_addresses, std::vector<std::string>{"127.0.0.1"});
   EXPECT_EQ(info->not_after, kNow + absl::Hours(24 * 90));
   EXPECT_EQ(info->not_before, kNow - absl::Hours(1));
 }

@@ -1,5 +1,6 @@
 #include "services/scheduler/cert_manager.h"
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -63,20 +64,34 @@ bool ServiceSecretGood(const pki::KeyPair& pair, const std::string& secret_bundl
       return false;
     }
   }
+  for (const std::string& ip : svc.ip_addresses) {
+    if (std::find(info->ip_addresses.begin(), info->ip_addresses.end(), ip) ==
+        info->ip_addresses.end()) {
+      return false;
+    }
+  }
   return info->common_name == svc.common_name && CertManager::Fresh(*info, now) &&
          secret_bundle == bundle;
 }
 
 }  // namespace
 
-std::vector<ServiceCertificate> DefaultServiceCertificates(const std::string& ns) {
+std::vector<ServiceCertificate> DefaultServiceCertificates(
+    const std::string& ns, const std::vector<std::string>& gateway_names) {
   std::vector<ServiceCertificate> out;
   for (const char* svc : {"scheduler", "injector", "authenticator", "gateway"}) {
     std::string name = absl::StrCat("labkube-", svc);
     out.push_back({absl::StrCat(name, "-tls"),
                    name,
                    {name, absl::StrCat(name, ".", ns), absl::StrCat(name, ".", ns, ".svc"),
-                    absl::StrCat(name, ".", ns, ".svc.cluster.local")}});
+                    absl::StrCat(name, ".", ns, ".svc.cluster.local")},
+                   {}});
+  }
+  for (const std::string& n : gateway_names) {
+    in6_addr ip6;
+    in_addr ip4;
+    bool ip = inet_pton(AF_INET, n.c_str(), &ip4) == 1 || inet_pton(AF_INET6, n.c_str(), &ip6) == 1;
+    (ip ? out.back().ip_addresses : out.back().dns_names).push_back(n);
   }
   return out;
 }
@@ -159,7 +174,7 @@ absl::Status CertManager::EnsureService(const ServiceCertificate& svc, const pki
   }
   const absl::Time now = clock_.Now();
   LK_ASSIGN_OR_RETURN(pki::KeyPair cert,
-                      pki::Issue(ca, {svc.common_name, svc.dns_names, {}, now - kBackdate,
+                      pki::Issue(ca, {svc.common_name, svc.dns_names, svc.ip_addresses, now - kBackdate,
                                       now + options_.cert_validity}));
   rapidjson::Document secret = NewSecret(options_.ns, svc.secret, "kubernetes.io/tls");
   SetData(secret, kTlsCert, cert.cert_pem);

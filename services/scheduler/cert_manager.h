@@ -40,6 +40,7 @@ struct ServiceCertificate {
   std::string secret;       // e.g. labkube-injector-tls
   std::string common_name;  // e.g. labkube-injector
   std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
 };
 
 // The scheduler's own certificate Secret (the first of DefaultServiceCertificates).
@@ -47,7 +48,11 @@ inline constexpr char kSchedulerCertificateSecret[] = "labkube-scheduler-tls";
 
 // The four services' certificates in `ns`: labkube-<svc>-tls, CN labkube-<svc>, DNS names
 // labkube-<svc>, .<ns>, .<ns>.svc and .<ns>.svc.cluster.local.
-std::vector<ServiceCertificate> DefaultServiceCertificates(const std::string& ns);
+// `gateway_names`: more names of the gateway, as members reach it (a public DNS name, a node's
+// address for a NodePort, localhost for a port-forward); entries that parse as IP addresses
+// become IP subjectAltNames.
+std::vector<ServiceCertificate> DefaultServiceCertificates(
+    const std::string& ns, const std::vector<std::string>& gateway_names = {});
 
 struct CertManagerOptions {
   std::string ns = "labkube-system";

@@ -144,6 +144,21 @@ TEST_F(CertManagerTest, ApiErrorsAreReturnedAndTheNextPassRepairs) {
   EXPECT_TRUE(certs_.Reconcile()->empty());
 }
 
+TEST_F(CertManagerTest, TheGatewayCarriesTheNamesMembersUseAndANewNameReissuesIt) {
+  ASSERT_TRUE(certs_.Reconcile().ok());
+  CertManagerOptions o;
+  o.services = DefaultServiceCertificates("labkube-system", {"lab.example.edu", "192.0.2.7"});
+  CertManager named(kube_, clock_, o);
+  absl::StatusOr<std::vector<std::string>> wrote = named.Reconcile();
+  ASSERT_TRUE(wrote.ok()) << wrote.status();
+  EXPECT_EQ(*wrote, std::vector<std::string>{"Secret/labkube-gateway-tls"});
+  absl::StatusOr<pki::CertInfo> info = pki::Inspect(Field(Secret("labkube-gateway-tls"), "tls.crt"));
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->dns_names.back(), "lab.example.edu");
+  EXPECT_EQ(info->ip_addresses, std::vector<std::string>{"192.0.2.7"});
+  EXPECT_TRUE(named.Reconcile()->empty());
+}
+
 TEST_F(CertManagerTest, NoWebhookConfigurationYetIsFine) {
   ASSERT_TRUE(kube_.Delete(res::MutatingWebhookConfigurations(), "", "labkube-injector").ok());
   absl::StatusOr<std::vector<std::string>> wrote = certs_.Reconcile();

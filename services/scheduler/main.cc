@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, certificate_dir, "/var/run/labkube/tls",
           "with --manage_certificates: where the scheduler writes its tls.crt, tls.key, ca.crt");
 ABSL_FLAG(std::string, certificate_namespace, "labkube-system",
           "with --manage_certificates: the namespace of the certificate Secrets and ConfigMap");
+ABSL_FLAG(std::vector<std::string>, gateway_names, {},
+          "with --manage_certificates: more DNS names or IP addresses members reach the gateway "
+          "at (its Ingress or LoadBalancer name, a node address for a NodePort)");
 ABSL_FLAG(std::string, webhook_configuration, "labkube-injector",
           "with --manage_certificates: the MutatingWebhookConfiguration whose caBundle to fill");
 ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
@@ -62,6 +65,7 @@ int main(int argc, char** argv) {
   o.manage_certificates = absl::GetFlag(FLAGS_manage_certificates);
   o.certificate_dir = absl::GetFlag(FLAGS_certificate_dir);
   o.certificate_namespace = absl::GetFlag(FLAGS_certificate_namespace);
+  o.gateway_names = absl::GetFlag(FLAGS_gateway_names);
   o.webhook_configuration = absl::GetFlag(FLAGS_webhook_configuration);
   auto server = labkube::scheduler::Server::Create(o);
   if (!server.ok()) {

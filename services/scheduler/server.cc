@@ -90,7 +90,7 @@ absl::Status BootstrapCertificates(Server::Parts& p) {
   }
   CertManagerOptions co;
   co.ns = o.certificate_namespace;
-  co.services = DefaultServiceCertificates(o.certificate_namespace);
+  co.services = DefaultServiceCertificates(o.certificate_namespace, o.gateway_names);
   co.webhook_configuration = o.webhook_configuration;
   p.certs = std::make_unique<CertManager>(*p.client, *p.clock, co);
   absl::Status s;

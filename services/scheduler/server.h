@@ -52,6 +52,7 @@ struct Options {
   std::string certificate_namespace = "labkube-system";
   std::string certificate_dir;
   std::string webhook_configuration = "labkube-injector";
+  std::vector<std::string> gateway_names;  // more names/addresses in the gateway's certificate
   absl::Duration certificate_check = absl::Seconds(5);
   std::string log_level = "info";
 };
