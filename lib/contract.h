@@ -28,6 +28,10 @@ inline constexpr char kClaimSignatureAnnotation[] = "labkube.io/claim-signature"
 // The claim id of a dry-run answer: it holds no slot and is never signed.
 inline constexpr char kDryRunClaim[] = "dry-run";
 
+// Label and taint (NoSchedule) of the nodes that run labkube's own pods (the local lab's real
+// node; k8s/overlays/local-lab). An admin's mark, not the scheduler's: it never touches it.
+inline constexpr char kSystemNodeLabel[] = "labkube.io/system-node";
+
 // Namespace label that turns the injector on for a namespace.
 inline constexpr char kInjectLabel[] = "labkube.io/inject-resource";
 inline constexpr char kInjectEnabled[] = "enabled";

@@ -19,7 +19,7 @@
 #   LABKUBE_IMAGE_REPO      repository prefix (default docker.io/labkube: what the kubelet asks
 #                           containerd for when a Pod says labkube/<service>:<version>)
 #   LABKUBE_IMAGES_DIR      output folder (default $LABKUBE_CACHE/images); --out overrides
-#   LABKUBE_BIN_DIR         where the -c opt binaries are (default <repo>/bazel-out/k8-opt/bin)
+#   LABKUBE_BIN_DIR         where the -c opt binaries are (default `bazel info -c opt bazel-bin`)
 #   LABKUBE_IMAGE_SOURCE    org.opencontainers.image.source (default: git remote origin's URL)
 #   LABKUBE_IMAGE_STRIP     1 (default) strips the binary copy, 0 keeps its symbol table
 #   SOURCE_DATE_EPOCH       every time stamp (default: git log -1 --format=%ct HEAD)
@@ -31,7 +31,7 @@ export LABKUBE_CACHE=${LABKUBE_CACHE:-$HOME/.cache/labkube}
 VERSION=${VERSION:-0.1.0-dev}
 repo_prefix=${LABKUBE_IMAGE_REPO:-docker.io/labkube}
 out_dir=${LABKUBE_IMAGES_DIR:-$LABKUBE_CACHE/images}
-bin_dir=${LABKUBE_BIN_DIR:-$root/bazel-out/k8-opt/bin}
+bin_dir=${LABKUBE_BIN_DIR:-}  # default: bazel info -c opt bazel-bin (resolved when needed)
 strip_binary=${LABKUBE_IMAGE_STRIP:-1}
 nonroot=65532
 rootless=()
@@ -205,8 +205,10 @@ main() {
   for s in "${services[@]}"; do targets+=("$(target_of "$s")"); done
   if ((build)); then
     log "bazel build -c opt ${targets[*]}"
-    bazel build -c opt "${targets[@]}"
+    # No convenience symlinks: bazel-bin and bazel-testlogs keep pointing at the default build.
+    bazel build -c opt --symlink_prefix=/ "${targets[@]}"
   fi
+  [[ -n $bin_dir ]] || bin_dir=$(cd "$root" && bazel info -c opt bazel-bin 2>/dev/null)
   for s in "${services[@]}"; do
     [[ -x $(binary_of "$s") ]] || die "$(binary_of "$s") missing: bazel build -c opt $(target_of "$s")"
   done

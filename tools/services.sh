@@ -13,7 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 eval "$("$root/tests/cluster/cluster.sh" env)"
 state=$LABKUBE_STATE
-bin_dir=${LABKUBE_BIN_DIR:-$root/bazel-bin}
+bin_dir=${LABKUBE_BIN_DIR:-$(cd "$root" && bazel info bazel-bin 2>/dev/null)}
 pki=$state/labkube-pki
 run=$state/run
 logs=$state/logs
@@ -302,5 +302,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  volumes) local_volumes "${2:-6}" ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #include "services/scheduler/node_labels.h"
 
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -10,7 +11,10 @@ namespace {
 
 namespace json = kube::json;
 
-bool Ours(std::string_view key) { return key.starts_with(kLabelPrefix); }
+// labkube.io/ keys are the scheduler's, except the admin's system-node mark.
+bool Ours(std::string_view key) {
+  return key.starts_with(kLabelPrefix) && key != contract::kSystemNodeLabel;
+}
 
 std::map<std::string, std::string> OurKeys(const rapidjson::Value& node,
                                            std::string_view field) {

@@ -91,5 +91,19 @@ TEST(NodeLabelsTest, EmptyMarksRemoveEverythingOfOurs) {
   EXPECT_EQ(json::Find(p, {"spec", "taints"})->Size(), 0u);
 }
 
+TEST(NodeLabelsTest, TheAdminsSystemNodeMarkIsNeverTouched) {
+  auto node = NodeJson(R"({"metadata":{"name":"n","labels":{"labkube.io/system-node":"true"}},
+      "spec":{"taints":[{"key":"labkube.io/system-node","value":"true","effect":"NoSchedule"}]}})");
+  EXPECT_FALSE(NodeMarksPatch(node, NodeMarks{}).has_value()) << "nothing of ours to remove";
+  auto marked = NodeJson(R"({"metadata":{"name":"n","labels":{"labkube.io/system-node":"true",
+      "labkube.io/node-pool":"ready"}},
+      "spec":{"taints":[{"key":"labkube.io/system-node","value":"true","effect":"NoSchedule"}]}})");
+  auto patch = NodeMarksPatch(marked, NodeMarks{});
+  ASSERT_TRUE(patch.has_value());
+  auto p = NodeJson(patch->c_str());
+  EXPECT_EQ(json::Find(p, {"metadata", "labels", "labkube.io/system-node"}), nullptr);
+  EXPECT_EQ(json::Find(p, {"spec", "taints"}), nullptr) << "the taints are left as they are";
+}
+
 }  // namespace
 }  // namespace labkube::scheduler

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The local lab with labkube installed in the cluster exactly as an admin installs it: the
+# control plane and kwok GPU nodes (tests/cluster/cluster.sh), one real node
+# (tests/cluster/node.sh), labkube's images (tools/images.sh) imported into that node's
+# containerd, and `kubectl apply -k` of a lab overlay over k8s/overlays/local-lab.
+#
+#   lab.sh up     everything above (idempotent), then the first admin (the documented in-cluster
+#                 command), a demo member, the local lab's Machines and volumes
+#   lab.sh down   the real node and everything on it (the control plane stays: cluster.sh down)
+#   lab.sh env    KEY=value lines: LABKUBE_GATEWAY (node address:NodePort), LABKUBE_CA (labkube's
+#                 CA, from ConfigMap labkube-ca), LABKUBE_CREDENTIALS, LABKUBE_KUSTOMIZATION, LABCTL
+#
+# The lab overlay ($LABKUBE_STATE/install/kustomization.yaml) only fills in what differs per
+# machine: the API server address members reach (public_server) and the gateway's addresses
+# (gateway_names). Environment: LABKUBE_STATE, LABKUBE_CACHE (as cluster.sh), LABKUBE_LOCAL_VOLUMES.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export LABKUBE_CACHE=${LABKUBE_CACHE:-$HOME/.cache/labkube}
+export LABKUBE_STATE=${LABKUBE_STATE:-$LABKUBE_CACHE/state}
+install_dir=$LABKUBE_STATE/install
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
+
+cluster_env() {
+  eval "$("$root/tests/cluster/cluster.sh" env)"
+  export LABKUBE_KUBECONFIG KUBECTL GRPCURL LABKUBE_APISERVER LABKUBE_HOST_IP
+}
+k() { "$KUBECTL" --kubeconfig "$LABKUBE_KUBECONFIG" "$@"; }
+
+# The per-machine overlay over k8s/overlays/local-lab.
+write_overlay() {
+  local base
+  mkdir -p "$install_dir"
+  base=$(realpath --relative-to="$install_dir" "$root/k8s/overlays/local-lab")
+  cat >"$install_dir/kustomization.yaml" <<EOF
+# Written by tools/lab.sh: this machine's addresses over k8s/overlays/local-lab.
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [$base]
+configMapGenerator:
+  - name: labkube-settings
+    namespace: labkube-system
+    behavior: merge
+    literals:
+      - public_server=$LABKUBE_APISERVER
+      - gateway_names=$LABKUBE_HOST_IP,localhost,127.0.0.1
+EOF
+}
+
+import_images() {
+  local archives=() svc
+  for svc in scheduler injector authenticator gateway; do
+    archives+=("${LABKUBE_IMAGES_DIR:-$LABKUBE_CACHE/images}/labkube-$svc-${VERSION:-0.1.0-dev}.oci.tar")
+  done
+  for a in "${archives[@]}"; do [[ -f $a ]] || die "no image archive $a (tools/images.sh)"; done
+  "$root/tests/cluster/node.sh" import "${archives[@]}" >&2
+}
+
+wait_available() {
+  local d
+  for d in labkube-scheduler labkube-injector labkube-authenticator labkube-gateway; do
+    k -n labkube-system rollout status "deployment/$d" --timeout=180s >&2 ||
+      { k -n labkube-system get pods -o wide >&2; die "deployment $d did not become available"; }
+  done
+}
+
+gateway_address() {
+  local port
+  port=$(k -n labkube-system get service labkube-gateway-external -o jsonpath='{.spec.ports[0].nodePort}')
+  [[ -n $port ]] || die "the gateway's NodePort Service has no port yet"
+  echo "$LABKUBE_HOST_IP:$port"
+}
+
+# gateway_call TOKEN METHOD JSON: a Gateway call through its NodePort, verified with labkube's CA.
+gateway_call() {
+  local token=$1 method=$2 data=$3 auth=()
+  [[ -z $token ]] || auth=(-H "authorization: Bearer $token")
+  "$GRPCURL" -cacert "$install_dir/ca.crt" "${auth[@]}" -d "$data" "$(gateway_address)" \
+    "labkube.gateway.v1alpha1.Gateway/$method"
+}
+
+# The first admin with the documented in-cluster command (docs/install.md), then a demo member
+# through the gateway, as an admin would make one.
+demo_accounts() {
+  local creds=$LABKUBE_STATE/credentials.yaml admin_pw member_pw token
+  [[ -f $creds ]] && return
+  admin_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
+  member_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
+  printf '%s\n' "$admin_pw" | k -n labkube-system exec -i deploy/labkube-authenticator -- \
+    /usr/local/bin/labkube-authenticator bootstrap-admin --name=admin --password-stdin >&2 ||
+    die "bootstrap-admin failed"
+  token=$(gateway_call "" Login "{\"username\":\"admin\",\"password\":\"$admin_pw\"}" |
+    sed -n 's/.*"access_\{0,1\}[tT]oken": "\([^"]*\)".*/\1/p')
+  [[ -n $token ]] || die "the admin could not log in through the gateway"
+  gateway_call "$token" CreateMember "{\"name\":\"alice\",\"password\":\"$member_pw\"}" >/dev/null ||
+    die "creating the demo member failed"
+  (umask 077 && printf 'admin: {username: admin, password: %s}\nmember: {username: alice, password: %s}\n' \
+    "$admin_pw" "$member_pw" >"$creds")
+  log "demo accounts (shown once): admin/$admin_pw, alice/$member_pw"
+}
+
+cmd_up() {
+  local t0=$SECONDS t
+  "$root/tests/cluster/cluster.sh" up --quiet >&2
+  cluster_env
+  [[ -n $LABKUBE_HOST_IP ]] || die "the host has no default route: a real node needs an address"
+  t=$SECONDS; "$root/tools/images.sh" >&2; log "images: $((SECONDS - t)) s"
+  t=$SECONDS; "$root/tests/cluster/node.sh" up >&2; import_images; log "node: $((SECONDS - t)) s"
+  t=$SECONDS
+  write_overlay
+  k apply -k "$install_dir" >&2
+  wait_available
+  k -n labkube-system get configmap labkube-ca -o jsonpath='{.data.ca\.crt}' >"$install_dir/ca.crt"
+  log "install: $((SECONDS - t)) s"
+  demo_accounts
+  k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null
+  "$root/tools/services.sh" volumes "${LABKUBE_LOCAL_VOLUMES:-6}"
+  log "lab up in $((SECONDS - t0)) s; gateway $(gateway_address)"
+}
+
+cmd_down() {
+  "$root/tests/cluster/node.sh" down >&2 || true
+}
+
+cmd_env() {
+  cluster_env
+  echo "LABKUBE_GATEWAY=$(gateway_address)"
+  echo "LABKUBE_CA=$install_dir/ca.crt"
+  echo "LABKUBE_CREDENTIALS=$LABKUBE_STATE/credentials.yaml"
+  echo "LABKUBE_KUSTOMIZATION=$install_dir"
+  echo "LABCTL=$(cd "$root" && bazel info bazel-bin 2>/dev/null)/clients/cli/labctl"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  env) cmd_env ;;
+  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
+esac
