@@ -32,6 +32,9 @@ inline constexpr char kDryRunClaim[] = "dry-run";
 // node; k8s/overlays/local-lab). An admin's mark, not the scheduler's: it never touches it.
 inline constexpr char kSystemNodeLabel[] = "labkube.io/system-node";
 
+// Label on the scheduler leader's own pod; the scheduler Service selects it (k8s/scheduler).
+inline constexpr char kSchedulerLeaderLabel[] = "labkube.io/scheduler-leader";
+
 // Namespace label that turns the injector on for a namespace.
 inline constexpr char kInjectLabel[] = "labkube.io/inject-resource";
 inline constexpr char kInjectEnabled[] = "enabled";

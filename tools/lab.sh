@@ -18,6 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export LABKUBE_CACHE=${LABKUBE_CACHE:-$HOME/.cache/labkube}
 export LABKUBE_STATE=${LABKUBE_STATE:-$LABKUBE_CACHE/state}
 install_dir=$LABKUBE_STATE/install
+images_dir=${LABKUBE_IMAGES_DIR:-$LABKUBE_CACHE/images}
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -44,16 +45,34 @@ configMapGenerator:
     literals:
       - public_server=$LABKUBE_APISERVER
       - gateway_names=$LABKUBE_HOST_IP,localhost,127.0.0.1
+# The images just built, tagged by their digest (import_images): a rebuilt image rolls its
+# Deployment, an unchanged one does not.
+images:
 EOF
+  local svc ref digest rest
+  while IFS=$'\t' read -r svc ref digest rest; do
+    printf '  - {name: labkube/%s, newTag: %s}\n' "$svc" "$(content_tag "$ref" "$digest")" \
+      >>"$install_dir/kustomization.yaml"
+  done <"$images_dir/images.tsv"
 }
+
+# <version>-<12 digest hex digits>: a tag that changes with the image's content.
+content_tag() { local ref=$1 digest=$2; echo "${ref##*:}-${digest:7:12}"; }
 
 import_images() {
   local archives=() svc
   for svc in scheduler injector authenticator gateway; do
-    archives+=("${LABKUBE_IMAGES_DIR:-$LABKUBE_CACHE/images}/labkube-$svc-${VERSION:-0.1.0-dev}.oci.tar")
+    archives+=("$images_dir/labkube-$svc-${VERSION:-0.1.0-dev}.oci.tar")
   done
   for a in "${archives[@]}"; do [[ -f $a ]] || die "no image archive $a (tools/images.sh)"; done
   "$root/tests/cluster/node.sh" import "${archives[@]}" >&2
+  # Containerd finds local images by name only (not by digest): tag each by its content.
+  local sock svc ref digest rest
+  sock=$("$root/tests/cluster/node.sh" env | sed -n 's/^LABKUBE_NODE_CONTAINERD=//p')
+  while IFS=$'\t' read -r svc ref digest rest; do
+    ctr --address "$sock" --namespace k8s.io images tag --force "$ref" \
+      "${ref%:*}:$(content_tag "$ref" "$digest")" >/dev/null
+  done <"$images_dir/images.tsv"
 }
 
 wait_available() {

@@ -17,6 +17,9 @@ ABSL_FLAG(std::string, tls_key, "", "TLS private key PEM file");
 ABSL_FLAG(bool, plaintext, false, "serve without TLS (loopback only, for local development)");
 ABSL_FLAG(std::string, identity, "", "leader election identity (default hostname-pid)");
 ABSL_FLAG(bool, leader_elect, true, "take part in leader election");
+ABSL_FLAG(bool, mark_leader_pod, false,
+          "in a Deployment (--identity = the pod's name): the leader labels its pod "
+          "labkube.io/scheduler-leader=true for the Service, and every synced replica is ready");
 ABSL_FLAG(std::string, reservation_image, "registry.k8s.io/pause:3.10", "reservation pod image");
 ABSL_FLAG(int, claim_ttl_seconds, 10, "seconds a claim waits for its guest pod");
 ABSL_FLAG(std::string, tls_client_ca, "",
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
   o.plaintext = absl::GetFlag(FLAGS_plaintext);
   o.identity = absl::GetFlag(FLAGS_identity);
   o.leader_elect = absl::GetFlag(FLAGS_leader_elect);
+  o.mark_leader_pod = absl::GetFlag(FLAGS_mark_leader_pod);
   o.reservation_image = absl::GetFlag(FLAGS_reservation_image);
   o.claim_ttl = absl::Seconds(absl::GetFlag(FLAGS_claim_ttl_seconds));
   o.claim_key_secret = absl::GetFlag(FLAGS_claim_key_secret);

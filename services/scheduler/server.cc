@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,7 @@
 #include "services/scheduler/claim_key.h"
 #include "services/scheduler/claim_signer.h"
 #include "services/scheduler/controller.h"
+#include "services/scheduler/leader_mark.h"
 #include "services/scheduler/scheduler_service.h"
 #include "services/scheduler/scheduler_state.h"
 
@@ -36,6 +38,8 @@ struct Server::Parts {
   std::unique_ptr<CertManager> certs;
   std::thread cert_loop;
   absl::Notification stop_certs;
+  std::unique_ptr<LeaderPodMarker> marker;
+  std::thread mark_loop;
   std::unique_ptr<ClaimSigner> signer;
   std::unique_ptr<SchedulerState> state;
   AvailabilityBoard board;
@@ -48,6 +52,9 @@ struct Server::Parts {
   std::atomic<bool> shut_down{false};
 
   bool Leading() const { return elector == nullptr || elector->IsLeader(); }
+  bool Ready() const {
+    return !shut_down.load() && controller->HasSynced() && (marker != nullptr || Leading());
+  }
   // Why this replica cannot hand out slots yet, or OK.
   absl::Status CanClaim() const {
     if (!controller->HasSynced()) {
@@ -110,6 +117,26 @@ absl::Status BootstrapCertificates(Server::Parts& p) {
   if (o.tls_key.empty()) o.tls_key = o.certificate_dir + "/tls.key";
   if (o.tls_client_ca.empty()) o.tls_client_ca = o.certificate_dir + "/ca.crt";
   return absl::OkStatus();
+}
+
+// Keeps the leader label on this pod equal to leadership (on a change at once, else every 10 s
+// in case someone removed it), and takes it off when the server stops.
+void LeaderMarkLoop(Server::Parts* p) {
+  std::optional<bool> marked;
+  absl::Time last = absl::InfinitePast();
+  while (!p->stop_certs.WaitForNotificationWithTimeout(absl::Milliseconds(200))) {
+    bool leading = p->Leading() && p->controller->HasSynced();
+    if (marked == leading && absl::Now() - last < absl::Seconds(10)) continue;
+    absl::Status s = p->marker->Sync(leading);
+    last = absl::Now();
+    if (s.ok()) {
+      if (marked != leading) LogEvent(LogLevel::kInfo, "scheduler.leader_mark", {{"leader", leading}});
+      marked = leading;
+    } else {
+      LogEvent(LogLevel::kWarn, "scheduler.leader_mark_error", {{"error", std::string(s.message())}});
+    }
+  }
+  if (marked.value_or(true)) (void)p->marker->Sync(false);
 }
 
 // The leader repairs and renews every certificate; every replica refreshes its own files.
@@ -186,6 +213,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->controller->Start();
   if (p->elector != nullptr) p->elector->Start();
   if (p->certs != nullptr) p->cert_loop = std::thread(CertificateLoop, p.get());
+  if (options.mark_leader_pod) {
+    p->marker = std::make_unique<LeaderPodMarker>(*p->client, options.lease_namespace,
+                                                  options.identity);
+    p->mark_loop = std::thread(LeaderMarkLoop, p.get());
+  }
   p->grpc->SetServing(kServiceName, true);
   LogEvent(LogLevel::kInfo, "scheduler.started",
            {{"grpc_port", p->grpc->port()}, {"http_port", p->http->port()},
@@ -205,9 +237,7 @@ absl::Status StartHttp(Server::Parts& p) {
   ho.allow_plaintext = p.options.plaintext;
   LK_ASSIGN_OR_RETURN(p.http, HttpServer::Create(ho));
   Server::Parts* raw = &p;
-  AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(), [raw] {
-    return !raw->shut_down.load() && raw->controller->HasSynced() && raw->Leading();
-  });
+  AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(), [raw] { return raw->Ready(); });
   return p.http->Start();
 }
 
@@ -220,18 +250,19 @@ Server::~Server() { Shutdown(absl::Now() + absl::Seconds(2)); }
 int Server::grpc_port() const { return parts_->grpc->port(); }
 int Server::http_port() const { return parts_->http->port(); }
 bool Server::IsLeader() const { return parts_->Leading(); }
-bool Server::IsReady() const {
-  return !parts_->shut_down.load() && parts_->controller->HasSynced() && parts_->Leading();
-}
+bool Server::IsReady() const { return parts_->Ready(); }
 
 void Server::Shutdown(absl::Time deadline) {
   if (parts_->shut_down.exchange(true)) return;
+  // The lease first: a successor takes over at its next retry (2 s) rather than after the
+  // lease expires (15 s), even if this process is killed while its streams drain below.
+  if (parts_->elector != nullptr) parts_->elector->Stop();
   parts_->board.Close();
+  parts_->stop_certs.Notify();  // ends the certificate and leader-mark loops (unlabels the pod)
+  if (parts_->mark_loop.joinable()) parts_->mark_loop.join();
   parts_->grpc->Shutdown(deadline);
   parts_->http->Stop();
-  if (parts_->elector != nullptr) parts_->elector->Stop();
   parts_->controller->Stop();
-  parts_->stop_certs.Notify();
   if (parts_->cert_loop.joinable()) parts_->cert_loop.join();
   LogEvent(LogLevel::kInfo, "scheduler.stopped", {});
 }

@@ -32,6 +32,10 @@ struct Options {
   std::vector<std::string> availability_clients = {"labkube-gateway", "labkube-injector",
                                                     "labkube-admin"};
   std::string identity;    // leader election identity (pod name); default hostname-pid
+  // In a Deployment: the leader labels its own pod (identity, in lease_namespace) with
+  // contract::kSchedulerLeaderLabel, which the Service selects, and every synced replica
+  // reports ready (so rolling updates work); otherwise ready means leading.
+  bool mark_leader_pod = false;
   bool leader_elect = true;
   std::string lease_namespace = "labkube-system";
   std::string lease_name = "labkube-scheduler";
