@@ -48,19 +48,17 @@ cmd_up() {
   cmd_deps
   tests/cluster/build-binaries.sh
   cmd_build
-  cluster up
-  tools/services.sh up
+  # labkube installed in the lab as an admin installs it: images, a real node, kubectl apply -k.
+  tools/lab.sh up
   eval "$(cluster env)"
-  eval "$(tools/services.sh env)"
+  eval "$(tools/lab.sh env)"
   cat <<MSG
 
-The local lab is up. Try:
+The local lab is up: labkube runs in pods on the real node $(tests/cluster/node.sh env | sed -n 's/^LABKUBE_NODE_NAME=//p'), beside kwok's GPU nodes. Try:
   export KUBECONFIG=$LABKUBE_KUBECONFIG PATH=$LABKUBE_STATE/bin:\$PATH
   kubectl get nodes -L nvidia.com/gpu.product
   kubectl get machines
-  grpcurl -cacert $LABKUBE_CA -cert $LABKUBE_ADMIN_CERT -key $LABKUBE_ADMIN_KEY $LABKUBE_SCHEDULER list
-  grpcurl -cacert $LABKUBE_CA -cert $LABKUBE_ADMIN_CERT -key $LABKUBE_ADMIN_KEY \
-    $LABKUBE_SCHEDULER labkube.scheduler.v1alpha1.Scheduler/ListMachineTypes
+  kubectl -n labkube-system get pods -o wide
 credentials: $LABKUBE_CREDENTIALS
 Log in as the demo member (password in the credentials file):
   $LABCTL login --server $LABKUBE_GATEWAY --ca-file $LABKUBE_CA --username alice --password-stdin
@@ -71,6 +69,7 @@ MSG
 }
 
 cmd_down() {
+  tools/lab.sh down || true
   tools/services.sh down || true
   cluster down "$@"
 }
@@ -88,17 +87,50 @@ run_bazel_tests() {
   rm -f "$out"
 }
 
-# The whole lab (every labkube service on the test control plane), then the end-to-end tests.
-run_e2e_tests() {
-  if LABKUBE_LOCAL_VOLUMES=4 tools/services.sh up >"$LABKUBE_STATE/services-up.log" 2>&1; then
-    eval "$(tools/services.sh env)"
-    export LABKUBE_GATEWAY LABKUBE_CA LABKUBE_CREDENTIALS
-    run_bazel_tests --config=e2e //...
+# Script checks ("PASS name..." / "FAIL name...: why" lines on stdin) as result lines //$1:name.
+record_checks() {
+  sed -n -E 's#^PASS ([^:]*)$#\1 PASSED#p; s#^FAIL ([^:]*):.*#\1 FAILED#p; s#^FAIL ([^:]*)$#\1 FAILED#p' |
+    while read -r line; do
+      local status=${line##* } name=${line% *}
+      echo "//$1:${name// /_} $status"
+    done >>"$results"
+}
+
+# The real node on its own control plane: pods run, services, DNS, logs, nothing left after down.
+run_node_test() {
+  LABKUBE_STATE=$LABKUBE_CACHE/node-test-state tests/cluster/node_test.sh >"$LABKUBE_CACHE/node-test.out" 2>&1 ||
+    tail -20 "$LABKUBE_CACHE/node-test.out" >&2
+  record_checks tests/cluster/node_test <"$LABKUBE_CACHE/node-test.out"
+  grep -q '^PASS' "$LABKUBE_CACHE/node-test.out" || echo "//tests/cluster:node_test FAILED" >>"$results"
+  LABKUBE_STATE=$LABKUBE_CACHE/node-test-state cluster down --purge >/dev/null 2>&1 || true
+}
+
+# labkube's images, checked: non-root, no shell, libraries inside, read-only run, reproducible.
+run_image_checks() {
+  if tools/images.sh >"$LABKUBE_CACHE/images.log" 2>&1; then
+    tests/images/check.sh >"$LABKUBE_CACHE/image-checks.out" 2>&1 || true
+    record_checks tests/images <"$LABKUBE_CACHE/image-checks.out"
+    grep -E 'MB|size' "$LABKUBE_CACHE/images.log" | tail -6 >&2 || true
   else
-    echo "//tools:services_up FAILED" >>"$results"
-    tail -20 "$LABKUBE_STATE/services-up.log" >&2
+    echo "//tools:images FAILED" >>"$results"
+    tail -20 "$LABKUBE_CACHE/images.log" >&2
   fi
-  tools/services.sh down >/dev/null 2>&1 || true
+}
+
+# labkube installed in the lab as an admin installs it (tools/lab.sh), then the end-to-end tests
+# against it, the install tests, and last the uninstall test (it removes the install).
+run_e2e_tests() {
+  if LABKUBE_LOCAL_VOLUMES=4 tools/lab.sh up >"$LABKUBE_STATE/lab-up.log" 2>&1; then
+    eval "$(tools/lab.sh env)"
+    export LABKUBE_GATEWAY LABKUBE_CA LABKUBE_CREDENTIALS LABKUBE_KUSTOMIZATION
+    run_bazel_tests --config=e2e //...
+    run_bazel_tests --config=install //tests/install:install_test
+    run_bazel_tests --config=install //tests/install:uninstall_test
+  else
+    echo "//tools:lab_up FAILED" >>"$results"
+    tail -30 "$LABKUBE_STATE/lab-up.log" >&2
+  fi
+  tools/lab.sh down >/dev/null 2>&1 || true
 }
 
 # Phase timing: `phase NAME` closes the running phase and starts NAME; `phase_report` prints them.
@@ -154,7 +186,11 @@ cmd_test() {
       phase "cluster tests"
       run_bazel_tests --config=cluster //...
       ran_cluster_tests=1
-      phase "end-to-end"
+      phase "real node"
+      run_node_test
+      phase "images"
+      run_image_checks
+      phase "in-cluster lab"
       run_e2e_tests
     else
       echo "//tests/cluster:cluster_up FAILED" >>"$results"

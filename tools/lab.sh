@@ -99,23 +99,26 @@ gateway_call() {
 }
 
 # The first admin with the documented in-cluster command (docs/install.md), then a demo member
-# through the gateway, as an admin would make one.
+# through the gateway, as an admin would make one. Idempotent: the passwords of an earlier run
+# are kept (bootstrap-admin sets the admin's again; an existing member stays).
 demo_accounts() {
-  local creds=$LABKUBE_STATE/credentials.yaml admin_pw member_pw token
-  [[ -f $creds ]] && return
-  admin_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
-  member_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
+  local creds=$LABKUBE_STATE/credentials.yaml admin_pw member_pw token out
+  admin_pw=$(sed -n 's/^admin: {username: admin, password: \(.*\)}$/\1/p' "$creds" 2>/dev/null || true)
+  member_pw=$(sed -n 's/^member: {username: alice, password: \(.*\)}$/\1/p' "$creds" 2>/dev/null || true)
+  [[ -n $admin_pw ]] || admin_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
+  [[ -n $member_pw ]] || member_pw=$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-16)
   printf '%s\n' "$admin_pw" | k -n labkube-system exec -i deploy/labkube-authenticator -- \
     /usr/local/bin/labkube-authenticator bootstrap-admin --name=admin --password-stdin >&2 ||
     die "bootstrap-admin failed"
   token=$(gateway_call "" Login "{\"username\":\"admin\",\"password\":\"$admin_pw\"}" |
     sed -n 's/.*"access_\{0,1\}[tT]oken": "\([^"]*\)".*/\1/p')
   [[ -n $token ]] || die "the admin could not log in through the gateway"
-  gateway_call "$token" CreateMember "{\"name\":\"alice\",\"password\":\"$member_pw\"}" >/dev/null ||
-    die "creating the demo member failed"
+  if ! out=$(gateway_call "$token" CreateMember "{\"name\":\"alice\",\"password\":\"$member_pw\"}" 2>&1); then
+    grep -q AlreadyExists <<<"$out" || die "creating the demo member failed: $out"
+  fi
   (umask 077 && printf 'admin: {username: admin, password: %s}\nmember: {username: alice, password: %s}\n' \
     "$admin_pw" "$member_pw" >"$creds")
-  log "demo accounts (shown once): admin/$admin_pw, alice/$member_pw"
+  log "demo accounts: admin/$admin_pw, alice/$member_pw (also in $creds)"
 }
 
 cmd_up() {
