@@ -29,8 +29,8 @@ bool HasFinalizer(const rapidjson::Value& machine) {
   return false;
 }
 
-// Merge patch setting metadata.finalizers to the current ones plus or minus ours.
-std::string FinalizerPatch(const rapidjson::Value& machine, bool add) {
+// Merge patch setting metadata.finalizers to the current ones without ours.
+std::string FinalizerPatch(const rapidjson::Value& machine) {
   rapidjson::Document patch(rapidjson::kObjectType);
   auto& a = patch.GetAllocator();
   rapidjson::Value list(rapidjson::kArrayType);
@@ -39,7 +39,6 @@ std::string FinalizerPatch(const rapidjson::Value& machine, bool add) {
       if (v.IsString() && json::View(v) != kFinalizer) list.PushBack(json::String(json::View(v), a), a);
     }
   }
-  if (add) list.PushBack(rapidjson::StringRef(kFinalizer), a);
   json::SetValue(patch, {"metadata", "finalizers"}, list);
   json::SetString(patch, {"metadata", "resourceVersion"},
                   json::GetString(machine, {"metadata", "resourceVersion"}));
@@ -148,29 +147,13 @@ void Reconciler::SyncNodes(PassResult& r) {
   }
 }
 
-void Reconciler::SyncFinalizer(const rapidjson::Value& machine, const std::string& group,
-                               PassResult& r) {
+void Reconciler::DropFinalizer(const rapidjson::Value& machine, PassResult& r) {
+  if (!HasFinalizer(machine)) return;
   std::string name(json::GetString(machine, {"metadata", "name"}));
-  bool deleting = json::Find(machine, {"metadata", "deletionTimestamp"}) != nullptr;
-  bool has = HasFinalizer(machine);
-  if (!deleting && !has) {
-    auto s = client_.Patch(res::Machines(), "", name, kube::PatchType::kMergePatch,
-                           FinalizerPatch(machine, true));
-    Count(s.status(), r, "machine.finalizer", name);
-    return;
-  }
-  if (!deleting || !has) return;
-  // Cleanup is done when no reservation pod of the group is left and no node carries it.
-  for (const SlotPod& p : r.input.pods) {
-    if (p.role == SlotRole::kReservation && p.group == group) return;
-  }
-  for (const auto& [node, obj] : state_.NodeObjects()) {
-    if (json::GetString(*obj, {"metadata", "annotations", kNodeGroupAnnotation}) == group) return;
-  }
   auto s = client_.Patch(res::Machines(), "", name, kube::PatchType::kMergePatch,
-                         FinalizerPatch(machine, false));
+                         FinalizerPatch(machine));
   Count(s.status(), r, "machine.finalizer", name);
-  if (s.ok()) LogEvent(LogLevel::kInfo, "machine.cleaned_up", {{"machine", name}});
+  if (s.ok()) LogEvent(LogLevel::kInfo, "machine.finalizer_removed", {{"machine", name}});
 }
 
 void Reconciler::SyncMachines(PassResult& r) {
@@ -180,8 +163,7 @@ void Reconciler::SyncMachines(PassResult& r) {
     for (const GroupStatus& g : r.plan.groups) {
       if (g.machine_name == name) gs = &g;
     }
-    std::string group(json::GetString(*machine, {"metadata", "labels", kGroupLabel}));
-    SyncFinalizer(*machine, group.empty() ? name : group, r);
+    DropFinalizer(*machine, r);
     if (json::Find(*machine, {"metadata", "deletionTimestamp"}) != nullptr) continue;
     std::vector<std::string> all = problems[name];
     if (gs != nullptr) all.insert(all.end(), gs->problems.begin(), gs->problems.end());

@@ -1,6 +1,9 @@
 // Reconciler: one pass turns the SchedulerState into a Plan and, on the leader, acts on it:
-// creates and deletes reservation pods, labels/taints pool nodes, keeps the Machines'
-// finalizer and status. Every write is idempotent and checked by the next pass, so a failed
+// creates and deletes reservation pods, labels/taints pool nodes, keeps the Machines' status.
+// Machines carry no finalizer (a deleted Machine's reservation pods and node marks go on the next
+// pass, since they belong to no group any more), so deleting Machines, or the CRD with labkube
+// (`kubectl delete -k`), never waits for a scheduler; the finalizer of older versions
+// (kFinalizer) is taken off. Every write is idempotent and checked by the next pass, so a failed
 // write is simply retried; writes are reported to the state as expectations so the next pass,
 // which may run before the watch shows them, does not repeat them.
 //
@@ -20,6 +23,7 @@
 
 namespace labkube::scheduler {
 
+// Put on Machines by versions before the in-cluster install; removed on sight.
 inline constexpr char kFinalizer[] = "labkube.io/cleanup";
 
 struct ReconcilerOptions {
@@ -46,7 +50,7 @@ class Reconciler {
   void RemoveReservations(PassResult& r);
   void SyncNodes(PassResult& r);
   void SyncMachines(PassResult& r);
-  void SyncFinalizer(const rapidjson::Value& machine, const std::string& group, PassResult& r);
+  void DropFinalizer(const rapidjson::Value& machine, PassResult& r);
   void Count(const absl::Status& s, PassResult& r, const char* what, const std::string& name);
 
   kube::Client& client_;

@@ -119,9 +119,36 @@ TEST_F(ReconcilerTest, CreatesReservationsMarksNodesAndWritesStatus) {
   EXPECT_EQ(json::GetString(*node_a, {"metadata", "labels", "labkube.io/node-pool"}), "ready");
   EXPECT_EQ(json::GetString((*node_a)["spec"]["taints"][0], {"key"}), "labkube.io/x2");
   auto machine = client_.Get(res::Machines(), "", "gpu-machines");
-  EXPECT_EQ(json::View((*machine)["metadata"]["finalizers"][0]), kFinalizer);
+  EXPECT_EQ(json::Find(*machine, {"metadata", "finalizers"}), nullptr) << "no finalizer";
   EXPECT_EQ(json::GetString(*machine, {"status", "summary"}), "3/3 free");
   EXPECT_EQ(json::GetString((*machine)["status"]["conditions"][0], {"status"}), "True");
+}
+
+TEST_F(ReconcilerTest, TheFinalizerOfOlderVersionsIsTakenOffAndADeletedMachineIsCleanedUp) {
+  ASSERT_TRUE(client_.Patch(res::Machines(), "", "gpu-machines", kube::PatchType::kMergePatch,
+                            R"({"metadata":{"finalizers":["labkube.io/cleanup","example.com/keep"]}})")
+                  .ok());
+  Sync();
+  reconciler_.RunOnce(true);
+  auto machine = client_.Get(res::Machines(), "", "gpu-machines");
+  ASSERT_TRUE(machine.ok());
+  EXPECT_EQ(json::ToString(*json::Find(*machine, {"metadata", "finalizers"})),
+            R"(["example.com/keep"])");
+  Sync();
+  reconciler_.RunOnce(true);
+  ASSERT_EQ(ReservationNodes().size(), 3u);
+  // Deleted without any finalizer of ours: its reservation pods and node marks go next pass.
+  ASSERT_TRUE(client_.Patch(res::Machines(), "", "gpu-machines", kube::PatchType::kMergePatch,
+                            R"({"metadata":{"finalizers":null}})")
+                  .ok());
+  ASSERT_TRUE(client_.Delete(res::Machines(), "", "gpu-machines").ok());
+  Sync();
+  reconciler_.RunOnce(true);
+  Sync();
+  reconciler_.RunOnce(true);
+  EXPECT_TRUE(ReservationNodes().empty());
+  auto node_a = client_.Get(res::Nodes(), "", "node-a");
+  EXPECT_EQ(json::GetString(*node_a, {"metadata", "labels", "labkube.io/x2"}), "");
 }
 
 TEST_F(ReconcilerTest, FollowerOnlyPlans) {

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
@@ -46,8 +47,22 @@ TEST(UninstallTest, ApplyTwiceChangesNothingAndDeleteLeavesNothing) {
     EXPECT_TRUE(absl::EndsWith(line, " unchanged")) << "a second apply changed: " << line;
   }
 
-  CommandResult machines = KubectlRun({"delete", "machines", "--all", "--wait", "--timeout=120s"});
+  // The documented order: Machines first, while the scheduler runs, so it takes its labels and
+  // taints off the nodes; then delete -k (which would not hang either way: no finalizers).
+  CommandResult machines = KubectlRun({"delete", "machines", "--all", "--wait", "--timeout=60s"});
   EXPECT_EQ(machines.exit_code, 0) << machines.output;
+  std::string marks;
+  EXPECT_TRUE(WaitFor([&] {
+    CommandResult nodes = KubectlRun({"get", "nodes", "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.metadata.labels} {.spec.taints}{\"\\n\"}{end}"});
+    marks.clear();
+    for (absl::string_view line : absl::StrSplit(nodes.output, '\n', absl::SkipEmpty())) {
+      std::string l(line);
+      absl::StrReplaceAll({{"labkube.io/system-node", ""}}, &l);
+      if (absl::StrContains(l, "labkube.io/")) marks += std::string(line) + "\n";
+    }
+    return nodes.exit_code == 0 && marks.empty();
+  }, absl::Seconds(60))) << "nodes still carry labkube's marks:\n" << marks;
   CommandResult del = KubectlRun({"delete", "-k", Kustomization(), "--wait", "--timeout=180s"}, absl::Seconds(240));
   EXPECT_EQ(del.exit_code, 0) << del.output;
 
