@@ -36,7 +36,7 @@ admission  | services/injector/fuzz/admission_fuzzer.cc | services/injector/admi
 machine    | services/scheduler/fuzz/machine_fuzzer.cc | services/scheduler/cluster_view.cc services/scheduler/claim_signer.cc services/scheduler/model.cc lib/kube/json.cc lib/kube/quantity.cc | libcrypto | services/scheduler/testdata services/scheduler/fuzz/corpus
 kubeconfig | lib/kube/fuzz/kubeconfig_fuzzer.cc | lib/kube/config.cc | yaml-cpp | lib/kube/fuzz/corpus/kubeconfig
 watch      | lib/kube/fuzz/watch_fuzzer.cc | lib/kube/rest_client.cc lib/kube/client.cc lib/kube/json.cc lib/kube/status.cc lib/kube/resource.cc lib/kube/types.cc lib/kube/pod_list_decoder.cc lib/kube/simdjson_fields.cc | simdjson | lib/kube/fuzz/corpus/watch
-gateway    | services/gateway/fuzz/gateway_fuzzer.cc | services/gateway/names.cc services/gateway/access.cc services/gateway/token_reviewer.cc services/gateway/workspace_spec.cc lib/kube/json.cc lib/kube/quantity.cc lib/kube/resource.cc proto/labkube/gateway/v1alpha1/gateway.proto | libcrypto protobuf | services/gateway/fuzz/corpus
+gateway    | services/gateway/fuzz/gateway_fuzzer.cc | services/gateway/names.cc services/gateway/access.cc services/gateway/token_reviewer.cc lib/kube/token_review.cc services/gateway/workspace_spec.cc lib/kube/json.cc lib/kube/quantity.cc lib/kube/resource.cc proto/labkube/gateway/v1alpha1/gateway.proto | libcrypto protobuf | services/gateway/fuzz/corpus
 '
 
 ABSL_MODULES=(absl_status absl_statusor absl_strings absl_str_format absl_time absl_synchronization)
