@@ -7,13 +7,16 @@
 //   bazel run -c opt //services/scheduler:scale_bench -- --kubeconfig=K --scheduler=BIN
 //       [--nodes=1000 --pods=10000]
 // Use a cluster of its own (LABKUBE_STATE=/tmp/x tests/cluster/cluster.sh up): it creates and
-// deletes nodes bench-node-*.
+// deletes nodes bench-node-*. It needs labkube's CRD, namespace and PriorityClass
+// (`kubectl apply -f k8s/crds/ -f k8s/base/`) and stops at once, saying so, when they are missing
+// or the scheduler exits.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -24,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "lib/kube/json.h"
+#include "lib/kube/resource.h"
 #include "lib/kube/rest_client.h"
 
 ABSL_FLAG(std::string, kubeconfig, "", "admin kubeconfig of a cluster of its own");
@@ -52,10 +56,18 @@ void Parallel(int n, const std::function<void(int)>& fn) {
   for (auto& t : threads) t.join();
 }
 
-// Reports a failed setup/teardown call on stderr; the bench keeps going (counts tell).
+pid_t scheduler_pid = 0;  // stopped when the bench gives up
+
+[[noreturn]] void Fail(const std::string& why) {
+  std::fprintf(stderr, "scale_bench: %s\n", why.c_str());
+  if (scheduler_pid > 0) kill(scheduler_pid, SIGTERM);
+  std::exit(1);
+}
+
+// A failed setup/teardown call stops the bench (AlreadyExists/NotFound are fine).
 void Check(const absl::Status& s, const char* what) {
   if (!s.ok() && !absl::IsAlreadyExists(s) && !absl::IsNotFound(s)) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+    Fail(absl::StrCat(what, ": ", s.ToString()));
   }
 }
 template <typename T>
@@ -90,14 +102,39 @@ int CountRunning(kube::Client& c, const std::string& ns, const std::string& sele
   return count;
 }
 
+// Waits for `want` Running pods; stops the bench if the scheduler (when started) exits.
 double WaitRunning(kube::Client& c, const std::string& ns, const std::string& sel, int want,
                    absl::Time start) {
   absl::Time deadline = start + absl::Minutes(30);
   while (absl::Now() < deadline) {
     if (CountRunning(c, ns, sel) >= want) return absl::ToDoubleSeconds(absl::Now() - start);
+    int status = 0;
+    if (scheduler_pid > 0 && waitpid(scheduler_pid, &status, WNOHANG) == scheduler_pid) {
+      scheduler_pid = 0;
+      Fail(absl::StrCat("the scheduler exited (status ", status, ") before its pods ran"));
+    }
     absl::SleepFor(absl::Milliseconds(500));
   }
   return -1;
+}
+
+// What the scheduler needs in the cluster, or a reason to stop now.
+void Preflight(kube::Client& c) {
+  struct Need {
+    const kube::Resource& resource;
+    const char* ns;
+    const char* name;
+  };
+  for (const Need& n : {Need{res::CustomResourceDefinitions(), "", "machines.labkube.io"},
+                        Need{res::Namespaces(), "", "labkube-system"},
+                        Need{res::PriorityClasses(), "", "labkube-reservation"}}) {
+    absl::StatusOr<rapidjson::Document> got = c.Get(n.resource, n.ns, n.name);
+    if (absl::IsNotFound(got.status())) {
+      Fail(absl::StrCat(n.resource.kind, " ", n.name, " is missing: install labkube's base first ",
+                        "(kubectl apply -f k8s/crds/ -f k8s/base/)"));
+    }
+    Check(got.status(), "preflight");
+  }
 }
 
 double Bare(kube::Client& c, int pods) {
@@ -153,6 +190,7 @@ int Run() {
   if (!client.ok()) return std::fprintf(stderr, "%s\n", client.status().ToString().c_str()), 1;
   kube::Client& c = **client;
   int nodes = absl::GetFlag(FLAGS_nodes), pods = absl::GetFlag(FLAGS_pods);
+  Preflight(c);
   CreateNodes(c, nodes);
   double bare = Bare(c, pods);
   std::string kc = absl::GetFlag(FLAGS_kubeconfig);
@@ -167,6 +205,7 @@ int Run() {
   if (posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
     return std::fprintf(stderr, "cannot start %s\n", bin.c_str()), 1;
   }
+  scheduler_pid = pid;
   absl::Time start = absl::Now();
   Check(c.Create(res::Machines(), "", *json::Parse(MachineJson(nodes, pods))), "create Machine");
   double labkube = WaitRunning(c, "labkube-system", "labkube.io/machine-group=bench", pods, start);
@@ -179,6 +218,7 @@ int Run() {
   }
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
+  scheduler_pid = 0;
   Parallel(nodes, [&](int i) {
     Check(c.Delete(res::Nodes(), "", absl::StrCat("bench-node-", i)), "delete node");
   });
