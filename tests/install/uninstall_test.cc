@@ -75,10 +75,12 @@ TEST(UninstallTest, ApplyTwiceChangesNothingAndDeleteLeavesNothing) {
   EXPECT_EQ(left.exit_code, 0) << left.output;
   EXPECT_EQ(absl::StripAsciiWhitespace(left.output), "") << "left after delete -k:\n" << left.output;
   CommandResult named = KubectlRun({"get", kinds, "-o", "name"});
+  // labkube's names: labkube-*, the Machine CRD. (Not labkube:coredns, the local lab's cluster
+  // DNS, nor CRDs of other tests under test.labkube.io.)
   for (absl::string_view line : absl::StrSplit(named.output, '\n', absl::SkipEmpty())) {
-    // labkube:coredns is the local lab's cluster DNS (tests/cluster/node.sh), not labkube's.
-    if (absl::StrContains(line, "/labkube:")) continue;
-    EXPECT_FALSE(absl::StrContains(line, "labkube")) << "left after delete -k: " << line;
+    absl::string_view name = line.substr(line.find('/') + 1);
+    EXPECT_FALSE(absl::StartsWith(name, "labkube-") || name == "machines.labkube.io")
+        << "left after delete -k: " << line;
   }
   CommandResult ns = KubectlRun({"get", "namespace", "labkube-system", "-o", "name"});
   EXPECT_NE(ns.exit_code, 0) << "labkube-system still exists: " << ns.output;
