@@ -93,6 +93,22 @@ TEST_F(ServerTest, PatchesAGuestPodOverTls) {
   EXPECT_EQ(scheduler_.requests()[0].generate_name(), "train-5c9d8b7f6-");
 }
 
+TEST_F(ServerTest, AnswersAreNotCompressedForAClientThatAcceptsGzip) {
+  // As the API server asks (Go's transport sends Accept-Encoding: gzip).
+  StartInjector(grpc_->port());
+  client_->set_decompress(false);
+  httplib::Headers gzip = {{"Accept-Encoding", "gzip"}};
+  httplib::Result r = client_->Post(
+      "/mutate-pods?timeout=10s", gzip,
+      ReadTestFile(std::string(kTestdata) + "/admission/guest_deployment_pod.json"),
+      "application/json");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json; charset=utf-8");
+  EXPECT_TRUE(json::GetBool(ParseJson(r->body), {"response", "allowed"}));
+}
+
 TEST_F(ServerTest, AllowsOthersAndDeniesWithTheSchedulersMessage) {
   StartInjector(grpc_->port());
   httplib::Result plain = Review("admission/plain_pod.json");

@@ -81,7 +81,7 @@ class WebhookHandlerTest : public ::testing::Test {
 TEST_F(WebhookHandlerTest, GuestPodIsPatched) {
   HttpResponse r = handler_.Handle(PostFile("admission/guest_deployment_pod.json"));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.content_type, "application/json; charset=utf-8");
   rapidjson::Document doc = ParseJson(r.body);
   EXPECT_EQ(json::GetString(doc, {"response", "uid"}), "705ab4f5-6393-11e8-b7cc-42010a800002");
   EXPECT_TRUE(json::GetBool(doc, {"response", "allowed"}));
@@ -173,7 +173,7 @@ TEST_F(WebhookHandlerTest, BadRequestsGetA4xxWithTheReason) {
   for (const Case& c : cases) {
     HttpResponse r = handler_.Handle(c.request);
     EXPECT_EQ(r.status, c.status) << r.body;
-    EXPECT_EQ(r.content_type, "application/json");
+    EXPECT_EQ(r.content_type, "application/json; charset=utf-8");
     rapidjson::Document doc = ParseJson(r.body);
     EXPECT_FALSE(json::GetBool(doc, {"response", "allowed"}, true));
     EXPECT_EQ(json::GetInt(doc, {"response", "status", "code"}), c.status);
