@@ -98,6 +98,16 @@ gateway_call() {
     "labkube.gateway.v1alpha1.Gateway/$method"
 }
 
+# The gateway answers through its NodePort (kube-proxy programs a new Service within seconds).
+wait_gateway() {
+  local deadline=$((SECONDS + 90)) out
+  until out=$("$GRPCURL" -cacert "$install_dir/ca.crt" -connect-timeout 2 "$(gateway_address)" \
+    grpc.health.v1.Health/Check 2>&1); do
+    ((SECONDS < deadline)) || die "the gateway does not answer at $(gateway_address): $out"
+    sleep 0.5
+  done
+}
+
 # The first admin with the documented in-cluster command (docs/install.md), then a demo member
 # through the gateway, as an admin would make one. Idempotent: the passwords of an earlier run
 # are kept (bootstrap-admin sets the admin's again; an existing member stays).
@@ -133,6 +143,7 @@ cmd_up() {
   k apply -k "$install_dir" >&2
   wait_available
   k -n labkube-system get configmap labkube-ca -o jsonpath='{.data.ca\.crt}' >"$install_dir/ca.crt"
+  wait_gateway
   log "install: $((SECONDS - t)) s"
   demo_accounts
   k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null

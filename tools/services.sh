@@ -294,6 +294,7 @@ cmd_env() {
   echo "LABKUBE_AUTHENTICATOR=127.0.0.1:$AUTH_GRPC_PORT"
   echo "LABKUBE_CREDENTIALS=$state/credentials.yaml"
   echo "LABKUBE_GATEWAY=127.0.0.1:$GATEWAY_GRPC_PORT"
+  echo "LABKUBE_INJECTOR=127.0.0.1:$INJECTOR_PORT"
   echo "LABCTL=$bin_dir/clients/cli/labctl"
 }
 

@@ -17,6 +17,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -34,6 +35,10 @@ ABSL_FLAG(bool, dry_run, true, "guest: dry-run reviews (consume no slot)");
 ABSL_FLAG(int, connections, 4, "keep-alive connections");
 ABSL_FLAG(double, rate, 500, "total requests per second");
 ABSL_FLAG(int, seconds, 10, "duration");
+ABSL_FLAG(std::string, vegeta_targets, "",
+          "instead of sending: write --count reviews (distinct uids) as vegeta JSON targets for "
+          "https://--target/mutate-pods to this file, for an independent load generator");
+ABSL_FLAG(int, count, 100000, "--vegeta_targets: how many");
 ABSL_FLAG(bool, accept_gzip, true,
           "send Accept-Encoding: gzip, as the API server does (a server that compresses pays)");
 
@@ -93,6 +98,21 @@ void Connection(int index, int connections, Stats& out) {
   }
 }
 
+// One vegeta target per line (vegeta attack -format=json).
+int WriteVegetaTargets(const std::string& path) {
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) return std::fprintf(stderr, "cannot write %s\n", path.c_str()), 1;
+  const std::string url = absl::StrCat("https://", absl::GetFlag(FLAGS_target), "/mutate-pods?timeout=10s");
+  const char* gzip = absl::GetFlag(FLAGS_accept_gzip) ? R"(,"Accept-Encoding":["gzip"])" : "";
+  for (int i = 0; i < absl::GetFlag(FLAGS_count); ++i) {
+    std::fprintf(out,
+                 R"({"method":"POST","url":"%s","body":"%s","header":{"Content-Type":["application/json"]%s}})"
+                 "\n",
+                 url.c_str(), absl::Base64Escape(Review(i)).c_str(), gzip);
+  }
+  return std::fclose(out) == 0 ? 0 : 1;
+}
+
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
@@ -104,6 +124,9 @@ double Percentile(std::vector<double>& v, double p) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_vegeta_targets).empty()) {
+    return WriteVegetaTargets(absl::GetFlag(FLAGS_vegeta_targets));
+  }
   int n = absl::GetFlag(FLAGS_connections);
   std::vector<Stats> stats(n);
   std::vector<std::thread> threads;
