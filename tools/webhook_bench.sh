@@ -31,7 +31,9 @@ trap cleanup EXIT
 
 log "building (-c opt) and starting the lab's services"
 tests/cluster/build-binaries.sh vegeta >&2
-bazel build -c opt --symlink_prefix=/ //services/... //clients/cli:labctl >&2
+bazel build -c opt --symlink_prefix=/ //services/scheduler:scheduler //services/injector:injector \
+  //services/injector:load_bench //services/injector:reference_server \
+  //services/authenticator:labkube-authenticator //services/gateway:gateway >&2
 opt=$(bazel info -c opt bazel-bin 2>/dev/null)
 vegeta=$LABKUBE_CACHE/bin/vegeta-$(source tests/cluster/versions.env && upstream_version vegeta)
 tests/cluster/cluster.sh up --quiet >&2
@@ -79,7 +81,7 @@ k() { "$KUBECTL" --kubeconfig "$LABKUBE_KUBECONFIG" "$@"; }
 buckets() {
   k get --raw /metrics | grep '^apiserver_admission_webhook_admission_duration_seconds_bucket' |
     grep 'name="injector.labkube.io"' | grep 'type="admit"' |
-    sed -E 's/.*le="([^"]+)".* ([0-9.e+]+)$/\1 \2/'
+    sed -E 's/.*le="([^"]+)".* ([0-9.e+]+)$/\1 \2/' || true  # none before the first call
 }
 k create namespace bench-guests --dry-run=client -o yaml | k apply -f - >/dev/null
 k label namespace bench-guests labkube.io/inject-resource=enabled --overwrite >/dev/null
@@ -94,27 +96,33 @@ done >"$work/creates.json"
   -key "$LABKUBE_STATE/pki/admin.key" -keepalive=true >"$work/creates.bin"
 creates=$("$vegeta" report -type=json <"$work/creates.bin" | sed -E 's/.*"success":([0-9.]+).*/\1/')
 buckets >"$work/after"
-# quantile Q: from the bucket deltas, interpolated within the bucket (as Prometheus does).
+# quantile Q: from the bucket deltas (every series of the webhook summed per bound), interpolated
+# within the bucket as Prometheus does.
 quantile() {
-  join "$work/before" "$work/after" 2>/dev/null | sort -g -k1 | awk -v q="$1" '
-    { le[NR] = $1; c[NR] = $3 - $2 }
-    END {
-      total = c[NR]; want = q * total; prev = 0; prevle = 0
-      for (i = 1; i <= NR; i++) {
-        if (c[i] >= want) {
-          if (le[i] == "+Inf") { printf "%.2f", prevle * 1000; exit }
-          printf "%.2f", (prevle + (le[i] - prevle) * (want - prev) / (c[i] - prev + 1e-9)) * 1000; exit
+  awk -v before="$work/before" '
+    { key = ($1 == "+Inf") ? "1e300" : $1; d[key] += (FILENAME == before ? -$2 : $2) }
+    END { for (k in d) print k, d[k] }' "$work/before" "$work/after" | sort -g -k1 |
+    awk -v q="$1" '
+      { le[NR] = $1 + 0; c[NR] = $2 }
+      END {
+        total = c[NR]
+        if (NR == 0 || total <= 0) { printf "n/a"; exit }
+        want = q * total; prev = 0; prevle = 0
+        for (i = 1; i <= NR; i++) {
+          if (c[i] >= want) {
+            if (le[i] >= 1e300) { printf "> %.0f", prevle * 1000; exit }
+            printf "%.2f", (prevle + (le[i] - prevle) * (want - prev) / (c[i] - prev)) * 1000; exit
+          }
+          prev = c[i]; prevle = le[i]
         }
-        prev = c[i]; prevle = le[i]
-      }
-    }'
+      }'
 }
 api_p50=$(quantile 0.5) api_p99=$(quantile 0.99)
 
 field() { awk -v n="$2" '{print $n}' <<<"${r[$1]}"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", b > 0 ? 100 * a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
 printf '\nwebhook_bench %s, %s s per run, vegeta %s (keep-alive, 8 workers at max)\n' \
-  "$(date -u +%F)" "$seconds" "$("$vegeta" -version 2>/dev/null | sed -n 's/^Version: //p')"
+  "$(date -u +%F)" "$seconds" "$(source tests/cluster/versions.env && upstream_version vegeta)"
 printf '%-34s %10s %10s %10s %9s   %s\n' run p50_ms p99_ms req/s success "judged by"
 printf '%-34s %10s %10s %10s %9s   %s\n' \
   "non-guest 500/s (injector)" "$(field injector-nonguest-500 1)" "$(field injector-nonguest-500 2)" "$(field injector-nonguest-500 3)" "$(field injector-nonguest-500 4)" "p99 <= 1 ms" \

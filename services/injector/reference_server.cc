@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   int threads = absl::GetFlag(FLAGS_threads);
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_keep_alive_max_count(100000);
+  server.set_tcp_nodelay(true);  // as the injector's server: no Nagle delay on small answers
   server.Post("/mutate-pods", [](const httplib::Request& req, httplib::Response& res) {
     rapidjson::Document review;
     review.Parse(req.body.data(), req.body.size());
