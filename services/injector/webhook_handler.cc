@@ -118,7 +118,13 @@ void WebhookHandler::Record(const Decision& d, const std::string& uid, bool dry_
                             absl::Time start) const {
   results_->Labels({d.outcome}).Inc();
   latency_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
-  LogEvent(d.result.allowed ? LogLevel::kInfo : LogLevel::kWarn, "admission",
+  // A pod that is not a guest is no event of labkube's: counted, and logged at debug only (one
+  // line per review of every pod of the cluster was the largest cost of a non-guest review).
+  LogLevel level = !d.result.allowed ? LogLevel::kWarn
+                   : d.guest         ? LogLevel::kInfo
+                                     : LogLevel::kDebug;
+  if (!LogLevelEnabled(level)) return;
+  LogEvent(level, "admission",
            {{"uid", uid},
             {"namespace", d.ns},
             {"pod", d.pod},
