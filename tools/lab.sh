@@ -94,16 +94,16 @@ gateway_address() {
 gateway_call() {
   local token=$1 method=$2 data=$3 auth=()
   [[ -z $token ]] || auth=(-H "authorization: Bearer $token")
-  "$GRPCURL" -cacert "$install_dir/ca.crt" "${auth[@]}" -d "$data" "$(gateway_address)" \
+  "$GRPCURL" -cacert "$install_dir/ca.crt" "${auth[@]}" -d "$data" "$gateway" \
     "labkube.gateway.v1alpha1.Gateway/$method"
 }
 
 # The gateway answers through its NodePort (kube-proxy programs a new Service within seconds).
 wait_gateway() {
   local deadline=$((SECONDS + 90)) out
-  until out=$("$GRPCURL" -cacert "$install_dir/ca.crt" -connect-timeout 2 "$(gateway_address)" \
+  until out=$("$GRPCURL" -cacert "$install_dir/ca.crt" -connect-timeout 2 "$gateway" \
     grpc.health.v1.Health/Check 2>&1); do
-    ((SECONDS < deadline)) || die "the gateway does not answer at $(gateway_address): $out"
+    ((SECONDS < deadline)) || die "the gateway does not answer at $gateway: $out"
     sleep 0.5
   done
 }
@@ -143,12 +143,13 @@ cmd_up() {
   k apply -k "$install_dir" >&2
   wait_available
   k -n labkube-system get configmap labkube-ca -o jsonpath='{.data.ca\.crt}' >"$install_dir/ca.crt"
+  gateway=$(gateway_address)  # read once; gateway_call and wait_gateway use it
   wait_gateway
   log "install: $((SECONDS - t)) s"
   demo_accounts
   k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null
   "$root/tools/services.sh" volumes "${LABKUBE_LOCAL_VOLUMES:-6}"
-  log "lab up in $((SECONDS - t0)) s; gateway $(gateway_address)"
+  log "lab up in $((SECONDS - t0)) s; gateway $gateway"
 }
 
 cmd_down() {

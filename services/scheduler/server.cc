@@ -37,7 +37,7 @@ struct Server::Parts {
   std::unique_ptr<kube::Client> client;
   std::unique_ptr<CertManager> certs;
   std::thread cert_loop;
-  absl::Notification stop_certs;
+  absl::Notification stop_loops;
   std::unique_ptr<LeaderPodMarker> marker;
   std::thread mark_loop;
   std::unique_ptr<ClaimSigner> signer;
@@ -124,7 +124,7 @@ absl::Status BootstrapCertificates(Server::Parts& p) {
 void LeaderMarkLoop(Server::Parts* p) {
   std::optional<bool> marked;
   absl::Time last = absl::InfinitePast();
-  while (!p->stop_certs.WaitForNotificationWithTimeout(absl::Milliseconds(200))) {
+  while (!p->stop_loops.WaitForNotificationWithTimeout(absl::Milliseconds(200))) {
     bool leading = p->Leading() && p->controller->HasSynced();
     if (marked == leading && absl::Now() - last < absl::Seconds(10)) continue;
     absl::Status s = p->marker->Sync(leading);
@@ -141,7 +141,7 @@ void LeaderMarkLoop(Server::Parts* p) {
 
 // The leader repairs and renews every certificate; every replica refreshes its own files.
 void CertificateLoop(Server::Parts* p) {
-  while (!p->stop_certs.WaitForNotificationWithTimeout(p->options.certificate_check)) {
+  while (!p->stop_loops.WaitForNotificationWithTimeout(p->options.certificate_check)) {
     absl::Status s = absl::OkStatus();
     if (p->Leading()) s = p->certs->Reconcile().status();
     if (s.ok()) s = p->certs->WriteFiles(kSchedulerCertificateSecret, p->options.certificate_dir);
@@ -258,7 +258,7 @@ void Server::Shutdown(absl::Time deadline) {
   // lease expires (15 s), even if this process is killed while its streams drain below.
   if (parts_->elector != nullptr) parts_->elector->Stop();
   parts_->board.Close();
-  parts_->stop_certs.Notify();  // ends the certificate and leader-mark loops (unlabels the pod)
+  parts_->stop_loops.Notify();  // ends the certificate and leader-mark loops (unlabels the pod)
   if (parts_->mark_loop.joinable()) parts_->mark_loop.join();
   parts_->grpc->Shutdown(deadline);
   parts_->http->Stop();

@@ -11,33 +11,27 @@ k8s=$(dirname "$(readlink -f "$0")")/../../k8s
 k apply -f "$k8s/base/" -f "$k8s/crds/" >/dev/null
 k wait --for=condition=Established crd/machines.labkube.io --timeout=30s >/dev/null
 failed=0
-for dir in "$k8s"/*/; do
-  name=$(basename "$dir")
-  compgen -G "$dir*.yaml" >/dev/null || continue  # k8s/overlays: kustomizations only
-  if out=$(k apply --dry-run=server -f "$dir" 2>&1); then
-    echo "ok   k8s/$name ($(grep -c 'server dry run' <<<"$out") objects)"
+# check LABEL COUNT_PATTERN COMMAND...: runs COMMAND; "ok LABEL (N objects)" counting the lines
+# of its output that match COUNT_PATTERN, or "FAIL LABEL" with the output indented.
+check() {
+  local label=$1 pattern=$2 out
+  shift 2
+  if out=$("$@" 2>&1); then
+    echo "ok   $label ($(grep -c "$pattern" <<<"$out") objects)"
   else
-    echo "FAIL k8s/$name"
+    echo "FAIL $label"
     echo "$out" | sed 's/^/     /'
     failed=1
   fi
+}
+for dir in "$k8s"/*/; do
+  compgen -G "$dir*.yaml" >/dev/null || continue  # k8s/overlays: kustomizations only
+  check "k8s/$(basename "$dir")" 'server dry run' k apply --dry-run=server -f "$dir"
 done
 # The one-command install and the local lab's overlay, as the API server would take them; the
 # cert-manager overlay only renders (a dry run needs cert-manager's CRDs).
 for kust in "" overlays/local-lab; do
-  if out=$(k apply --dry-run=server -k "$k8s/$kust" 2>&1); then
-    echo "ok   kubectl apply -k k8s/$kust ($(grep -c 'server dry run' <<<"$out") objects)"
-  else
-    echo "FAIL kubectl apply -k k8s/$kust"
-    echo "$out" | sed 's/^/     /'
-    failed=1
-  fi
+  check "kubectl apply -k k8s/$kust" 'server dry run' k apply --dry-run=server -k "$k8s/$kust"
 done
-if out=$(k kustomize "$k8s/overlays/cert-manager" 2>&1); then
-  echo "ok   kubectl kustomize k8s/overlays/cert-manager ($(grep -c '^kind:' <<<"$out") objects)"
-else
-  echo "FAIL kubectl kustomize k8s/overlays/cert-manager"
-  echo "$out" | sed 's/^/     /'
-  failed=1
-fi
+check "kubectl kustomize k8s/overlays/cert-manager" '^kind:' k kustomize "$k8s/overlays/cert-manager"
 exit $failed
