@@ -10,17 +10,6 @@
 namespace labkube::kube {
 namespace {
 
-// A list item as a standalone object; list items lack kind/apiVersion, watch objects have them.
-ObjectPtr ItemToObject(const rapidjson::Value& item, const Resource& resource) {
-  auto doc = std::make_shared<rapidjson::Document>();
-  doc->CopyFrom(item, doc->GetAllocator());
-  if (json::FindMember(*doc, "kind") == nullptr) json::SetString(*doc, {"kind"}, resource.kind);
-  if (json::FindMember(*doc, "apiVersion") == nullptr) {
-    json::SetString(*doc, {"apiVersion"}, resource.ApiVersion());
-  }
-  return doc;
-}
-
 std::string ResourceVersionOf(const rapidjson::Value& object) {
   return std::string(json::GetString(object, {"metadata", "resourceVersion"}));
 }
@@ -119,7 +108,7 @@ absl::Status Reflector::ListAndReplace() {
     if (!page.ok()) return page.status();
     if (rv.empty()) rv = page->resource_version;
     for (const rapidjson::Value& item : page->items().GetArray()) {
-      objects.push_back(ItemToObject(item, resource_));
+      objects.push_back(Keep(item));
     }
     list_options.continue_token = page->continue_token;
   } while (!list_options.continue_token.empty() && !stopping());
@@ -158,17 +147,22 @@ bool Reflector::HandleEvent(WatchEvent&& event, absl::Status& error) {
     case WatchEventType::kBookmark:
       break;
     case WatchEventType::kAdded:
-      sink_.Add(std::make_shared<const rapidjson::Document>(std::move(event.object)));
+      sink_.Add(Keep(event.object));
       break;
     case WatchEventType::kModified:
-      sink_.Update(std::make_shared<const rapidjson::Document>(std::move(event.object)));
+      sink_.Update(Keep(event.object));
       break;
     case WatchEventType::kDeleted:
-      sink_.Delete(std::make_shared<const rapidjson::Document>(std::move(event.object)));
+      sink_.Delete(Keep(event.object));
       break;
   }
   if (!rv.empty()) SetResourceVersion(std::move(rv));
   return true;
+}
+
+ObjectPtr Reflector::Keep(const rapidjson::Value& object) const {
+  // List items lack kind and apiVersion; watch objects carry them.
+  return CompactCopy(object, options_.fields, resource_.kind, resource_.ApiVersion());
 }
 
 bool Reflector::Backoff() {

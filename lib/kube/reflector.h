@@ -40,13 +40,11 @@
 #include "absl/time/time.h"
 #include "lib/clock.h"
 #include "lib/kube/client.h"
+#include "lib/kube/compact_object.h"
 #include "lib/kube/resource.h"
 #include "rapidjson/document.h"
 
 namespace labkube::kube {
-
-// One object as delivered by a reflector: immutable and shareable between threads.
-using ObjectPtr = std::shared_ptr<const rapidjson::Document>;
 
 // Receives what a Reflector sees. Called from the reflector thread only, one call at a time.
 class ReflectorSink {
@@ -64,6 +62,9 @@ struct ReflectorOptions {
   std::string ns;  // "" = all namespaces (ignored for cluster-scoped resources)
   std::string label_selector;
   std::string field_selector;
+  // The fields kept of each object (compact_object.h: metadata always, managedFields never);
+  // empty keeps everything. Every object is a compact copy of its own either way.
+  FieldMask fields;
   int64_t page_size = 500;
   absl::Duration watch_timeout = absl::Seconds(60);
   absl::Duration initial_backoff = absl::Milliseconds(500);
@@ -99,6 +100,8 @@ class Reflector {
   absl::Status WatchOnce(bool& progressed);
   // Handles one watch event; returns false to end the watch (stop, or an ERROR event).
   bool HandleEvent(WatchEvent&& event, absl::Status& error);
+  // The object as the sink gets it: a compact copy reduced to options_.fields.
+  ObjectPtr Keep(const rapidjson::Value& object) const;
   // Waits the next backoff interval unless stopped first; returns false when stopped.
   bool Backoff() ABSL_LOCKS_EXCLUDED(mu_);
   void SetResourceVersion(std::string rv) ABSL_LOCKS_EXCLUDED(mu_);

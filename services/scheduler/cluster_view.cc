@@ -65,9 +65,10 @@ bool ParseType(const Value& t, size_t index, MachineType& out, std::vector<std::
   out.cpu = QuantityText(*cpu);
   out.memory = QuantityText(*memory);
   out.available = static_cast<int32_t>(std::max<int64_t>(0, json::GetInt(t, {"available"})));
-  out.max_per_member = static_cast<int32_t>(
-      std::clamp<int64_t>(json::GetInt(t, {"maxPerMember"}), 0, INT32_MAX));
-  bool ok = AddResource("cpu", *cpu, out.resources) && AddResource("memory", *memory, out.resources);
+  out.max_per_member =
+      static_cast<int32_t>(std::clamp<int64_t>(json::GetInt(t, {"maxPerMember"}), 0, INT32_MAX));
+  bool ok =
+      AddResource("cpu", *cpu, out.resources) && AddResource("memory", *memory, out.resources);
   if (const Value* gpu = json::Find(t, {"spec", "gpu"}); gpu != nullptr && gpu->IsObject()) {
     std::string resource = Str(*gpu, {"type"});
     if (!resource.empty()) out.gpu.resource = resource;
@@ -133,7 +134,8 @@ absl::Time Created(const Value& pod) {
 
 // Why the guest-looking pod is not a guest labkube admitted, or "" when it is one.
 std::string WhyNotGuest(const Value& pod, const SlotPod& s, const GuestCheck& check) {
-  std::string signature = Str(pod, {"metadata", "annotations", contract::kClaimSignatureAnnotation});
+  std::string signature =
+      Str(pod, {"metadata", "annotations", contract::kClaimSignatureAnnotation});
   if (signature.empty()) return "no claim signature";
   std::string signed_node = Str(pod, {"metadata", "annotations", contract::kNodeAnnotation});
   std::string bound = Str(pod, {"spec", "nodeName"});
@@ -191,7 +193,8 @@ NodeInfo ParseNode(const Value& node) {
   n.name = Str(node, {"metadata", "name"});
   n.unschedulable = json::GetBool(node, {"spec", "unschedulable"});
   n.allocatable = ResourceList(json::Find(node, {"status", "allocatable"}));
-  if (const Value* labels = json::Find(node, {"metadata", "labels"}); labels && labels->IsObject()) {
+  if (const Value* labels = json::Find(node, {"metadata", "labels"});
+      labels && labels->IsObject()) {
     for (auto it = labels->MemberBegin(); it != labels->MemberEnd(); ++it) {
       if (it->value.IsString()) n.labels[std::string(json::View(it->name))] = json::View(it->value);
     }
@@ -199,7 +202,8 @@ NodeInfo ParseNode(const Value& node) {
   const Value* conditions = json::Find(node, {"status", "conditions"});
   if (conditions != nullptr && conditions->IsArray()) {
     for (const Value& c : conditions->GetArray()) {
-      if (json::GetString(c, {"type"}) == "Ready") n.ready = json::GetString(c, {"status"}) == "True";
+      if (json::GetString(c, {"type"}) == "Ready")
+        n.ready = json::GetString(c, {"status"}) == "True";
     }
   }
   if (const Value* taints = json::Find(node, {"spec", "taints"}); taints && taints->IsArray()) {
@@ -213,7 +217,8 @@ NodeInfo ParseNode(const Value& node) {
 Resources PodRequests(const Value& pod) {
   Resources sum;
   if (const Value* cs = json::Find(pod, {"spec", "containers"}); cs && cs->IsArray()) {
-    for (const Value& c : cs->GetArray()) sum += ResourceList(json::Find(c, {"resources", "requests"}));
+    for (const Value& c : cs->GetArray())
+      sum += ResourceList(json::Find(c, {"resources", "requests"}));
   }
   if (const Value* cs = json::Find(pod, {"spec", "initContainers"}); cs && cs->IsArray()) {
     for (const Value& c : cs->GetArray()) {
@@ -226,6 +231,26 @@ Resources PodRequests(const Value& pod) {
   sum += ResourceList(json::Find(pod, {"spec", "overhead"}));
   sum.extended[kPodsResource] = SaturatingAdd(sum.extended[kPodsResource], 1);
   return sum;
+}
+
+const kube::FieldMask& PodFields() {
+  static const kube::FieldMask* mask =
+      &(*new kube::FieldMask())
+           .Keep({"spec", "nodeName"})
+           .Keep({"spec", "containers", "resources", "requests"})
+           .Keep({"spec", "initContainers", "resources", "requests"})
+           .Keep({"spec", "overhead"})
+           .Keep({"status", "phase"});
+  return *mask;
+}
+
+const kube::FieldMask& NodeFields() {
+  static const kube::FieldMask* mask = &(*new kube::FieldMask())
+                                            .Keep({"spec", "unschedulable"})
+                                            .Keep({"spec", "taints"})
+                                            .Keep({"status", "allocatable"})
+                                            .Keep({"status", "conditions"});
+  return *mask;
 }
 
 PodView OrdinaryPod(const Value& pod, std::string why) {

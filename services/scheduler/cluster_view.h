@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "lib/kube/compact_object.h"
 #include "rapidjson/document.h"
 #include "services/scheduler/claim_signer.h"
 #include "services/scheduler/model.h"
@@ -26,6 +27,12 @@ struct ParsedMachine {
 ParsedMachine ParseMachine(const rapidjson::Value& machine);
 
 NodeInfo ParseNode(const rapidjson::Value& node);
+
+// The fields of Pods and Nodes the readers below (and node_labels.h) use: what the scheduler's
+// informers keep of each object (metadata is always kept whole). A reader that starts using
+// another field adds it here; cluster_view_test reads every example through these masks.
+const kube::FieldMask& PodFields();
+const kube::FieldMask& NodeFields();
 
 // What a pod means to the scheduler.
 struct PodView {

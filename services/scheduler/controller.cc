@@ -23,8 +23,9 @@ Controller::Controller(kube::Client& client, SchedulerState& state, Availability
       is_leader_(std::move(is_leader)),
       options_(std::move(options)),
       machines_(client, res::Machines(), {}, clock),
-      nodes_(client, res::Nodes(), {}, clock),
-      pods_(client, res::Pods(), {}, clock),
+      // The informers keep only what cluster_view reads: every pod of the cluster is cached.
+      nodes_(client, res::Nodes(), {.fields = NodeFields()}, clock),
+      pods_(client, res::Pods(), {.fields = PodFields()}, clock),
       reconciler_(client, state, clock, options_.reconciler),
       passes_(registry.Counter("labkube_scheduler_reconciles_total",
                                "Reconcile passes by role and outcome.", {"role", "outcome"})),
@@ -34,11 +35,15 @@ Controller::Controller(kube::Client& client, SchedulerState& state, Availability
   auto upsert_machine = [this](const kube::ObjectPtr& m) { state_.OnMachine(m); };
   machines_.AddEventHandlers(
       {upsert_machine, [=](const kube::ObjectPtr&, const kube::ObjectPtr& m) { upsert_machine(m); },
-       [this](const kube::ObjectPtr& m) { state_.OnMachineDeleted(Field(*m, {"metadata", "name"})); }});
+       [this](const kube::ObjectPtr& m) {
+         state_.OnMachineDeleted(Field(*m, {"metadata", "name"}));
+       }});
   auto upsert_node = [this](const kube::ObjectPtr& n) { state_.OnNode(n); };
   nodes_.AddEventHandlers(
       {upsert_node, [=](const kube::ObjectPtr&, const kube::ObjectPtr& n) { upsert_node(n); },
-       [this](const kube::ObjectPtr& n) { state_.OnNodeDeleted(Field(*n, {"metadata", "name"})); }});
+       [this](const kube::ObjectPtr& n) {
+         state_.OnNodeDeleted(Field(*n, {"metadata", "name"}));
+       }});
   auto upsert_pod = [this](const kube::ObjectPtr& p) { state_.OnPod(*p); };
   pods_.AddEventHandlers(
       {upsert_pod, [=](const kube::ObjectPtr&, const kube::ObjectPtr& p) { upsert_pod(p); },
@@ -94,8 +99,11 @@ void Controller::Publish(const PassResult& result) {
   AvailabilityList list = BuildAvailability(result.input, result.plan);
   for (const TypeAvailability& a : list) {
     const TypeStatus& s = a.status;
-    for (auto [state, value] : {std::pair{"maximum", s.maximum}, {"reserved", s.reserved},
-                                {"used", s.used}, {"waiting", s.waiting}, {"fits", s.fits}}) {
+    for (auto [state, value] : {std::pair{"maximum", s.maximum},
+                                {"reserved", s.reserved},
+                                {"used", s.used},
+                                {"waiting", s.waiting},
+                                {"fits", s.fits}}) {
       slots_->Labels({a.group, a.type.name, state}).Set(value);
     }
   }

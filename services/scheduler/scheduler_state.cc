@@ -199,14 +199,15 @@ absl::Status SchedulerState::NoSlotError(const MachineGroup& g, const MachineTyp
                                                                        : "not ready"));
   }
   if (!any_ready) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "every node of machine type ", t.name, " in group ", g.group,
-        " is in maintenance or not ready (", absl::StrJoin(states, ", "),
-        "); ask an admin, or pick another type (labctl machines)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("every node of machine type ", t.name, " in group ", g.group,
+                     " is in maintenance or not ready (", absl::StrJoin(states, ", "),
+                     "); ask an admin, or pick another type (labctl machines)"));
   }
   std::vector<std::string> holders;
   int32_t used = 0;
-  if (auto guests = guests_by_type_.find(TypeKey(g.group, t.name)); guests != guests_by_type_.end()) {
+  if (auto guests = guests_by_type_.find(TypeKey(g.group, t.name));
+      guests != guests_by_type_.end()) {
     for (const std::string& key : guests->second) {
       if (pods_.at(key)->slot.finished) continue;
       ++used;
@@ -214,7 +215,8 @@ absl::Status SchedulerState::NoSlotError(const MachineGroup& g, const MachineTyp
     }
   }
   for (const LiveClaim& c : claims_.Live()) used += c.group == g.group && c.type == t.name;
-  std::string held = holders.empty() ? "" : absl::StrCat("; in use by ", absl::StrJoin(holders, ", "));
+  std::string held =
+      holders.empty() ? "" : absl::StrCat("; in use by ", absl::StrJoin(holders, ", "));
   return absl::ResourceExhaustedError(
       absl::StrFormat("no free %s slot in group %s: maximum %d, used %d%s. Try again when one "
                       "is freed, or pick another type (labctl machines)",
@@ -244,10 +246,10 @@ absl::Status SchedulerState::CheckMemberCaps(const MachineGroup& g, const Machin
                                              const std::string& ns) {
   if (t.max_per_member > 0) {
     if (int32_t held = HeldBy(g, t.name, ns); held >= t.max_per_member) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "%s holds %d %s slot%s in group %s, the most one member may hold at once "
-          "(maxPerMember %d); end one of them first (labctl ide list)",
-          ns, held, t.name, held == 1 ? "" : "s", g.group, t.max_per_member));
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("%s holds %d %s slot%s in group %s, the most one member may hold at once "
+                          "(maxPerMember %d); end one of them first (labctl ide list)",
+                          ns, held, t.name, held == 1 ? "" : "s", g.group, t.max_per_member));
     }
   }
   if (g.max_per_member > 0) {
@@ -312,8 +314,8 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
     if (const ClaimRecord* done = claims_.FindByAdmissionUid(q.admission_uid)) {
       if (done->ns != q.ns || done->pod_name != ClaimedName(q)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "admission uid ", q.admission_uid, " was already used for another pod (", done->ns,
-            "/", done->pod_name, "); every admission request has a uid of its own"));
+            "admission uid ", q.admission_uid, " was already used for another pod (", done->ns, "/",
+            done->pod_name, "); every admission request has a uid of its own"));
       }
       return DecisionFor(*done, *g, *t, /*replayed=*/true);
     }
@@ -325,8 +327,16 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
     Changed();
     return NoSlotError(*g, *t);
   }
-  ClaimRecord r{q.dry_run ? contract::kDryRunClaim : NewClaimId(), q.admission_uid, g->group, t->name,
-                slot->node, q.ns, ClaimedName(q), slot->name, slot->uid, absl::InfiniteFuture()};
+  ClaimRecord r{q.dry_run ? contract::kDryRunClaim : NewClaimId(),
+                q.admission_uid,
+                g->group,
+                t->name,
+                slot->node,
+                q.ns,
+                ClaimedName(q),
+                slot->name,
+                slot->uid,
+                absl::InfiniteFuture()};
   if (q.dry_run) return DecisionFor(r, *g, *t, false);  // never signed: it holds nothing
   absl::Time now = clock_.Now();
   r.signature = signer_.Sign({r.id, r.ns, r.pod_name, r.group, r.type, r.node, now});
@@ -376,7 +386,8 @@ std::vector<ClaimRecord> SchedulerState::Expire() {
   absl::MutexLock lock(&mu_);
   absl::Time now = clock_.Now();
   std::vector<ClaimRecord> expired = claims_.Expire(now);
-  std::erase_if(ended_claims_, [&](const auto& e) { return e.second + guest_check_.window <= now; });
+  std::erase_if(ended_claims_,
+                [&](const auto& e) { return e.second + guest_check_.window <= now; });
   size_t inferred = inferred_claims_.size();
   std::erase_if(inferred_claims_, [&](const auto& e) { return e.second.expires <= now; });
   if (inferred != inferred_claims_.size()) Changed();
@@ -390,15 +401,16 @@ std::vector<ClaimRecord> SchedulerState::Expire() {
 PlannerInput SchedulerState::Snapshot() {
   PlannerInput in;
   std::vector<std::shared_ptr<const PodView>> views;
-  std::set<std::string> handed_over;  // reservation uids being deleted or claimed
+  std::vector<std::string> handed_over;  // reservation uids being deleted or claimed
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [name, m] : machines_) in.groups.push_back(m.group);
     in.nodes = nodes_;
     views.reserve(pods_.size());
     for (const auto& [key, view] : pods_) views.push_back(view);
-    for (const auto& [uid, deadline] : expected_deletes_) handed_over.insert(uid);
-    for (const std::string& uid : claims_.ClaimedReservations()) handed_over.insert(uid);
+    handed_over.reserve(expected_deletes_.size());
+    for (const auto& [uid, deadline] : expected_deletes_) handed_over.push_back(uid);
+    for (const std::string& uid : claims_.ClaimedReservations()) handed_over.push_back(uid);
     AddExpectedCreates(in);
     in.claims = claims_.Live();
     for (const auto& [uid, c] : inferred_claims_) {
@@ -406,16 +418,17 @@ PlannerInput SchedulerState::Snapshot() {
     }
     in.refused = claims_.RecentRefusals(clock_.Now());
   }
+  std::sort(handed_over.begin(), handed_over.end());
+  in.pods.reserve(in.pods.size() + views.size());
   for (const std::shared_ptr<const PodView>& view : views) {
     if (view->kind == PodView::kOther) {
       auto n = in.nodes.find(view->node);
       if (n != in.nodes.end()) n->second.used_by_others += view->requests;
       continue;
     }
-    SlotPod p = view->slot;
+    SlotPod& p = in.pods.emplace_back(view->slot);
     // A claimed reservation pod is being handed over: its room belongs to the claim.
-    if (handed_over.count(p.uid) > 0) p.terminating = true;
-    in.pods.push_back(std::move(p));
+    if (std::binary_search(handed_over.begin(), handed_over.end(), p.uid)) p.terminating = true;
   }
   return in;
 }
@@ -438,8 +451,7 @@ std::map<std::string, std::shared_ptr<const rapidjson::Document>> SchedulerState
   return node_objects_;
 }
 
-std::map<std::string, std::shared_ptr<const rapidjson::Document>>
-SchedulerState::MachineObjects() {
+std::map<std::string, std::shared_ptr<const rapidjson::Document>> SchedulerState::MachineObjects() {
   absl::MutexLock lock(&mu_);
   return machine_objects_;
 }
