@@ -1,18 +1,14 @@
 #include "clients/cli/exit_codes.h"
 
 #include "absl/strings/cord.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 
 namespace labkube::cli {
-namespace {
-
-constexpr char kLocalPayload[] = "labkube.io/labctl-local";
-
-}  // namespace
 
 absl::Status LocalError(std::string_view message) {
   absl::Status s = absl::InternalError(ToAbsl(message));
-  s.SetPayload(kLocalPayload, absl::Cord("1"));
+  s.SetPayload(contract::kLocalErrorPayload, absl::Cord("1"));
   return s;
 }
 
@@ -22,7 +18,7 @@ absl::Status UsageError(std::string_view message) {
 
 int ExitCodeFor(const absl::Status& status) {
   if (status.ok()) return kExitOk;
-  if (status.GetPayload(kLocalPayload).has_value()) return kExitLocal;
+  if (status.GetPayload(contract::kLocalErrorPayload).has_value()) return kExitLocal;
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:

@@ -4,14 +4,20 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/log.h"
+#include "lib/names.h"
 #include "lib/status_macros.h"
-#include "services/authenticator/names.h"
 
 namespace labkube::authenticator {
+
+using contract::kKubeconfigLabel;
+using names::IsDnsLabel;
+using names::MemberNamespace;
+
 namespace {
 
 namespace json = kube::json;

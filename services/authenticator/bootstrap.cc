@@ -5,14 +5,16 @@
 #include "absl/strings/str_cat.h"
 #include "lib/kube/config.h"
 #include "lib/kube/rest_client.h"
+#include "lib/names.h"
 #include "lib/status_macros.h"
 #include "services/authenticator/member_provisioner.h"
 #include "services/authenticator/member_store.h"
-#include "services/authenticator/names.h"
 #include "services/authenticator/password_hasher.h"
 #include "services/authenticator/secret_map.h"
 
 namespace labkube::authenticator {
+
+using names::IsDnsLabel;
 
 absl::Status BootstrapAdmin(kube::Client& client, Clock& clock, const Options& options,
                             const std::string& name, const std::string& password) {

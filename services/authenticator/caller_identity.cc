@@ -3,14 +3,21 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/token_review.h"
+#include "lib/names.h"
 #include "lib/status_macros.h"
-#include "services/authenticator/names.h"
 
 namespace labkube::authenticator {
+
+using contract::kAdminLabel;
+using contract::kUserLabel;
+using names::MemberNamespace;
+using names::MemberOfUser;
+
 namespace {
 
 namespace json = kube::json;
@@ -26,10 +33,10 @@ absl::StatusOr<std::string> TokenReviewVerifier::Verify(std::string_view token) 
         absl::StrCat("cannot review the caller's token: ", review.status().message()));
   }
   if (!review->authenticated) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "bearer token rejected by the API server",
-        review->error.empty() ? "" : absl::StrCat(" (", review->error, ")"),
-        ": use a token from `labctl login`"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("bearer token rejected by the API server",
+                     review->error.empty() ? "" : absl::StrCat(" (", review->error, ")"),
+                     ": use a token from `labctl login`"));
   }
   return review->username;
 }

@@ -1,11 +1,15 @@
 #include "services/authenticator/member_provisioner.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
+#include "lib/kube/objects.h"
 #include "lib/kube/resource.h"
+#include "lib/names.h"
 #include "lib/status_macros.h"
-#include "services/authenticator/names.h"
 
 namespace labkube::authenticator {
 namespace {
@@ -14,6 +18,7 @@ namespace json = kube::json;
 namespace res = kube::resources;
 
 constexpr char kFieldManager[] = "labkube-authenticator";
+constexpr char kRbacApiVersion[] = "rbac.authorization.k8s.io/v1";
 
 kube::WriteOptions Writes() {
   kube::WriteOptions o;
@@ -27,15 +32,28 @@ kube::PatchOptions Patches() {
   return o;
 }
 
-void SetOwnerLabels(rapidjson::Document& doc, const std::string& member) {
-  json::SetString(doc, {"metadata", "labels", kUserLabel}, member);
-  json::SetString(doc, {"metadata", "labels", kManagedByLabel}, kManagedBy);
+// Metadata of an object of `member`'s: labelled with the member and as the authenticator's.
+kube::ObjectMeta MemberMeta(const std::string& ns, const std::string& name,
+                            const std::string& member) {
+  kube::ObjectMeta meta;
+  meta.name = name;
+  meta.namespace_ = ns;
+  meta.labels = {{contract::kUserLabel, member},
+                 {contract::kManagedByLabel, contract::kManagedByAuthenticator}};
+  return meta;
+}
+
+// An object that is only its metadata (Namespace, ServiceAccount).
+absl::StatusOr<rapidjson::Document> MetaOnly(std::string_view kind, const kube::ObjectMeta& meta) {
+  kube::Builder b;
+  return b.Finish(b.Manifest("v1", kind, meta, {}));
 }
 
 // Create; an existing object is fine.
 absl::Status CreateOrKeep(kube::Client& client, const kube::Resource& r, const std::string& ns,
-                          const rapidjson::Document& object) {
-  absl::StatusOr<rapidjson::Document> created = client.Create(r, ns, object, Writes());
+                          const absl::StatusOr<rapidjson::Document>& object) {
+  LK_RETURN_IF_ERROR(object.status());
+  absl::StatusOr<rapidjson::Document> created = client.Create(r, ns, *object, Writes());
   if (created.ok() || created.status().code() == absl::StatusCode::kAlreadyExists) {
     return absl::OkStatus();
   }
@@ -46,32 +64,19 @@ absl::Status IgnoreNotFound(absl::Status s) {
   return s.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : s;
 }
 
-rapidjson::Value Subjects(const std::string& ns, const std::string& name, json::Allocator& a) {
-  rapidjson::Value subject(rapidjson::kObjectType);
-  subject.AddMember("kind", "ServiceAccount", a);
-  subject.AddMember("name", json::String(name, a), a);
-  subject.AddMember("namespace", json::String(ns, a), a);
-  rapidjson::Value list(rapidjson::kArrayType);
-  list.PushBack(subject, a);
-  return list;
-}
-
-rapidjson::Document Binding(std::string_view kind, const std::string& ns,
-                            const std::string& binding, const std::string& role,
-                            const std::string& member, const std::string& member_ns) {
-  rapidjson::Document doc = json::NewObject("rbac.authorization.k8s.io/v1", kind, ns, binding);
-  SetOwnerLabels(doc, member);
-  json::SetString(doc, {"roleRef", "apiGroup"}, "rbac.authorization.k8s.io");
-  json::SetString(doc, {"roleRef", "kind"}, "ClusterRole");
-  json::SetString(doc, {"roleRef", "name"}, role);
-  json::Set(doc, "subjects", Subjects(member_ns, member, doc.GetAllocator()), doc.GetAllocator());
-  return doc;
-}
-
-rapidjson::Value HardMap(const std::map<std::string, std::string>& quota, json::Allocator& a) {
-  rapidjson::Value hard(rapidjson::kObjectType);
-  for (const auto& [k, v] : quota) hard.AddMember(json::String(k, a), json::String(v, a), a);
-  return hard;
+// A (Cluster)RoleBinding granting the ClusterRole `role` to ServiceAccount `sa_ns`/`sa`.
+absl::StatusOr<rapidjson::Document> Binding(std::string_view kind, const kube::ObjectMeta& meta,
+                                            const std::string& role, const std::string& sa,
+                                            const std::string& sa_ns) {
+  kube::Builder b;
+  rapidjson::Value role_ref = b.Object({{"apiGroup", b.Str("rbac.authorization.k8s.io")},
+                                        {"kind", b.Str("ClusterRole")},
+                                        {"name", b.Str(role)}});
+  rapidjson::Value subjects = b.Array({b.Object(
+      {{"kind", b.Str("ServiceAccount")}, {"name", b.Str(sa)}, {"namespace", b.Str(sa_ns)}})});
+  return b.Finish(
+      b.Manifest(kRbacApiVersion, kind, meta,
+                 {{"roleRef", std::move(role_ref)}, {"subjects", std::move(subjects)}}));
 }
 
 absl::Status QuotaError(const absl::Status& s) {
@@ -85,7 +90,7 @@ MemberProvisioner::MemberProvisioner(kube::Client& client, ProvisionerOptions op
     : client_(client), options_(std::move(options)) {}
 
 std::string MemberProvisioner::NamespaceOf(const std::string& name) const {
-  return MemberNamespace(options_.namespace_prefix, name);
+  return names::MemberNamespace(options_.namespace_prefix, name);
 }
 
 std::string MemberProvisioner::ClusterRoleBindingOf(const std::string& name) const {
@@ -104,10 +109,10 @@ absl::Status MemberProvisioner::Provision(const MemberSpec& spec, Progress* prog
 
 absl::Status MemberProvisioner::EnsureNamespace(const std::string& name, Progress& progress) {
   const std::string ns = NamespaceOf(name);
-  rapidjson::Document doc = json::NewObject("v1", "Namespace", "", ns);
-  SetOwnerLabels(doc, name);
-  json::SetString(doc, {"metadata", "labels", kInjectLabel}, "enabled");
-  json::SetString(doc, {"metadata", "labels", kPodSecurityLabel}, kDefaultPodSecurity);
+  kube::ObjectMeta meta = MemberMeta("", ns, name);
+  meta.labels[contract::kInjectLabel] = contract::kInjectEnabled;
+  meta.labels[kPodSecurityLabel] = kDefaultPodSecurity;
+  LK_ASSIGN_OR_RETURN(const rapidjson::Document doc, MetaOnly("Namespace", meta));
   absl::StatusOr<rapidjson::Document> created =
       client_.Create(res::Namespaces(), "", doc, Writes());
   if (created.ok()) {
@@ -116,7 +121,7 @@ absl::Status MemberProvisioner::EnsureNamespace(const std::string& name, Progres
   }
   if (created.status().code() != absl::StatusCode::kAlreadyExists) return created.status();
   LK_ASSIGN_OR_RETURN(rapidjson::Document existing, client_.Get(res::Namespaces(), "", ns));
-  if (json::GetString(existing, {"metadata", "labels", kUserLabel}) != name) {
+  if (json::GetString(existing, {"metadata", "labels", contract::kUserLabel}) != name) {
     return absl::FailedPreconditionError(
         absl::StrCat("namespace ", ns, " exists and does not belong to member ", name));
   }
@@ -125,8 +130,9 @@ absl::Status MemberProvisioner::EnsureNamespace(const std::string& name, Progres
         absl::StrCat("namespace ", ns, " is still being deleted; retry in a moment"));
   }
   rapidjson::Document patch(rapidjson::kObjectType);
-  json::SetString(patch, {"metadata", "labels", kInjectLabel}, "enabled");
-  json::SetString(patch, {"metadata", "labels", kManagedByLabel}, kManagedBy);
+  json::SetString(patch, {"metadata", "labels", contract::kInjectLabel}, contract::kInjectEnabled);
+  json::SetString(patch, {"metadata", "labels", contract::kManagedByLabel},
+                  contract::kManagedByAuthenticator);
   // An admin may have chosen "restricted" for this member: only a missing level is set.
   if (json::GetString(existing, {"metadata", "labels", kPodSecurityLabel}).empty()) {
     json::SetString(patch, {"metadata", "labels", kPodSecurityLabel}, kDefaultPodSecurity);
@@ -139,9 +145,9 @@ absl::Status MemberProvisioner::EnsureNamespace(const std::string& name, Progres
 
 absl::Status MemberProvisioner::EnsureServiceAccount(const MemberSpec& spec) {
   const std::string ns = NamespaceOf(spec.name);
-  rapidjson::Document doc = json::NewObject("v1", "ServiceAccount", ns, spec.name);
-  SetOwnerLabels(doc, spec.name);
-  if (spec.admin) json::SetString(doc, {"metadata", "labels", kAdminLabel}, "true");
+  kube::ObjectMeta meta = MemberMeta(ns, spec.name, spec.name);
+  if (spec.admin) meta.labels[contract::kAdminLabel] = "true";
+  LK_ASSIGN_OR_RETURN(const rapidjson::Document doc, MetaOnly("ServiceAccount", meta));
   absl::StatusOr<rapidjson::Document> created =
       client_.Create(res::ServiceAccounts(), ns, doc, Writes());
   if (created.ok()) return absl::OkStatus();
@@ -156,58 +162,58 @@ absl::Status MemberProvisioner::EnsureServiceAccount(const MemberSpec& spec) {
 
 absl::Status MemberProvisioner::EnsureBindings(const std::string& name) {
   const std::string ns = NamespaceOf(name);
-  LK_RETURN_IF_ERROR(
-      CreateOrKeep(client_, res::RoleBindings(), ns,
-                   Binding("RoleBinding", ns, kMemberRoleBinding, options_.member_role, name, ns)));
+  LK_RETURN_IF_ERROR(CreateOrKeep(client_, res::RoleBindings(), ns,
+                                  Binding("RoleBinding", MemberMeta(ns, kMemberRoleBinding, name),
+                                          options_.member_role, name, ns)));
   if (!options_.gateway_role.empty()) {
-    rapidjson::Document gateway =
-        Binding("RoleBinding", ns, kGatewayRoleBinding, options_.gateway_role,
-                options_.gateway_service_account, options_.gateway_namespace);
-    SetOwnerLabels(gateway, name);  // the member's, so listings and cleanup find it
-    LK_RETURN_IF_ERROR(CreateOrKeep(client_, res::RoleBindings(), ns, gateway));
+    // Labelled as the member's, so listings and cleanup find it.
+    LK_RETURN_IF_ERROR(CreateOrKeep(
+        client_, res::RoleBindings(), ns,
+        Binding("RoleBinding", MemberMeta(ns, kGatewayRoleBinding, name), options_.gateway_role,
+                options_.gateway_service_account, options_.gateway_namespace)));
   }
-  rapidjson::Document viewer = Binding("ClusterRoleBinding", "", ClusterRoleBindingOf(name),
-                                       options_.machine_viewer_role, name, ns);
+  kube::ObjectMeta viewer = MemberMeta("", ClusterRoleBindingOf(name), name);
   OwnByClusterRole(viewer, options_.machine_viewer_role);
-  return CreateOrKeep(client_, res::ClusterRoleBindings(), "", viewer);
+  return CreateOrKeep(
+      client_, res::ClusterRoleBindings(), "",
+      Binding("ClusterRoleBinding", viewer, options_.machine_viewer_role, name, ns));
 }
 
 // A member's ClusterRoleBinding belongs to the ClusterRole it grants (installed with labkube):
 // when labkube is uninstalled, the garbage collector removes the binding with the role, while
-// the member's namespace and volumes stay. Without read access to the role: no owner.
-void MemberProvisioner::OwnByClusterRole(rapidjson::Document& binding, const std::string& role) {
+// the member's namespace and volumes stay. Without read access to the role (or a uid): no owner.
+void MemberProvisioner::OwnByClusterRole(kube::ObjectMeta& binding, const std::string& role) {
   absl::StatusOr<rapidjson::Document> owner = client_.Get(res::ClusterRoles(), "", role);
   if (!owner.ok()) return;
-  rapidjson::Value ref(rapidjson::kObjectType);
-  json::Allocator& a = binding.GetAllocator();
-  ref.AddMember("apiVersion", "rbac.authorization.k8s.io/v1", a);
-  ref.AddMember("kind", "ClusterRole", a);
-  ref.AddMember("name", json::String(role, a), a);
-  ref.AddMember("uid", json::String(json::GetString(*owner, {"metadata", "uid"}), a), a);
-  rapidjson::Value refs(rapidjson::kArrayType);
-  refs.PushBack(ref, a);
-  json::SetPath(binding, {"metadata", "ownerReferences"}, std::move(refs), a);
+  const std::string_view uid = json::GetString(*owner, {"metadata", "uid"});
+  if (uid.empty()) return;
+  kube::OwnerReference ref;
+  ref.api_version = kRbacApiVersion;
+  ref.kind = "ClusterRole";
+  ref.name = role;
+  ref.uid = std::string(uid);
+  binding.owner_references.push_back(std::move(ref));
 }
 
 absl::Status MemberProvisioner::EnsureQuota(const MemberSpec& spec) {
   if (spec.quota.empty()) return absl::OkStatus();
   const std::string ns = NamespaceOf(spec.name);
-  rapidjson::Document doc = json::NewObject("v1", "ResourceQuota", ns, kQuotaName);
-  SetOwnerLabels(doc, spec.name);
-  json::SetPath(doc, {"spec", "hard"}, HardMap(spec.quota, doc.GetAllocator()), doc.GetAllocator());
+  kube::Builder b;
+  LK_ASSIGN_OR_RETURN(
+      const rapidjson::Document doc,
+      b.Finish(b.Manifest("v1", "ResourceQuota", MemberMeta(ns, kQuotaName, spec.name),
+                          {{"spec", b.Object({{"hard", b.Map(spec.quota)}})}})));
   absl::StatusOr<rapidjson::Document> created =
       client_.Create(res::ResourceQuotas(), ns, doc, Writes());
   if (created.ok()) return absl::OkStatus();
   if (created.status().code() != absl::StatusCode::kAlreadyExists) {
     return QuotaError(created.status());
   }
-  rapidjson::Document patch(rapidjson::kArrayType);
-  rapidjson::Value op(rapidjson::kObjectType);
-  auto& a = patch.GetAllocator();
-  op.AddMember("op", "replace", a);
-  op.AddMember("path", "/spec/hard", a);
-  op.AddMember("value", HardMap(spec.quota, a), a);
-  patch.PushBack(op, a);
+  kube::Builder p;
+  LK_ASSIGN_OR_RETURN(const rapidjson::Document patch,
+                      p.Finish(p.Array({p.Object({{"op", p.Str("replace")},
+                                                  {"path", p.Str("/spec/hard")},
+                                                  {"value", p.Map(spec.quota)}})})));
   return QuotaError(client_
                         .Patch(res::ResourceQuotas(), ns, kQuotaName, kube::PatchType::kJsonPatch,
                                json::ToString(patch), Patches())
@@ -226,8 +232,9 @@ absl::Status MemberProvisioner::Deprovision(const std::string& name, bool delete
   absl::StatusOr<rapidjson::Document> existing = client_.Get(res::Namespaces(), "", ns);
   if (existing.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();
   if (!existing.ok()) return existing.status();
-  if (json::GetString(*existing, {"metadata", "labels", kUserLabel}) != name ||
-      json::GetString(*existing, {"metadata", "labels", kManagedByLabel}) != kManagedBy) {
+  if (json::GetString(*existing, {"metadata", "labels", contract::kUserLabel}) != name ||
+      json::GetString(*existing, {"metadata", "labels", contract::kManagedByLabel}) !=
+          contract::kManagedByAuthenticator) {
     return absl::FailedPreconditionError(absl::StrCat(
         "namespace ", ns, " is not managed by labkube for member ", name, "; left in place"));
   }
@@ -238,32 +245,36 @@ absl::Status MemberProvisioner::Deprovision(const std::string& name, bool delete
 }
 
 absl::Status MemberProvisioner::SetAdmin(const std::string& name, bool admin) {
-  std::string patch = absl::StrCat(R"({"metadata":{"labels":{")", kAdminLabel, R"(":)",
-                                   admin ? R"("true")" : "null", "}}}");
+  rapidjson::Document patch(rapidjson::kObjectType);
+  json::SetPath(patch, {"metadata", "labels", contract::kAdminLabel},
+                admin ? json::String("true", patch.GetAllocator()) : rapidjson::Value(),
+                patch.GetAllocator());  // null removes the label (merge patch)
   return client_
-      .Patch(res::ServiceAccounts(), NamespaceOf(name), name, kube::PatchType::kMergePatch, patch,
-             Patches())
+      .Patch(res::ServiceAccounts(), NamespaceOf(name), name, kube::PatchType::kMergePatch,
+             json::ToString(patch), Patches())
       .status();
 }
 
 absl::StatusOr<std::map<std::string, MemberObjects>> MemberProvisioner::ListObjects() {
   std::map<std::string, MemberObjects> out;
   kube::ListOptions by_user;
-  by_user.label_selector = kUserLabel;
+  by_user.label_selector = contract::kUserLabel;
   LK_ASSIGN_OR_RETURN(kube::ObjectList sas, client_.List(res::ServiceAccounts(), "", by_user));
   for (const rapidjson::Value& sa : sas.items().GetArray()) {
-    std::string member(json::GetString(sa, {"metadata", "labels", kUserLabel}));
+    std::string member(json::GetString(sa, {"metadata", "labels", contract::kUserLabel}));
     if (json::GetString(sa, {"metadata", "name"}) != member ||
         json::GetString(sa, {"metadata", "namespace"}) != NamespaceOf(member)) {
       continue;
     }
-    out[member].admin = json::GetString(sa, {"metadata", "labels", kAdminLabel}) == "true";
+    out[member].admin =
+        json::GetString(sa, {"metadata", "labels", contract::kAdminLabel}) == "true";
   }
   kube::ListOptions managed;
-  managed.label_selector = absl::StrCat(kManagedByLabel, "=", kManagedBy);
+  managed.label_selector =
+      absl::StrCat(contract::kManagedByLabel, "=", contract::kManagedByAuthenticator);
   LK_ASSIGN_OR_RETURN(kube::ObjectList quotas, client_.List(res::ResourceQuotas(), "", managed));
   for (const rapidjson::Value& q : quotas.items().GetArray()) {
-    std::string member(json::GetString(q, {"metadata", "labels", kUserLabel}));
+    std::string member(json::GetString(q, {"metadata", "labels", contract::kUserLabel}));
     if (json::GetString(q, {"metadata", "name"}) != kQuotaName ||
         json::GetString(q, {"metadata", "namespace"}) != NamespaceOf(member)) {
       continue;

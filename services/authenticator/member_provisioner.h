@@ -21,12 +21,17 @@
 
 #include "absl/status/statusor.h"
 #include "lib/kube/client.h"
+#include "lib/kube/types.h"
 
 namespace labkube::authenticator {
 
 inline constexpr char kMemberRoleBinding[] = "labkube-member";
 inline constexpr char kGatewayRoleBinding[] = "labkube-gateway";
 inline constexpr char kQuotaName[] = "labkube-quota";
+// Pod Security for members' namespaces: "baseline" (no privileged pods, hostPath, hostPID,
+// hostNetwork, added capabilities) unless an admin labels the namespace "restricted".
+inline constexpr char kPodSecurityLabel[] = "pod-security.kubernetes.io/enforce";
+inline constexpr char kDefaultPodSecurity[] = "baseline";
 
 struct ProvisionerOptions {
   std::string namespace_prefix = "lab-";
@@ -78,7 +83,7 @@ class MemberProvisioner {
   absl::Status EnsureNamespace(const std::string& name, Progress& progress);
   absl::Status EnsureServiceAccount(const MemberSpec& spec);
   absl::Status EnsureBindings(const std::string& name);
-  void OwnByClusterRole(rapidjson::Document& binding, const std::string& role);
+  void OwnByClusterRole(kube::ObjectMeta& binding, const std::string& role);
   absl::Status EnsureQuota(const MemberSpec& spec);
 
   kube::Client& client_;

@@ -54,10 +54,11 @@ TEST_F(MemberProvisionerTest, ProvisionCreatesEverything) {
 // An admin's choice of "restricted" for a member survives the next login's repair.
 TEST_F(MemberProvisionerTest, AnAdminsPodSecurityLevelIsKept) {
   ASSERT_TRUE(prov_.Provision({"carol", {}, false}).ok());
-  ASSERT_TRUE(client_
-                  .Patch(res::Namespaces(), "", "lab-carol", kube::PatchType::kMergePatch,
-                         R"({"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted"}}})")
-                  .ok());
+  ASSERT_TRUE(
+      client_
+          .Patch(res::Namespaces(), "", "lab-carol", kube::PatchType::kMergePatch,
+                 R"({"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted"}}})")
+          .ok());
   ASSERT_TRUE(prov_.Provision({"carol", {}, false}).ok());
   EXPECT_EQ(Label(res::Namespaces(), "", "lab-carol", "pod-security.kubernetes.io/enforce"),
             "restricted");
@@ -77,6 +78,55 @@ TEST_F(MemberProvisionerTest, ProvisionIsIdempotentAndUpdatesQuotaAndAdmin) {
   ASSERT_EQ(objects->count("bob"), 1u);
   EXPECT_FALSE(objects->at("bob").admin);
   EXPECT_EQ(objects->at("bob").quota, (std::map<std::string, std::string>{{"pods", "20"}}));
+}
+
+TEST_F(MemberProvisionerTest, ObjectsCarryTheirKindsAndOwners) {
+  ASSERT_TRUE(client_
+                  .Create(res::ClusterRoles(), "",
+                          json::NewObject("rbac.authorization.k8s.io/v1", "ClusterRole", "",
+                                          "labkube-machine-viewer"))
+                  .ok());
+  ASSERT_TRUE(prov_.Provision({"erin", {{"pods", "3"}}, true}).ok());
+  auto ns = client_.Get(res::Namespaces(), "", "lab-erin");
+  ASSERT_TRUE(ns.ok());
+  EXPECT_EQ(json::GetString(*ns, {"kind"}), "Namespace");
+  EXPECT_EQ(json::GetString(*ns, {"metadata", "labels", "app.kubernetes.io/managed-by"}),
+            "labkube-authenticator");
+  EXPECT_EQ(Label(res::ServiceAccounts(), "lab-erin", "erin", "labkube.io/admin"), "true");
+  auto crb = client_.Get(res::ClusterRoleBindings(), "", "labkube-member-erin");
+  ASSERT_TRUE(crb.ok());
+  EXPECT_EQ(json::GetString(*crb, {"apiVersion"}), "rbac.authorization.k8s.io/v1");
+  EXPECT_EQ(json::GetString(*crb, {"roleRef", "apiGroup"}), "rbac.authorization.k8s.io");
+  EXPECT_EQ(json::GetString((*crb)["subjects"][0], {"kind"}), "ServiceAccount");
+  EXPECT_EQ(json::GetString((*crb)["subjects"][0], {"namespace"}), "lab-erin");
+  const rapidjson::Value& owner = (*crb)["metadata"]["ownerReferences"][0];
+  EXPECT_EQ(json::GetString(owner, {"kind"}), "ClusterRole");
+  EXPECT_EQ(json::GetString(owner, {"name"}), "labkube-machine-viewer");
+  EXPECT_FALSE(json::GetString(owner, {"uid"}).empty());
+  auto gw = client_.Get(res::RoleBindings(), "lab-erin", "labkube-gateway");
+  ASSERT_TRUE(gw.ok());
+  EXPECT_EQ(json::GetString(*gw, {"metadata", "labels", "labkube.io/user"}), "erin");
+  auto q = client_.Get(res::ResourceQuotas(), "lab-erin", "labkube-quota");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(json::GetString(*q, {"kind"}), "ResourceQuota");
+  EXPECT_EQ(json::GetString(*q, {"metadata", "labels", "labkube.io/user"}), "erin");
+}
+
+// Quota keys and values are values: quotes, backslashes and `"}` stay inside their strings, in
+// the created quota and in the JSON patch that updates it.
+TEST_F(MemberProvisionerTest, HostileQuotaIsEscapedNotSpliced) {
+  const std::string evil = R"(x"},"op":"remove","path":"/metadata","y":{"z":"\\)";
+  ASSERT_TRUE(prov_.Provision({"frank", {{evil, evil}}, false}).ok());
+  auto q = client_.Get(res::ResourceQuotas(), "lab-frank", "labkube-quota");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(json::GetString(*q, {"spec", "hard", evil}), evil);
+  EXPECT_EQ((*q)["spec"]["hard"].MemberCount(), 1u);
+  ASSERT_TRUE(prov_.Provision({"frank", {{"pods", evil}}, false}).ok());
+  q = client_.Get(res::ResourceQuotas(), "lab-frank", "labkube-quota");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(json::GetString(*q, {"spec", "hard", "pods"}), evil);
+  EXPECT_EQ((*q)["spec"]["hard"].MemberCount(), 1u);
+  EXPECT_EQ(json::GetString(*q, {"metadata", "name"}), "labkube-quota");
 }
 
 TEST_F(MemberProvisionerTest, NeverTakesOverAForeignNamespace) {

@@ -3,10 +3,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "lib/names.h"
 #include "lib/status_macros.h"
-#include "services/authenticator/names.h"
 
 namespace labkube::authenticator {
+
+using names::IsDnsLabel;
+using names::IsDnsSubdomain;
+
 namespace {
 
 absl::Status Bad(absl::string_view field, absl::string_view what) {

@@ -5,12 +5,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/log.h"
 #include "lib/status_macros.h"
-#include "services/authenticator/names.h"
 
 namespace labkube::authenticator {
 namespace {
@@ -138,7 +138,8 @@ absl::StatusOr<kube::ObjectPtr> SecretMap::Write(const State& base, const Data& 
     written = client_.Update(res::Secrets(), ns_, name_, doc);
   } else {
     rapidjson::Document doc = json::NewObject("v1", "Secret", ns_, name_);
-    json::SetString(doc, {"metadata", "labels", kManagedByLabel}, kManagedBy);
+    json::SetString(doc, {"metadata", "labels", contract::kManagedByLabel},
+                    contract::kManagedByAuthenticator);
     json::SetString(doc, {"type"}, "Opaque");
     json::Set(doc, "data", Encode(data, doc.GetAllocator()), doc.GetAllocator());
     written = client_.Create(res::Secrets(), ns_, doc);

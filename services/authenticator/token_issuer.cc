@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
@@ -102,15 +103,13 @@ absl::StatusOr<SessionBinding> TokenIssuer::OpenBinding(const std::string& ns,
                                                         const std::string& member) {
   rapidjson::Document secret = json::NewObject("v1", "Secret", ns, "");
   json::SetString(secret, {"metadata", "generateName"}, kSessionSecretPrefix);
-  json::SetString(secret, {"metadata", "labels", "labkube.io/user"}, member);
-  json::SetString(secret, {"metadata", "labels", "app.kubernetes.io/managed-by"}, "labkube");
+  json::SetString(secret, {"metadata", "labels", contract::kUserLabel}, member);
+  json::SetString(secret, {"metadata", "labels", contract::kManagedByLabel}, "labkube");
   json::SetString(secret, {"type"}, "Opaque");
-  absl::StatusOr<rapidjson::Document> made =
-      client_.Create(kube::resources::Secrets(), ns, secret);
+  absl::StatusOr<rapidjson::Document> made = client_.Create(kube::resources::Secrets(), ns, secret);
   if (!made.ok()) {
-    return absl::Status(made.status().code(),
-                        absl::StrCat("creating the session Secret in ", ns, ": ",
-                                     made.status().message()));
+    return absl::Status(made.status().code(), absl::StrCat("creating the session Secret in ", ns,
+                                                           ": ", made.status().message()));
   }
   SessionBinding b{std::string(json::GetString(*made, {"metadata", "name"})),
                    std::string(json::GetString(*made, {"metadata", "uid"}))};

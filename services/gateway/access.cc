@@ -4,9 +4,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/kube/absl_compat.h"
-#include "services/gateway/names.h"
+#include "lib/names.h"
 
 namespace labkube::gateway {
+
+using names::CheckDnsLabel;
+using names::MemberNamespace;
+
 namespace {
 
 constexpr size_t kMaxTokenBytes = 16 * 1024;

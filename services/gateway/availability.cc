@@ -5,9 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/kube/absl_compat.h"
-#include "services/gateway/names.h"
+#include "lib/names.h"
 
 namespace labkube::gateway {
+
+using names::CheckLength;
+
 namespace {
 
 std::string Key(const gw::MachineType& t) { return absl::StrCat(t.group(), "/", t.name()); }

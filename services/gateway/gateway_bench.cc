@@ -49,6 +49,7 @@
 #include "absl/strings/substitute.h"
 #include "absl/time/clock.h"
 #include "labkube/gateway/v1alpha1/gateway.grpc.pb.h"
+#include "lib/contract.h"
 #include "lib/grpc_status.h"
 #include "lib/kube/config.h"
 #include "lib/kube/json.h"
@@ -268,9 +269,10 @@ bool PrintLatency(const std::string& run, const Stats& s, double seconds, bool j
   if (s.errors > 0) std::printf("%s.first_error=\"%s\"\n", rpc, s.first_error.c_str());
   const bool pass = n > 0 && s.errors == 0 && p99 <= kTargetP99Ms;
   if (judged) {
-    std::printf("%s: p99 %.1f ms, %d clients at %.0f calls/s, %d errors (target: p99 <= %.0f ms, "
-                "no errors): %s\n",
-                rpc, p99, clients, n / seconds, s.errors, kTargetP99Ms, pass ? "PASS" : "MISS");
+    std::printf(
+        "%s: p99 %.1f ms, %d clients at %.0f calls/s, %d errors (target: p99 <= %.0f ms, "
+        "no errors): %s\n",
+        rpc, p99, clients, n / seconds, s.errors, kTargetP99Ms, pass ? "PASS" : "MISS");
   }
   return s.errors == 0;
 }
@@ -320,7 +322,8 @@ absl::Status WaitGone(const Lab& lab, const std::string& selector) {
 }
 
 std::string WorkspaceSelector(const Lab& lab) {
-  return absl::StrCat("labkube.io/workspace=", kWorkspace, ",labkube.io/user=", lab.member);
+  return absl::StrCat(contract::kWorkspaceLabel, "=", kWorkspace, ",", contract::kUserLabel, "=",
+                      lab.member);
 }
 
 // Deletes `name` of `resource`; not there is fine.
@@ -375,9 +378,9 @@ absl::Status WaitRunning(const Lab& lab) {
 absl::StatusOr<double> TimeWorkspaceStart(const Lab& lab) {
   const absl::Time start = absl::Now();
   LK_RETURN_IF_ERROR(StartWorkspace(lab));
-  LK_RETURN_IF_ERROR(PollPods(lab, WorkspaceSelector(lab), "ready", [](const rapidjson::Value& pods) {
-    return pods.Size() == 1 && PodReady(pods[0]);
-  }));
+  LK_RETURN_IF_ERROR(
+      PollPods(lab, WorkspaceSelector(lab), "ready",
+               [](const rapidjson::Value& pods) { return pods.Size() == 1 && PodReady(pods[0]); }));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   LK_RETURN_IF_ERROR(WaitRunning(lab));
   return seconds;

@@ -6,10 +6,14 @@
 #include "lib/grpc_status.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/log.h"
+#include "lib/names.h"
 #include "lib/status_macros.h"
-#include "services/gateway/names.h"
 
 namespace labkube::gateway {
+
+using names::CheckDnsLabel;
+using names::CheckLength;
+
 namespace {
 
 constexpr size_t kMaxPassword = 1024;
@@ -246,29 +250,32 @@ grpc::Status GatewayService::ListMachineTypes(Ctx* c, const gw::ListMachineTypes
 grpc::Status GatewayService::WatchMachineTypes(
     Ctx* c, const gw::ListMachineTypesRequest* r,
     grpc::ServerWriter<gw::ListMachineTypesResponse>* writer) {
-  return Run(c, "WatchMachineTypes", [&](std::string& who) -> absl::Status {
-    LK_RETURN_IF_ERROR(CheckLength("group", r->group(), 63));
-    LK_ASSIGN_OR_RETURN(Caller caller, Authenticate(c));
-    who = caller.member;
-    LK_ASSIGN_OR_RETURN(CallLimiter::Slot slot, streams_.Acquire(caller.member));
-    LK_ASSIGN_OR_RETURN(AvailabilitySnapshot snap, deps_.availability.Current());
-    auto send = [&](const AvailabilitySnapshot& s) {
-      gw::ListMachineTypesResponse update;
-      for (gw::MachineType& t : FilterGroup(s.types, r->group())) {
-        *update.add_machine_types() = std::move(t);
-      }
-      return writer->Write(update);
-    };
-    if (!send(snap)) return absl::OkStatus();
-    uint64_t sent = snap.version;
-    while (!c->IsCancelled() && !deps_.shutting_down()) {
-      AvailabilitySnapshot next = deps_.availability.WaitNewer(sent, kStreamPoll);
-      if (next.version == sent || next.version == 0) continue;
-      if (!send(next)) break;
-      sent = next.version;
-    }
-    return absl::OkStatus();
-  }, Kind::kStream);
+  return Run(
+      c, "WatchMachineTypes",
+      [&](std::string& who) -> absl::Status {
+        LK_RETURN_IF_ERROR(CheckLength("group", r->group(), 63));
+        LK_ASSIGN_OR_RETURN(Caller caller, Authenticate(c));
+        who = caller.member;
+        LK_ASSIGN_OR_RETURN(CallLimiter::Slot slot, streams_.Acquire(caller.member));
+        LK_ASSIGN_OR_RETURN(AvailabilitySnapshot snap, deps_.availability.Current());
+        auto send = [&](const AvailabilitySnapshot& s) {
+          gw::ListMachineTypesResponse update;
+          for (gw::MachineType& t : FilterGroup(s.types, r->group())) {
+            *update.add_machine_types() = std::move(t);
+          }
+          return writer->Write(update);
+        };
+        if (!send(snap)) return absl::OkStatus();
+        uint64_t sent = snap.version;
+        while (!c->IsCancelled() && !deps_.shutting_down()) {
+          AvailabilitySnapshot next = deps_.availability.WaitNewer(sent, kStreamPoll);
+          if (next.version == sent || next.version == 0) continue;
+          if (!send(next)) break;
+          sent = next.version;
+        }
+        return absl::OkStatus();
+      },
+      Kind::kStream);
 }
 
 // --- Storage ---
@@ -354,13 +361,16 @@ grpc::Status GatewayService::DescribeWorkspace(Ctx* c, const gw::DescribeWorkspa
 
 grpc::Status GatewayService::WatchWorkspace(Ctx* c, const gw::DescribeWorkspaceRequest* r,
                                             grpc::ServerWriter<gw::Workspace>* writer) {
-  return Run(c, "WatchWorkspace", [&](std::string& who) -> absl::Status {
-    LK_ASSIGN_OR_RETURN(Target target, TargetOf(c, r->member(), who));
-    LK_ASSIGN_OR_RETURN(CallLimiter::Slot slot, streams_.Acquire(who));
-    return deps_.workspaces.Watch(
-        target, r->name(), [&](const gw::Workspace& w) { return writer->Write(w); },
-        [&] { return c->IsCancelled() || deps_.shutting_down(); });
-  }, Kind::kStream);
+  return Run(
+      c, "WatchWorkspace",
+      [&](std::string& who) -> absl::Status {
+        LK_ASSIGN_OR_RETURN(Target target, TargetOf(c, r->member(), who));
+        LK_ASSIGN_OR_RETURN(CallLimiter::Slot slot, streams_.Acquire(who));
+        return deps_.workspaces.Watch(
+            target, r->name(), [&](const gw::Workspace& w) { return writer->Write(w); },
+            [&] { return c->IsCancelled() || deps_.shutting_down(); });
+      },
+      Kind::kStream);
 }
 
 }  // namespace labkube::gateway

@@ -5,62 +5,23 @@
 #include "absl/strings/str_replace.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/quantity.h"
+#include "lib/names.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
 namespace labkube::gateway {
 namespace {
 
-bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
 constexpr int64_t kMinSize = int64_t{1} << 20;  // 1Mi
 constexpr int64_t kMaxSize = int64_t{1} << 50;  // 1Pi
 
 }  // namespace
 
-bool IsDnsLabel(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  if (!IsAlnum(name.front()) || !IsAlnum(name.back())) return false;
-  for (char c : name) {
-    if (!IsAlnum(c) && c != '-') return false;
-  }
-  return true;
-}
-
-bool IsDnsSubdomain(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  size_t start = 0;
-  while (true) {
-    size_t dot = name.find('.', start);
-    if (!IsDnsLabel(name.substr(start, dot == std::string_view::npos ? dot : dot - start))) {
-      return false;
-    }
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-absl::Status CheckLength(std::string_view field, std::string_view value, size_t max) {
-  if (value.size() <= max) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(ToAbsl(field), ": longer than ", max, " characters"));
-}
-
-absl::Status CheckDnsLabel(std::string_view field, std::string_view value, size_t max_length) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(ToAbsl(field), " is required"));
-  if (absl::Status s = CheckLength(field, value, max_length); !s.ok()) return s;
-  if (IsDnsLabel(value)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      ToAbsl(field), ": \"", ToAbsl(value),
-      "\" is not a DNS label (lower-case letters, digits and '-', starting and ending with a "
-      "letter or digit)"));
-}
-
 absl::StatusOr<int64_t> ParseSize(std::string_view field, std::string_view text) {
   if (text.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(ToAbsl(field), " is required (e.g. 10Gi)"));
   }
-  if (absl::Status s = CheckLength(field, text, 32); !s.ok()) return s;
+  if (absl::Status s = names::CheckLength(field, text, 32); !s.ok()) return s;
   absl::StatusOr<int64_t> bytes = kube::ParseQuantity(text);
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(ToAbsl(field), ": \"", ToAbsl(text),
@@ -71,10 +32,6 @@ absl::StatusOr<int64_t> ParseSize(std::string_view field, std::string_view text)
         absl::StrCat(ToAbsl(field), ": \"", ToAbsl(text), "\" is out of range (1Mi to 1Pi)"));
   }
   return *bytes;
-}
-
-std::string MemberNamespace(std::string_view prefix, std::string_view member) {
-  return absl::StrCat(ToAbsl(prefix), ToAbsl(member));
 }
 
 std::string ExpandPattern(std::string_view pattern, std::string_view member,

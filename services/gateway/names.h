@@ -1,6 +1,7 @@
-// Names, labels and input checks shared by the gateway's managers: the member <-> namespace
-// mapping, the labels on everything the gateway creates, DNS-label and size checks whose errors
-// name the field, and URL pattern expansion.
+// Input checks and helpers of the gateway's managers: storage sizes, URL pattern expansion,
+// label selectors, API times, JSON quoting and Kubernetes errors worded for members. DNS-name
+// checks and the member <-> namespace mapping live in lib/names.h, label names in
+// lib/contract.h (shared with the other services).
 //
 // Free functions and constants, no state; safe from any thread.
 #ifndef LABKUBE_SERVICES_GATEWAY_NAMES_H_
@@ -18,44 +19,12 @@
 
 namespace labkube::gateway {
 
-// Labels the gateway reads or writes.
-inline constexpr char kManagedByLabel[] = "app.kubernetes.io/managed-by";
-inline constexpr char kManagedBy[] = "labkube-gateway";
-inline constexpr char kComponentLabel[] = "labkube.io/component";  // storage | workspace
-inline constexpr char kWorkspaceLabel[] = "labkube.io/workspace";
-inline constexpr char kWorkspaceKindLabel[] = "labkube.io/workspace-kind";
-inline constexpr char kVolumeLabel[] = "labkube.io/volume";  // cephfs | nfs
-inline constexpr char kUserLabel[] = "labkube.io/user";
-inline constexpr char kAdminLabel[] = "labkube.io/admin";
-// Guest pods (the injector's contract).
-inline constexpr char kPodRoleLabel[] = "labkube.io/pod-role";
-inline constexpr char kMachineGroupLabel[] = "labkube.io/machine-group";
-inline constexpr char kMachineTypeLabel[] = "labkube.io/machine-type";
-inline constexpr char kInjectingContainerLabel[] = "labkube.io/injecting-container";
-inline constexpr char kNodeAnnotation[] = "labkube.io/node";
-
 // Longest workspace name (object names derive from it: ws-<name>-token).
 inline constexpr size_t kMaxWorkspaceNameLength = 40;
-
-// RFC 1123 label: 1-63 of [a-z0-9-], starting and ending with an alphanumeric.
-bool IsDnsLabel(std::string_view name);
-
-// RFC 1123 subdomain: dot-separated DNS labels, at most 253 characters (Secret names).
-bool IsDnsSubdomain(std::string_view name);
-
-// OK, or kInvalidArgument "<field>: "<value>" is not a DNS label (...)" / "<field> is required"
-// / "<field>: longer than <max_length> characters".
-absl::Status CheckDnsLabel(std::string_view field, std::string_view value, size_t max_length = 63);
-
-// kInvalidArgument "<field>: longer than <max> characters" when `value` is too long.
-absl::Status CheckLength(std::string_view field, std::string_view value, size_t max);
 
 // A storage size: a Kubernetes quantity of at least 1Mi and at most 1Pi, in bytes.
 // kInvalidArgument "<field>: ..." otherwise.
 absl::StatusOr<int64_t> ParseSize(std::string_view field, std::string_view text);
-
-// "lab-" + "alice".
-std::string MemberNamespace(std::string_view prefix, std::string_view member);
 
 // Replaces {member}, {workspace} and {namespace} in `pattern`.
 std::string ExpandPattern(std::string_view pattern, std::string_view member,

@@ -5,28 +5,6 @@
 namespace labkube::gateway {
 namespace {
 
-TEST(NamesTest, DnsLabels) {
-  EXPECT_TRUE(IsDnsLabel("alice"));
-  EXPECT_TRUE(IsDnsLabel("a-1"));
-  EXPECT_FALSE(IsDnsLabel(""));
-  EXPECT_FALSE(IsDnsLabel("-a"));
-  EXPECT_FALSE(IsDnsLabel("a-"));
-  EXPECT_FALSE(IsDnsLabel("My_WS"));
-  EXPECT_FALSE(IsDnsLabel(std::string(64, 'a')));
-  EXPECT_TRUE(IsDnsSubdomain("regcred.example"));
-  EXPECT_FALSE(IsDnsSubdomain("a..b"));
-}
-
-TEST(NamesTest, CheckDnsLabelNamesTheField) {
-  absl::Status s = CheckDnsLabel("name", "My_WS");
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message().substr(0, 16), "name: \"My_WS\" is");
-  EXPECT_EQ(CheckDnsLabel("name", "").message(), "name is required");
-  EXPECT_EQ(CheckDnsLabel("name", std::string(41, 'a'), 40).message(),
-            "name: longer than 40 characters");
-  EXPECT_TRUE(CheckDnsLabel("name", "ok-1").ok());
-}
-
 TEST(NamesTest, ParseSize) {
   EXPECT_EQ(*ParseSize("size", "10Gi"), int64_t{10} << 30);
   absl::StatusOr<int64_t> bad = ParseSize("size", "ten gigs");
@@ -41,7 +19,6 @@ TEST(NamesTest, ExpandPatternAndSelector) {
   EXPECT_EQ(ExpandPattern("/{member}/{workspace}/", "alice", "nb", "lab-alice"), "/alice/nb/");
   EXPECT_EQ(ExpandPattern("{workspace}-{member}.lab.org", "a", "w", "n"), "w-a.lab.org");
   EXPECT_EQ(Selector({{"b", "2"}, {"a", "1"}}), "a=1,b=2");
-  EXPECT_EQ(MemberNamespace("lab-", "bob"), "lab-bob");
 }
 
 TEST(NamesTest, KubeErrorRewordsRbacProblems) {

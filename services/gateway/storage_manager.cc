@@ -5,9 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/substitute.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
+#include "lib/kube/objects.h"
 #include "lib/kube/quantity.h"
 #include "lib/kube/resource.h"
 #include "lib/status_macros.h"
@@ -25,21 +26,33 @@ const kube::Resource& StorageClasses() {
   return *r;
 }
 
-std::string Labels(const std::string& member, std::string_view extra = "") {
-  return absl::Substitute(R"({"$0":"$1","$2":"storage","$3":$4$5})", kManagedByLabel, kManagedBy,
-                          kComponentLabel, kUserLabel, JsonQuote(member), ToAbsl(extra));
+// The labels of everything the storage is made of, plus `extra`.
+kube::StringMap StorageLabels(const Target& t, kube::StringMap extra = {}) {
+  extra[contract::kManagedByLabel] = contract::kManagedByGateway;
+  extra[contract::kComponentLabel] = "storage";
+  extra[contract::kUserLabel] = t.member;
+  return extra;
+}
+
+kube::ObjectMeta StorageMeta(const Target& t, std::string name, kube::StringMap labels) {
+  kube::ObjectMeta meta;
+  meta.name = std::move(name);
+  meta.namespace_ = t.ns;
+  meta.labels = std::move(labels);
+  return meta;
 }
 
 absl::StatusOr<rapidjson::Document> ClaimObject(const Target& t, const char* name, const char* kind,
                                                 const std::string& cls, std::string_view size) {
-  return json::Parse(absl::Substitute(
-      R"({"apiVersion":"v1","kind":"PersistentVolumeClaim",
-          "metadata":{"name":"$0","namespace":$1,"labels":$2},
-          "spec":{"accessModes":["ReadWriteMany"],"storageClassName":$3,
-                  "resources":{"requests":{"storage":$4}}}})",
-      name, JsonQuote(t.ns),
-      Labels(t.member, absl::StrCat(",\"", kVolumeLabel, "\":\"", kind, "\"")), JsonQuote(cls),
-      JsonQuote(size)));
+  kube::Builder b;
+  rapidjson::Value spec =
+      b.Object({{"accessModes", b.Array({b.Str("ReadWriteMany")})},
+                {"storageClassName", b.Str(cls)},
+                {"resources", b.Object({{"requests", b.Object({{"storage", b.Str(size)}})}})}});
+  return b.Finish(
+      b.Manifest("v1", "PersistentVolumeClaim",
+                 StorageMeta(t, name, StorageLabels(t, {{contract::kVolumeLabel, kind}})),
+                 {{"spec", std::move(spec)}}));
 }
 
 // Copies the data volume into the backup volume; rsync mirrors, cp -a only adds and updates.
@@ -49,39 +62,63 @@ constexpr char kBackupScript[] =
     "else cp -a /data/. /backup/data/; fi; "
     "date -u +%Y-%m-%dT%H:%M:%SZ > /backup/LAST_BACKUP";
 
+rapidjson::Value ClaimVolume(kube::Builder& b, const char* name, const char* claim,
+                             bool read_only) {
+  rapidjson::Value source = b.Object({{"claimName", b.Str(claim)}});
+  if (read_only) b.Add(source, "readOnly", b.Bool(true));
+  return b.Object({{"name", b.Str(name)}, {"persistentVolumeClaim", std::move(source)}});
+}
+
+rapidjson::Value BackupPod(kube::Builder& b, const StorageOptions& o) {
+  rapidjson::Value container = b.Object(
+      {{"name", b.Str("backup")},
+       {"image", b.Str(o.backup_image)},
+       {"command", b.Array({b.Str("/bin/sh"), b.Str("-c"), b.Str(kBackupScript)})},
+       {"resources", b.Object({{"requests", b.Map({{"cpu", "100m"}, {"memory", "128Mi"}})},
+                               {"limits", b.Map({{"memory", "512Mi"}})}})},
+       {"volumeMounts",
+        b.Array({b.Object({{"name", b.Str("data")},
+                           {"mountPath", b.Str("/data")},
+                           {"readOnly", b.Bool(true)}}),
+                 b.Object({{"name", b.Str("backup")}, {"mountPath", b.Str("/backup")}})})}});
+  return b.Object({{"restartPolicy", b.Str("OnFailure")},
+                   {"automountServiceAccountToken", b.Bool(false)},
+                   {"containers", b.Array({std::move(container)})},
+                   {"volumes", b.Array({ClaimVolume(b, "data", kCephfsClaim, true),
+                                        ClaimVolume(b, "backup", kNfsClaim, false)})}});
+}
+
 absl::StatusOr<rapidjson::Document> CronJobObject(const Target& t, const StorageOptions& o) {
-  const std::string labels = Labels(t.member, ",\"labkube.io/role\":\"backup\"");
-  return json::Parse(absl::Substitute(
-      R"({"apiVersion":"batch/v1","kind":"CronJob",
-          "metadata":{"name":"$0","namespace":$1,"labels":$2},
-          "spec":{"schedule":$3,"concurrencyPolicy":"Forbid","startingDeadlineSeconds":3600,
-            "successfulJobsHistoryLimit":1,"failedJobsHistoryLimit":3,
-            "jobTemplate":{"metadata":{"labels":$2},"spec":{"backoffLimit":2,
-              "ttlSecondsAfterFinished":86400,
-              "template":{"metadata":{"labels":$2},"spec":{"restartPolicy":"OnFailure",
-                "automountServiceAccountToken":false,
-                "containers":[{"name":"backup","image":$4,"command":["/bin/sh","-c",$5],
-                  "resources":{"requests":{"cpu":"100m","memory":"128Mi"},
-                               "limits":{"memory":"512Mi"}},
-                  "volumeMounts":[{"name":"data","mountPath":"/data","readOnly":true},
-                                  {"name":"backup","mountPath":"/backup"}]}],
-                "volumes":[
-                  {"name":"data","persistentVolumeClaim":{"claimName":"$6","readOnly":true}},
-                  {"name":"backup","persistentVolumeClaim":{"claimName":"$7"}}]}}}}}})",
-      kBackupCronJob, JsonQuote(t.ns), labels, JsonQuote(o.backup_schedule),
-      JsonQuote(o.backup_image), JsonQuote(kBackupScript), kCephfsClaim, kNfsClaim));
+  const kube::StringMap labels = StorageLabels(t, {{contract::kStorageRoleLabel, "backup"}});
+  kube::Builder b;
+  rapidjson::Value job =
+      b.Object({{"backoffLimit", b.Int(2)},
+                {"ttlSecondsAfterFinished", b.Int(86400)},
+                {"template", b.Object({{"metadata", b.Object({{"labels", b.Map(labels)}})},
+                                       {"spec", BackupPod(b, o)}})}});
+  rapidjson::Value spec =
+      b.Object({{"schedule", b.Str(o.backup_schedule)},
+                {"concurrencyPolicy", b.Str("Forbid")},
+                {"startingDeadlineSeconds", b.Int(3600)},
+                {"successfulJobsHistoryLimit", b.Int(1)},
+                {"failedJobsHistoryLimit", b.Int(3)},
+                {"jobTemplate", b.Object({{"metadata", b.Object({{"labels", b.Map(labels)}})},
+                                          {"spec", std::move(job)}})}});
+  return b.Finish(b.Manifest("batch/v1", "CronJob", StorageMeta(t, kBackupCronJob, labels),
+                             {{"spec", std::move(spec)}}));
 }
 
 absl::StatusOr<rapidjson::Document> SettingsObject(const Target& t, const StorageOptions& o) {
-  return json::Parse(absl::Substitute(
-      R"({"apiVersion":"v1","kind":"ConfigMap",
-          "metadata":{"name":"$0","namespace":$1,"labels":$2},
-          "data":{"LABKUBE_MEMBER":$3,"LABKUBE_DATA_DIR":$4,"LABKUBE_BACKUP_DIR":$5,
-                  "LABKUBE_BACKUP_SCHEDULE":$6,"LABKUBE_DATA_CLAIM":"$7",
-                  "LABKUBE_BACKUP_CLAIM":"$8"}})",
-      kSettingsConfigMap, JsonQuote(t.ns), Labels(t.member), JsonQuote(t.member),
-      JsonQuote(o.data_mount_path), JsonQuote(o.backup_mount_path), JsonQuote(o.backup_schedule),
-      kCephfsClaim, kNfsClaim));
+  kube::Builder b;
+  rapidjson::Value data = b.Map({{"LABKUBE_MEMBER", t.member},
+                                 {"LABKUBE_DATA_DIR", o.data_mount_path},
+                                 {"LABKUBE_BACKUP_DIR", o.backup_mount_path},
+                                 {"LABKUBE_BACKUP_SCHEDULE", o.backup_schedule},
+                                 {"LABKUBE_DATA_CLAIM", kCephfsClaim},
+                                 {"LABKUBE_BACKUP_CLAIM", kNfsClaim}});
+  return b.Finish(b.Manifest("v1", "ConfigMap",
+                             StorageMeta(t, kSettingsConfigMap, StorageLabels(t)),
+                             {{"data", std::move(data)}}));
 }
 
 const char* ClaimOf(gw::VolumeKind kind) {
@@ -210,10 +247,11 @@ absl::Status StorageManager::ResizeOne(const Target& t, gw::VolumeKind kind, std
   if (current_bytes.ok() && bytes == *current_bytes) return absl::OkStatus();
   if (!apply)
     return CheckExpandable(std::string(json::GetString(*pvc, {"spec", "storageClassName"})));
-  std::string patch =
-      absl::StrCat(R"({"spec":{"resources":{"requests":{"storage":)", JsonQuote(size), "}}}}");
-  absl::StatusOr<rapidjson::Document> patched = client_.Patch(
-      res::PersistentVolumeClaims(), t.ns, claim, kube::PatchType::kMergePatch, patch);
+  rapidjson::Document patch(rapidjson::kObjectType);
+  json::SetString(patch, {"spec", "resources", "requests", "storage"}, size);
+  absl::StatusOr<rapidjson::Document> patched =
+      client_.Patch(res::PersistentVolumeClaims(), t.ns, claim, kube::PatchType::kMergePatch,
+                    json::ToString(patch));
   if (absl::IsPermissionDenied(patched.status()) || absl::IsInvalidArgument(patched.status())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the ", KindName(kind), " volume cannot be resized: ", patched.status().message()));
@@ -245,7 +283,8 @@ absl::Status StorageManager::CheckNotInUse(const std::string& ns) {
   absl::StatusOr<kube::ObjectList> pods = client_.List(res::Pods(), ns, {});
   if (!pods.ok()) return KubeError(pods.status(), "list pods", ns);
   for (const rapidjson::Value& pod : pods->items().GetArray()) {
-    if (json::GetString(pod, {"metadata", "labels", "labkube.io/role"}) == "backup") continue;
+    if (json::GetString(pod, {"metadata", "labels", contract::kStorageRoleLabel}) == "backup")
+      continue;
     std::string_view phase = json::GetString(pod, {"status", "phase"});
     if (phase == "Succeeded" || phase == "Failed") continue;
     const rapidjson::Value* volumes = json::Find(pod, {"spec", "volumes"});
@@ -253,20 +292,21 @@ absl::Status StorageManager::CheckNotInUse(const std::string& ns) {
     for (const rapidjson::Value& v : volumes->GetArray()) {
       std::string_view claim = json::GetString(v, {"persistentVolumeClaim", "claimName"});
       if (claim != kCephfsClaim && claim != kNfsClaim) continue;
-      std::string_view ws = json::GetString(pod, {"metadata", "labels", kWorkspaceLabel});
+      std::string_view ws = json::GetString(pod, {"metadata", "labels", contract::kWorkspaceLabel});
       users.insert(ws.empty()
                        ? absl::StrCat("pod ", ToAbsl(json::GetString(pod, {"metadata", "name"})))
                        : absl::StrCat("workspace ", ToAbsl(ws)));
     }
   }
   kube::ListOptions workspaces;
-  workspaces.label_selector =
-      Selector({{kManagedByLabel, kManagedBy}, {kComponentLabel, "workspace"}});
+  workspaces.label_selector = Selector({{contract::kManagedByLabel, contract::kManagedByGateway},
+                                        {contract::kComponentLabel, "workspace"}});
   absl::StatusOr<kube::ObjectList> deployments = client_.List(res::Deployments(), ns, workspaces);
   if (!deployments.ok()) return KubeError(deployments.status(), "list deployments", ns);
   for (const rapidjson::Value& d : deployments->items().GetArray()) {
-    users.insert(absl::StrCat("workspace ",
-                              ToAbsl(json::GetString(d, {"metadata", "labels", kWorkspaceLabel}))));
+    users.insert(absl::StrCat(
+        "workspace ",
+        ToAbsl(json::GetString(d, {"metadata", "labels", contract::kWorkspaceLabel}))));
   }
   if (users.empty()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat("the storage is in use by ",

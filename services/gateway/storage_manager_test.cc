@@ -145,6 +145,73 @@ TEST_F(StorageManagerTest, DeleteNeedsConfirmationAndNoWorkspace) {
   EXPECT_EQ(storage_.Delete(alice_, "alice", false).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(StorageManagerTest, ClaimsAndSettingsCarryTheirFields) {
+  ASSERT_TRUE(storage_.Create(alice_, "10Gi", "20Gi").ok());
+  auto nfs = kube_.Get(res::PersistentVolumeClaims(), "lab-alice", "labkube-nfs");
+  ASSERT_TRUE(nfs.ok());
+  EXPECT_EQ(json::GetString(*nfs, {"kind"}), "PersistentVolumeClaim");
+  EXPECT_EQ(json::GetString(*nfs, {"spec", "storageClassName"}), "nfs");
+  EXPECT_EQ(json::GetString(*nfs, {"spec", "resources", "requests", "storage"}), "20Gi");
+  EXPECT_EQ(json::GetString(*nfs, {"metadata", "labels", "labkube.io/volume"}), "nfs");
+  EXPECT_EQ(json::GetString(*nfs, {"metadata", "labels", "labkube.io/component"}), "storage");
+  EXPECT_EQ(json::GetString(*nfs, {"metadata", "labels", "labkube.io/user"}), "alice");
+  auto cm = kube_.Get(res::ConfigMaps(), "lab-alice", "labkube-settings");
+  ASSERT_TRUE(cm.ok());
+  EXPECT_EQ(json::GetString(*cm, {"data", "LABKUBE_MEMBER"}), "alice");
+  EXPECT_EQ(json::GetString(*cm, {"data", "LABKUBE_DATA_DIR"}), "/data");
+  EXPECT_EQ(json::GetString(*cm, {"data", "LABKUBE_BACKUP_CLAIM"}), "labkube-nfs");
+  EXPECT_EQ(json::GetString(*cm, {"data", "LABKUBE_BACKUP_SCHEDULE"}), "0 3 * * *");
+  auto cron = kube_.Get(res::CronJobs(), "lab-alice", "labkube-backup");
+  ASSERT_TRUE(cron.ok());
+  EXPECT_EQ(json::GetString(*cron, {"spec", "concurrencyPolicy"}), "Forbid");
+  EXPECT_EQ(json::GetString(*cron, {"metadata", "labels", "labkube.io/role"}), "backup");
+  EXPECT_EQ(json::GetString(*cron, {"spec", "jobTemplate", "spec", "template", "metadata", "labels",
+                                    "labkube.io/role"}),
+            "backup");
+  const rapidjson::Value* c =
+      json::Find(*cron, {"spec", "jobTemplate", "spec", "template", "spec", "containers"});
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ((*c)[0]["command"].Size(), 3u);
+  EXPECT_NE(json::View((*c)[0]["command"][2]).find("rsync -a --delete"), std::string::npos);
+}
+
+// Options and member names are values: quotes, backslashes and `"}` stay inside their strings.
+TEST_F(StorageManagerTest, HostileValuesAreEscapedNotSpliced) {
+  const std::string evil = R"(x"},"kind":"Pod","spec":{"hostPID":true},"z":"\\)";
+  StorageOptions o;
+  o.cephfs_storage_class = evil;
+  o.backup_schedule = evil;
+  o.backup_image = evil;
+  o.data_mount_path = evil;
+  StorageManager storage(kube_, o);
+  const Target t{evil, "lab-evil"};
+  ASSERT_TRUE(storage.Create(t, "1Gi", "").ok());
+  auto pvc = kube_.Get(res::PersistentVolumeClaims(), "lab-evil", "labkube-cephfs");
+  ASSERT_TRUE(pvc.ok());
+  EXPECT_EQ(json::GetString(*pvc, {"kind"}), "PersistentVolumeClaim");
+  EXPECT_EQ(json::GetString(*pvc, {"spec", "storageClassName"}), evil);
+  EXPECT_EQ(json::GetString(*pvc, {"metadata", "labels", "labkube.io/user"}), evil);
+  EXPECT_EQ((*pvc)["metadata"]["labels"].MemberCount(), 4u);
+  EXPECT_EQ(json::Find(*pvc, {"spec", "hostPID"}), nullptr);
+  auto cron = kube_.Get(res::CronJobs(), "lab-evil", "labkube-backup");
+  ASSERT_TRUE(cron.ok());
+  EXPECT_EQ(json::GetString(*cron, {"kind"}), "CronJob");
+  EXPECT_EQ(json::GetString(*cron, {"spec", "schedule"}), evil);
+  EXPECT_EQ(
+      json::GetString((*cron)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0],
+                      {"image"}),
+      evil);
+  auto cm = kube_.Get(res::ConfigMaps(), "lab-evil", "labkube-settings");
+  ASSERT_TRUE(cm.ok());
+  EXPECT_EQ(json::GetString(*cm, {"data", "LABKUBE_MEMBER"}), evil);
+  EXPECT_EQ(json::GetString(*cm, {"data", "LABKUBE_DATA_DIR"}), evil);
+  EXPECT_EQ((*cm)["data"].MemberCount(), 6u);
+  // The text written reads back to the same document.
+  auto back = json::Parse(json::ToString(*cm));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(json::GetString(*back, {"data", "LABKUBE_MEMBER"}), evil);
+}
+
 TEST_F(StorageManagerTest, GetShowsPhaseCapacityAndLastBackup) {
   ASSERT_TRUE(storage_.Create(alice_, "10Gi", "").ok());
   kube::PatchOptions status;

@@ -8,14 +8,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/token_review.h"
+#include "lib/names.h"
 #include "lib/status_macros.h"
-#include "services/gateway/names.h"
 
 namespace labkube::gateway {
+
+using contract::kAdminLabel;
+using contract::kUserLabel;
+using names::MemberNamespace;
+
 namespace {
 
 namespace json = kube::json;
@@ -74,7 +80,7 @@ absl::StatusOr<Caller> KubeTokenReviewer::Review(std::string_view token) {
 }
 
 absl::StatusOr<Caller> KubeTokenReviewer::ReviewAndRemember(const std::string& key,
-                                                           std::string_view token) {
+                                                            std::string_view token) {
   std::optional<absl::Time> exp = JwtExpiry(token);
   if (exp.has_value() && *exp <= clock_.Now()) {
     return absl::UnauthenticatedError(absl::StrCat(

@@ -6,16 +6,30 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/log.h"
+#include "lib/names.h"
 #include "lib/status_macros.h"
 #include "services/gateway/names.h"
 #include "services/gateway/workspace_spec.h"
 #include "services/gateway/workspace_status.h"
 
 namespace labkube::gateway {
+
+using contract::kComponentLabel;
+using contract::kGroupLabel;
+using contract::kManagedByGateway;
+using contract::kManagedByLabel;
+using contract::kTypeLabel;
+using contract::kUrlAnnotation;
+using contract::kWorkspaceKindLabel;
+using contract::kWorkspaceLabel;
+using names::CheckDnsLabel;
+using names::CheckLength;
+using names::IsDnsSubdomain;
 
 namespace json = kube::json;
 namespace res = kube::resources;
@@ -77,7 +91,7 @@ std::string WithSlashes(std::string path) {
 }
 
 bool IsOurs(const rapidjson::Value& d) {
-  return json::GetString(d, {"metadata", "labels", kManagedByLabel}) == kManagedBy &&
+  return json::GetString(d, {"metadata", "labels", kManagedByLabel}) == kManagedByGateway &&
          json::GetString(d, {"metadata", "labels", kComponentLabel}) == "workspace";
 }
 
@@ -85,8 +99,8 @@ bool IsOurs(const rapidjson::Value& d) {
 void FromTemplate(const rapidjson::Value& d, gw::Workspace& w) {
   const rapidjson::Value* tmpl = json::Find(d, {"spec", "template"});
   if (tmpl == nullptr) return;
-  w.set_machine_group(Str(json::GetString(*tmpl, {"metadata", "labels", kMachineGroupLabel})));
-  w.set_machine_type(Str(json::GetString(*tmpl, {"metadata", "labels", kMachineTypeLabel})));
+  w.set_machine_group(Str(json::GetString(*tmpl, {"metadata", "labels", kGroupLabel})));
+  w.set_machine_type(Str(json::GetString(*tmpl, {"metadata", "labels", kTypeLabel})));
   const rapidjson::Value* containers = json::Find(*tmpl, {"spec", "containers"});
   if (containers != nullptr && containers->IsArray() && !containers->Empty()) {
     w.set_image(Str(json::GetString((*containers)[0], {"image"})));
@@ -148,8 +162,9 @@ absl::StatusOr<gw::Workspace> WorkspaceManager::Start(const Target& t,
       "name: workspace \"", r.name(), "\" already exists (stop it first, or pick another name)"));
   LK_ASSIGN_OR_RETURN(std::vector<Mount> mounts, storage_.Mounts(t.ns));
   const WorkspaceSpec spec = SpecFor(t, r, type, std::move(mounts));
+  LK_ASSIGN_OR_RETURN(const rapidjson::Document deployment, BuildDeployment(spec));
   absl::StatusOr<rapidjson::Document> created =
-      client_.Create(res::Deployments(), t.ns, BuildDeployment(spec));
+      client_.Create(res::Deployments(), t.ns, deployment);
   if (absl::IsAlreadyExists(created.status())) return duplicate;
   if (!created.ok()) return KubeError(created.status(), "create Deployment " + name, t.ns);
   const std::string token = NewAccessToken();
@@ -209,9 +224,12 @@ absl::Status WorkspaceManager::CreateOwned(const Target& t, const WorkspaceSpec&
     const kube::Resource* resource;
     rapidjson::Document object;
   };
-  Item items[] = {{&res::Secrets(), BuildSecret(spec, owner, token)},
-                  {&res::Services(), BuildService(spec, owner)},
-                  {&res::Ingresses(), BuildIngress(spec, owner)}};
+  LK_ASSIGN_OR_RETURN(rapidjson::Document secret, BuildSecret(spec, owner, token));
+  LK_ASSIGN_OR_RETURN(rapidjson::Document service, BuildService(spec, owner));
+  LK_ASSIGN_OR_RETURN(rapidjson::Document ingress, BuildIngress(spec, owner));
+  Item items[] = {{&res::Secrets(), std::move(secret)},
+                  {&res::Services(), std::move(service)},
+                  {&res::Ingresses(), std::move(ingress)}};
   std::vector<std::future<absl::Status>> done;
   for (Item& item : items) {
     done.push_back(std::async(std::launch::async, [&, item = &item] {
@@ -272,7 +290,8 @@ absl::StatusOr<WorkspaceManager::Snapshot> WorkspaceManager::Load(const Target& 
     s.deployments.push_back(std::move(*d));
   } else {
     kube::ListOptions ours;
-    ours.label_selector = Selector({{kManagedByLabel, kManagedBy}, {kComponentLabel, "workspace"}});
+    ours.label_selector =
+        Selector({{kManagedByLabel, kManagedByGateway}, {kComponentLabel, "workspace"}});
     absl::StatusOr<kube::ObjectList> list = client_.List(res::Deployments(), t.ns, ours);
     if (!list.ok()) return KubeError(list.status(), "list workspaces", t.ns);
     s.deployments = Items(*list);
@@ -280,8 +299,9 @@ absl::StatusOr<WorkspaceManager::Snapshot> WorkspaceManager::Load(const Target& 
   if (s.deployments.empty()) return s;
   kube::ListOptions pods;
   pods.label_selector =
-      only.empty() ? Selector({{kManagedByLabel, kManagedBy}, {kComponentLabel, "workspace"}})
-                   : Selector(WorkspaceLabels(t.member, only));
+      only.empty()
+          ? Selector({{kManagedByLabel, kManagedByGateway}, {kComponentLabel, "workspace"}})
+          : Selector(WorkspaceLabels(t.member, only));
   absl::StatusOr<kube::ObjectList> pod_list = client_.List(res::Pods(), t.ns, pods);
   if (!pod_list.ok()) return KubeError(pod_list.status(), "list pods", t.ns);
   s.pods = Items(*pod_list);

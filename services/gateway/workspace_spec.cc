@@ -2,120 +2,122 @@
 
 #include <openssl/rand.h>
 
+#include <utility>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/substitute.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
-#include "lib/kube/json.h"
-#include "services/gateway/names.h"
+#include "lib/kube/objects.h"
 
 namespace labkube::gateway {
 namespace {
 
-namespace json = kube::json;
-
-std::string LabelsJson(const std::map<std::string, std::string>& labels) {
-  std::vector<std::string> parts;
-  for (const auto& [k, v] : labels) parts.push_back(absl::StrCat(JsonQuote(k), ":", JsonQuote(v)));
-  return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
-}
-
-std::string Metadata(const WorkspaceSpec& s, std::string_view name, const Owner* owner,
-                     std::string_view annotations = "{}") {
-  std::string owners;
+kube::ObjectMeta Metadata(const WorkspaceSpec& s, std::string name, const Owner* owner) {
+  kube::ObjectMeta meta;
+  meta.name = std::move(name);
+  meta.namespace_ = s.ns;
+  meta.labels = WorkspaceLabels(s.member, s.name);
+  meta.labels[contract::kWorkspaceKindLabel] = std::string(KindName(s.kind));
   if (owner != nullptr) {
-    owners = absl::Substitute(
-        R"(,"ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":$0,"uid":$1,"controller":true}])",
-        JsonQuote(owner->name), JsonQuote(owner->uid));
+    meta.owner_references.push_back({"apps/v1", "Deployment", owner->name, owner->uid,
+                                     /*controller=*/true,
+                                     /*block_owner_deletion=*/false});
   }
-  std::map<std::string, std::string> labels = WorkspaceLabels(s.member, s.name);
-  labels[kWorkspaceKindLabel] = std::string(KindName(s.kind));
-  return absl::Substitute(R"({"name":$0,"namespace":$1,"labels":$2,"annotations":$3$4})",
-                          JsonQuote(name), JsonQuote(s.ns), LabelsJson(labels), ToAbsl(annotations),
-                          owners);
+  return meta;
 }
 
-rapidjson::Document ParseOrDie(const std::string& text) {
-  absl::StatusOr<rapidjson::Document> doc = json::Parse(text);
-  if (!doc.ok()) {
-    std::fprintf(stderr, "workspace_spec: bad JSON (%s): %s\n", doc.status().ToString().c_str(),
-                 text.c_str());
-    std::abort();
-  }
-  return std::move(doc).value();
+bool IsCodeServer(const WorkspaceSpec& s) { return s.kind == gw::WORKSPACE_KIND_CODESERVER; }
+
+rapidjson::Value NamedValue(kube::Builder& b, std::string_view name, std::string_view value) {
+  return b.Object({{"name", b.Str(name)}, {"value", b.Str(value)}});
 }
 
-struct KindSpec {
-  int port;
-  std::string env;  // extra env entries (JSON, leading comma)
-  std::string probe_path;
-};
+rapidjson::Value FromToken(kube::Builder& b, const WorkspaceSpec& s, std::string_view name) {
+  return b.Object(
+      {{"name", b.Str(name)},
+       {"valueFrom", b.Object({{"secretKeyRef", b.Object({{"name", b.Str(TokenSecretName(s.name))},
+                                                          {"key", b.Str("token")}})}})}});
+}
 
-KindSpec ForKind(const WorkspaceSpec& s) {
-  const std::string token_ref = absl::Substitute(R"({"secretKeyRef":{"name":$0,"key":"token"}})",
-                                                 JsonQuote(TokenSecretName(s.name)));
-  if (s.kind == gw::WORKSPACE_KIND_CODESERVER) {
-    // code-server: password auth with $PASSWORD; serves relative URLs (the Ingress path
-    // must be stripped by the ingress controller, or use a host-per-workspace pattern).
-    return {8080, absl::StrCat(R"(,{"name":"PASSWORD","valueFrom":)", token_ref, "}"), "/healthz"};
+// code-server: password auth with $PASSWORD; serves relative URLs (the Ingress path must be
+// stripped by the ingress controller, or use a host-per-workspace pattern). Jupyter
+// docker-stacks images: JUPYTER_TOKEN, and NOTEBOOK_ARGS appended by start-notebook.py.
+rapidjson::Value Env(kube::Builder& b, const WorkspaceSpec& s) {
+  rapidjson::Value env = b.Array({NamedValue(b, "LABKUBE_WORKSPACE", s.name)});
+  if (IsCodeServer(s)) {
+    b.Push(env, FromToken(b, s, "PASSWORD"));
+    return env;
   }
-  // Jupyter docker-stacks images: JUPYTER_TOKEN, and NOTEBOOK_ARGS appended by
-  // start-notebook.py.
   std::string args = absl::StrCat("--ServerApp.base_url=", s.path);
   if (!s.data_path.empty()) absl::StrAppend(&args, " --ServerApp.root_dir=", s.data_path);
-  return {8888,
-          absl::StrCat(R"(,{"name":"JUPYTER_TOKEN","valueFrom":)", token_ref, "}",
-                       R"(,{"name":"NOTEBOOK_ARGS","value":)", JsonQuote(args), "}"),
-          absl::StrCat(s.path, "api")};
+  b.Push(env, FromToken(b, s, "JUPYTER_TOKEN"));
+  b.Push(env, NamedValue(b, "NOTEBOOK_ARGS", args));
+  return env;
 }
 
-std::string VolumesJson(const WorkspaceSpec& s, std::string* mounts_json) {
-  std::vector<std::string> volumes;
-  std::vector<std::string> mounts;
+std::string VolumeName(size_t i) { return absl::StrCat("vol-", i); }
+
+rapidjson::Value Container(kube::Builder& b, const WorkspaceSpec& s) {
+  rapidjson::Value mounts = b.Array({});
   for (size_t i = 0; i < s.mounts.size(); ++i) {
-    const Mount& m = s.mounts[i];
-    const std::string name = absl::StrCat("vol-", i);
-    volumes.push_back(
-        absl::Substitute(R"({"name":"$0","persistentVolumeClaim":{"claimName":$1,"readOnly":$2}})",
-                         name, JsonQuote(m.claim), m.read_only ? "true" : "false"));
-    mounts.push_back(absl::Substitute(R"({"name":"$0","mountPath":$1,"readOnly":$2})", name,
-                                      JsonQuote(m.path), m.read_only ? "true" : "false"));
+    b.Push(mounts, b.Object({{"name", b.Str(VolumeName(i))},
+                             {"mountPath", b.Str(s.mounts[i].path)},
+                             {"readOnly", b.Bool(s.mounts[i].read_only)}}));
   }
-  *mounts_json = absl::StrCat("[", absl::StrJoin(mounts, ","), "]");
-  return absl::StrCat("[", absl::StrJoin(volumes, ","), "]");
+  const std::string probe = IsCodeServer(s) ? "/healthz" : absl::StrCat(s.path, "api");
+  return b.Object(
+      {{"name", b.Str(kWorkspaceContainer)},
+       {"image", b.Str(s.image)},
+       {"ports", b.Array({b.Object({{"name", b.Str("http")},
+                                    {"containerPort", b.Int(IsCodeServer(s) ? 8080 : 8888)}})})},
+       {"env", Env(b, s)},
+       {"envFrom",
+        b.Array({b.Object({{"configMapRef", b.Object({{"name", b.Str(s.settings_config_map)},
+                                                      {"optional", b.Bool(true)}})}})})},
+       {"readinessProbe",
+        b.Object({{"httpGet", b.Object({{"path", b.Str(probe)}, {"port", b.Str("http")}})},
+                  {"periodSeconds", b.Int(5)}})},
+       {"securityContext", b.Object({{"allowPrivilegeEscalation", b.Bool(false)}})},
+       {"volumeMounts", std::move(mounts)}});
 }
 
-std::string Container(const WorkspaceSpec& s, const std::string& mounts) {
-  const KindSpec k = ForKind(s);
-  return absl::Substitute(
-      R"({"name":"$0","image":$1,"ports":[{"name":"http","containerPort":$2}],
-          "env":[{"name":"LABKUBE_WORKSPACE","value":$3}$4],
-          "envFrom":[{"configMapRef":{"name":$5,"optional":true}}],
-          "readinessProbe":{"httpGet":{"path":$6,"port":"http"},"periodSeconds":5},
-          "securityContext":{"allowPrivilegeEscalation":false},"volumeMounts":$7})",
-      kWorkspaceContainer, JsonQuote(s.image), k.port, JsonQuote(s.name), k.env,
-      JsonQuote(s.settings_config_map), JsonQuote(k.probe_path), mounts);
+rapidjson::Value PodTemplate(kube::Builder& b, const WorkspaceSpec& s) {
+  kube::ObjectMeta meta;
+  meta.labels = WorkspaceLabels(s.member, s.name);
+  meta.labels[contract::kWorkspaceKindLabel] = std::string(KindName(s.kind));
+  meta.labels[contract::kRoleLabel] = contract::kRoleGuest;
+  meta.labels[contract::kGroupLabel] = s.group;
+  meta.labels[contract::kTypeLabel] = s.type;
+  meta.labels[contract::kInjectingContainerLabel] = kWorkspaceContainer;
+  rapidjson::Value pull = b.Array({});
+  for (const std::string& p : s.image_pull_secrets) b.Push(pull, b.Object({{"name", b.Str(p)}}));
+  rapidjson::Value volumes = b.Array({});
+  for (size_t i = 0; i < s.mounts.size(); ++i) {
+    b.Push(volumes, b.Object({{"name", b.Str(VolumeName(i))},
+                              {"persistentVolumeClaim",
+                               b.Object({{"claimName", b.Str(s.mounts[i].claim)},
+                                         {"readOnly", b.Bool(s.mounts[i].read_only)}})}}));
+  }
+  return b.Object({{"metadata", b.Meta(meta)},
+                   {"spec", b.Object({{"automountServiceAccountToken", b.Bool(false)},
+                                      {"enableServiceLinks", b.Bool(false)},
+                                      {"imagePullSecrets", std::move(pull)},
+                                      {"containers", b.Array({Container(b, s)})},
+                                      {"volumes", std::move(volumes)}})}});
 }
 
-std::string PodTemplate(const WorkspaceSpec& s) {
-  std::map<std::string, std::string> labels = WorkspaceLabels(s.member, s.name);
-  labels[kWorkspaceKindLabel] = std::string(KindName(s.kind));
-  labels[kPodRoleLabel] = "guest";
-  labels[kMachineGroupLabel] = s.group;
-  labels[kMachineTypeLabel] = s.type;
-  labels[kInjectingContainerLabel] = kWorkspaceContainer;
-  std::vector<std::string> pull;
-  for (const std::string& p : s.image_pull_secrets) {
-    pull.push_back(absl::StrCat(R"({"name":)", JsonQuote(p), "}"));
-  }
-  std::string mounts;
-  const std::string volumes = VolumesJson(s, &mounts);
-  return absl::Substitute(
-      R"({"metadata":{"labels":$0},
-          "spec":{"automountServiceAccountToken":false,"enableServiceLinks":false,
-                  "imagePullSecrets":[$1],"containers":[$2],"volumes":$3}})",
-      LabelsJson(labels), absl::StrJoin(pull, ","), Container(s, mounts), volumes);
+rapidjson::Value IngressRule(kube::Builder& b, const WorkspaceSpec& s) {
+  rapidjson::Value backend =
+      b.Object({{"service", b.Object({{"name", b.Str(DeploymentName(s.name))},
+                                      {"port", b.Object({{"name", b.Str("http")}})}})}});
+  rapidjson::Value rule = b.Object({});
+  if (!s.host.empty()) b.Add(rule, "host", b.Str(s.host));
+  b.Add(rule, "http",
+        b.Object({{"paths", b.Array({b.Object({{"path", b.Str(s.path)},
+                                               {"pathType", b.Str("Prefix")},
+                                               {"backend", std::move(backend)}})})}}));
+  return rule;
 }
 
 }  // namespace
@@ -130,59 +132,60 @@ std::string TokenSecretName(std::string_view workspace) {
 
 std::map<std::string, std::string> WorkspaceLabels(std::string_view member,
                                                    std::string_view workspace) {
-  return {{kManagedByLabel, kManagedBy},
-          {kComponentLabel, "workspace"},
-          {kWorkspaceLabel, std::string(workspace)},
-          {kUserLabel, std::string(member)}};
+  return {{contract::kManagedByLabel, contract::kManagedByGateway},
+          {contract::kComponentLabel, "workspace"},
+          {contract::kWorkspaceLabel, std::string(workspace)},
+          {contract::kUserLabel, std::string(member)}};
 }
 
-rapidjson::Document BuildDeployment(const WorkspaceSpec& s) {
-  const std::string pod = PodTemplate(s);
-  const std::string annotations = absl::StrCat(
-      "{", JsonQuote(kUrlAnnotation), ":", JsonQuote(s.url), ",", JsonQuote(kMachineAnnotation),
-      ":", JsonQuote(absl::StrCat(s.group, "/", s.type)), "}");
-  return ParseOrDie(absl::Substitute(
-      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":$0,
-          "spec":{"replicas":1,"strategy":{"type":"Recreate"},"revisionHistoryLimit":1,
-                  "selector":{"matchLabels":$1},"template":$2}})",
-      Metadata(s, DeploymentName(s.name), nullptr, annotations),
-      LabelsJson(WorkspaceLabels(s.member, s.name)), pod));
+absl::StatusOr<rapidjson::Document> BuildDeployment(const WorkspaceSpec& s) {
+  kube::ObjectMeta meta = Metadata(s, DeploymentName(s.name), nullptr);
+  // The machine type annotation's key is the type label's: "labkube.io/machine-type".
+  meta.annotations = {{contract::kUrlAnnotation, s.url},
+                      {contract::kTypeLabel, absl::StrCat(s.group, "/", s.type)}};
+  kube::Builder b;
+  rapidjson::Value spec =
+      b.Object({{"replicas", b.Int(1)},
+                {"strategy", b.Object({{"type", b.Str("Recreate")}})},
+                {"revisionHistoryLimit", b.Int(1)},
+                {"selector", b.Object({{"matchLabels", b.Map(WorkspaceLabels(s.member, s.name))}})},
+                {"template", PodTemplate(b, s)}});
+  return b.Finish(b.Manifest("apps/v1", "Deployment", meta, {{"spec", std::move(spec)}}));
 }
 
-rapidjson::Document BuildSecret(const WorkspaceSpec& s, const Owner& owner,
-                                std::string_view token) {
-  return ParseOrDie(absl::Substitute(
-      R"({"apiVersion":"v1","kind":"Secret","type":"Opaque","metadata":$0,
-          "stringData":{"token":$1}})",
-      Metadata(s, TokenSecretName(s.name), &owner), JsonQuote(token)));
+absl::StatusOr<rapidjson::Document> BuildSecret(const WorkspaceSpec& s, const Owner& owner,
+                                                std::string_view token) {
+  kube::Builder b;
+  return b.Finish(
+      b.Manifest("v1", "Secret", Metadata(s, TokenSecretName(s.name), &owner),
+                 {{"type", b.Str("Opaque")}, {"stringData", b.Object({{"token", b.Str(token)}})}}));
 }
 
-rapidjson::Document BuildService(const WorkspaceSpec& s, const Owner& owner) {
-  return ParseOrDie(absl::Substitute(
-      R"({"apiVersion":"v1","kind":"Service","metadata":$0,
-          "spec":{"type":"ClusterIP","selector":$1,
-                  "ports":[{"name":"http","port":80,"targetPort":"http"}]}})",
-      Metadata(s, DeploymentName(s.name), &owner), LabelsJson(WorkspaceLabels(s.member, s.name))));
+absl::StatusOr<rapidjson::Document> BuildService(const WorkspaceSpec& s, const Owner& owner) {
+  kube::Builder b;
+  rapidjson::Value spec = b.Object(
+      {{"type", b.Str("ClusterIP")},
+       {"selector", b.Map(WorkspaceLabels(s.member, s.name))},
+       {"ports",
+        b.Array({b.Object(
+            {{"name", b.Str("http")}, {"port", b.Int(80)}, {"targetPort", b.Str("http")}})})}});
+  return b.Finish(b.Manifest("v1", "Service", Metadata(s, DeploymentName(s.name), &owner),
+                             {{"spec", std::move(spec)}}));
 }
 
-rapidjson::Document BuildIngress(const WorkspaceSpec& s, const Owner& owner) {
-  std::string spec;
-  if (!s.ingress_class.empty()) {
-    absl::StrAppend(&spec, R"("ingressClassName":)", JsonQuote(s.ingress_class), ",");
-  }
+absl::StatusOr<rapidjson::Document> BuildIngress(const WorkspaceSpec& s, const Owner& owner) {
+  kube::Builder b;
+  rapidjson::Value spec = b.Object({});
+  if (!s.ingress_class.empty()) b.Add(spec, "ingressClassName", b.Str(s.ingress_class));
   if (!s.ingress_tls_secret.empty()) {
-    absl::StrAppend(&spec, R"("tls":[{"secretName":)", JsonQuote(s.ingress_tls_secret),
-                    s.host.empty() ? "" : absl::StrCat(R"(,"hosts":[)", JsonQuote(s.host), "]"),
-                    "}],");
+    rapidjson::Value tls = b.Object({{"secretName", b.Str(s.ingress_tls_secret)}});
+    if (!s.host.empty()) b.Add(tls, "hosts", b.Array({b.Str(s.host)}));
+    b.Add(spec, "tls", b.Array({std::move(tls)}));
   }
-  const std::string host = s.host.empty() ? "" : absl::StrCat(R"("host":)", JsonQuote(s.host), ",");
-  absl::StrAppend(&spec, absl::Substitute(
-                             R"("rules":[{$0"http":{"paths":[{"path":$1,"pathType":"Prefix",
-          "backend":{"service":{"name":$2,"port":{"name":"http"}}}}]}}])",
-                             host, JsonQuote(s.path), JsonQuote(DeploymentName(s.name))));
-  return ParseOrDie(absl::Substitute(
-      R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":$0,"spec":{$1}})",
-      Metadata(s, DeploymentName(s.name), &owner), spec));
+  b.Add(spec, "rules", b.Array({IngressRule(b, s)}));
+  return b.Finish(b.Manifest("networking.k8s.io/v1", "Ingress",
+                             Metadata(s, DeploymentName(s.name), &owner),
+                             {{"spec", std::move(spec)}}));
 }
 
 std::string_view KindName(gw::WorkspaceKind kind) {

@@ -8,7 +8,8 @@
 //     Ingress ws-<name>, each owned by the Deployment (ownerReferences), so deleting the
 //     Deployment garbage-collects them.
 // Every object is labelled app.kubernetes.io/managed-by=labkube-gateway,
-// labkube.io/component=workspace, labkube.io/workspace=<name>, labkube.io/user=<member>.
+// labkube.io/component=workspace, labkube.io/workspace=<name>, labkube.io/user=<member>,
+// labkube.io/workspace-kind=<kind>.
 //
 // Free functions, no state; safe from any thread.
 #ifndef LABKUBE_SERVICES_GATEWAY_WORKSPACE_SPEC_H_
@@ -29,8 +30,6 @@ namespace labkube::gateway {
 namespace gw = ::labkube::gateway::v1alpha1;
 
 inline constexpr char kWorkspaceContainer[] = "workspace";
-inline constexpr char kUrlAnnotation[] = "labkube.io/url";
-inline constexpr char kMachineAnnotation[] = "labkube.io/machine-type";
 
 struct WorkspaceSpec {
   std::string member;
@@ -63,11 +62,14 @@ std::string TokenSecretName(std::string_view workspace);
 std::map<std::string, std::string> WorkspaceLabels(std::string_view member,
                                                    std::string_view workspace);
 
-rapidjson::Document BuildDeployment(const WorkspaceSpec& spec);
-rapidjson::Document BuildSecret(const WorkspaceSpec& spec, const Owner& owner,
-                                std::string_view token);
-rapidjson::Document BuildService(const WorkspaceSpec& spec, const Owner& owner);
-rapidjson::Document BuildIngress(const WorkspaceSpec& spec, const Owner& owner);
+// The objects, built as values (kube::Builder): no field of the spec can change their
+// structure. kInternal, naming the object, for a mistake in building (e.g. an Owner without a
+// uid), never an abort.
+absl::StatusOr<rapidjson::Document> BuildDeployment(const WorkspaceSpec& spec);
+absl::StatusOr<rapidjson::Document> BuildSecret(const WorkspaceSpec& spec, const Owner& owner,
+                                                std::string_view token);
+absl::StatusOr<rapidjson::Document> BuildService(const WorkspaceSpec& spec, const Owner& owner);
+absl::StatusOr<rapidjson::Document> BuildIngress(const WorkspaceSpec& spec, const Owner& owner);
 
 // "jupyterlab" / "codeserver" and back (UNSPECIFIED for anything else).
 std::string_view KindName(gw::WorkspaceKind kind);

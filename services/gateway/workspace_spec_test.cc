@@ -28,7 +28,7 @@ WorkspaceSpec Spec() {
 }
 
 TEST(WorkspaceSpecTest, DeploymentIsAGuestOfItsMachineType) {
-  rapidjson::Document d = BuildDeployment(Spec());
+  rapidjson::Document d = BuildDeployment(Spec()).value();
   EXPECT_EQ(json::GetString(d, {"metadata", "name"}), "ws-nb");
   EXPECT_EQ(json::GetInt(d, {"spec", "replicas"}), 1);
   EXPECT_EQ(json::GetString(d, {"spec", "strategy", "type"}), "Recreate");
@@ -75,7 +75,7 @@ TEST(WorkspaceSpecTest, CodeServerUsesPasswordAndHealthz) {
   WorkspaceSpec s = Spec();
   s.kind = gw::WORKSPACE_KIND_CODESERVER;
   s.mounts.clear();
-  rapidjson::Document d = BuildDeployment(s);
+  rapidjson::Document d = BuildDeployment(s).value();
   const rapidjson::Value& c = d["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(json::GetString(c, {"readinessProbe", "httpGet", "path"}), "/healthz");
   EXPECT_EQ(json::GetInt(c["ports"][0], {"containerPort"}), 8080);
@@ -90,9 +90,9 @@ TEST(WorkspaceSpecTest, OwnedObjectsPointAtTheDeployment) {
   s.ingress_class = "nginx";
   s.ingress_tls_secret = "wildcard";
   std::vector<rapidjson::Document> docs;
-  docs.push_back(BuildSecret(s, owner, "tok"));
-  docs.push_back(BuildService(s, owner));
-  docs.push_back(BuildIngress(s, owner));
+  docs.push_back(BuildSecret(s, owner, "tok").value());
+  docs.push_back(BuildService(s, owner).value());
+  docs.push_back(BuildIngress(s, owner).value());
   for (const rapidjson::Document& d : docs) {
     const rapidjson::Value& ref = d["metadata"]["ownerReferences"][0];
     EXPECT_STREQ(ref["kind"].GetString(), "Deployment");
@@ -101,10 +101,10 @@ TEST(WorkspaceSpecTest, OwnedObjectsPointAtTheDeployment) {
     EXPECT_EQ(json::GetString(d, {"metadata", "labels", "app.kubernetes.io/managed-by"}),
               "labkube-gateway");
   }
-  rapidjson::Document secret = BuildSecret(s, owner, "tok");
+  rapidjson::Document secret = BuildSecret(s, owner, "tok").value();
   EXPECT_EQ(json::GetString(secret, {"metadata", "name"}), "ws-nb-token");
   EXPECT_EQ(json::GetString(secret, {"stringData", "token"}), "tok");
-  rapidjson::Document ing = BuildIngress(s, owner);
+  rapidjson::Document ing = BuildIngress(s, owner).value();
   EXPECT_EQ(json::GetString(ing, {"spec", "ingressClassName"}), "nginx");
   EXPECT_STREQ(ing["spec"]["tls"][0]["hosts"][0].GetString(), "labkube.local");
   const rapidjson::Value& rule = ing["spec"]["rules"][0];
@@ -112,7 +112,91 @@ TEST(WorkspaceSpecTest, OwnedObjectsPointAtTheDeployment) {
   EXPECT_STREQ(rule["http"]["paths"][0]["path"].GetString(), "/alice/nb/");
   EXPECT_EQ(json::GetString(rule["http"]["paths"][0], {"backend", "service", "name"}), "ws-nb");
   s.host.clear();
-  EXPECT_FALSE(BuildIngress(s, owner)["spec"]["rules"][0].HasMember("host"));
+  EXPECT_FALSE(BuildIngress(s, owner).value()["spec"]["rules"][0].HasMember("host"));
+}
+
+TEST(WorkspaceSpecTest, ServiceSelectsTheWorkspacePods) {
+  rapidjson::Document svc = BuildService(Spec(), Owner{"ws-nb", "uid-1"}).value();
+  EXPECT_EQ(json::GetString(svc, {"apiVersion"}), "v1");
+  EXPECT_EQ(json::GetString(svc, {"kind"}), "Service");
+  EXPECT_EQ(json::GetString(svc, {"metadata", "name"}), "ws-nb");
+  EXPECT_EQ(json::GetString(svc, {"metadata", "namespace"}), "lab-alice");
+  EXPECT_EQ(json::GetString(svc, {"spec", "type"}), "ClusterIP");
+  EXPECT_EQ(json::GetString(svc, {"spec", "selector", "labkube.io/workspace"}), "nb");
+  EXPECT_EQ(json::GetString(svc, {"spec", "selector", "labkube.io/user"}), "alice");
+  EXPECT_EQ(svc["spec"]["selector"].MemberCount(), WorkspaceLabels("alice", "nb").size());
+  const rapidjson::Value& port = svc["spec"]["ports"][0];
+  EXPECT_EQ(json::GetInt(port, {"port"}), 80);
+  EXPECT_EQ(json::GetString(port, {"targetPort"}), "http");
+}
+
+TEST(WorkspaceSpecTest, SecretIsOpaqueAndHoldsTheToken) {
+  rapidjson::Document secret = BuildSecret(Spec(), Owner{"ws-nb", "uid-1"}, "t0k").value();
+  EXPECT_EQ(json::GetString(secret, {"kind"}), "Secret");
+  EXPECT_EQ(json::GetString(secret, {"type"}), "Opaque");
+  EXPECT_EQ(json::GetString(secret, {"metadata", "namespace"}), "lab-alice");
+  EXPECT_EQ(json::GetString(secret, {"stringData", "token"}), "t0k");
+  EXPECT_TRUE(json::GetBool(secret["metadata"]["ownerReferences"][0], {"controller"}));
+  EXPECT_EQ(json::GetString(secret["metadata"]["ownerReferences"][0], {"apiVersion"}), "apps/v1");
+}
+
+TEST(WorkspaceSpecTest, IngressWithoutClassOrTlsHasNeither) {
+  rapidjson::Document ing = BuildIngress(Spec(), Owner{"ws-nb", "uid-1"}).value();
+  EXPECT_EQ(json::GetString(ing, {"apiVersion"}), "networking.k8s.io/v1");
+  EXPECT_FALSE(ing["spec"].HasMember("ingressClassName"));
+  EXPECT_FALSE(ing["spec"].HasMember("tls"));
+  EXPECT_EQ(json::GetString(ing["spec"]["rules"][0]["http"]["paths"][0], {"pathType"}), "Prefix");
+}
+
+// An owner the API server answered without a uid is an error, not an object owned by nothing.
+TEST(WorkspaceSpecTest, AnOwnerWithoutUidIsAnError) {
+  absl::StatusOr<rapidjson::Document> secret = BuildSecret(Spec(), Owner{"ws-nb", ""}, "tok");
+  EXPECT_EQ(secret.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(secret.status().message().find("ownerReferences[0].uid"), std::string::npos);
+  EXPECT_FALSE(BuildService(Spec(), Owner{"ws-nb", ""}).ok());
+  EXPECT_FALSE(BuildIngress(Spec(), Owner{"ws-nb", ""}).ok());
+}
+
+// Values from members are values: quotes, backslashes and `"}` cannot end a string, add a field
+// or a label; the text written is valid JSON that reads back to exactly what was given.
+TEST(WorkspaceSpecTest, HostileValuesAreEscapedNotSpliced) {
+  const std::string evil = R"(x"},"kind":"Pod","spec":{"hostPID":true},"y":{"z":"\")";
+  WorkspaceSpec s = Spec();
+  s.name = evil;
+  s.member = evil + "\\";
+  s.image = evil + "\n\u0000";
+  s.image_pull_secrets = {evil};
+  s.mounts = {{evil, evil, false}};
+  s.data_path = evil;
+  s.host = evil;
+  s.path = evil;
+  s.url = evil;
+  s.ingress_class = evil;
+  s.ingress_tls_secret = evil;
+  const Owner owner{evil, evil};
+  std::vector<rapidjson::Document> docs;
+  docs.push_back(BuildDeployment(s).value());
+  docs.push_back(BuildSecret(s, owner, evil).value());
+  docs.push_back(BuildService(s, owner).value());
+  docs.push_back(BuildIngress(s, owner).value());
+  for (const rapidjson::Document& d : docs) {
+    absl::StatusOr<rapidjson::Document> back = json::Parse(json::ToString(d));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_NE(json::GetString(*back, {"kind"}), "Pod");
+    EXPECT_EQ(json::GetString(*back, {"metadata", "labels", "labkube.io/workspace"}), evil);
+    EXPECT_EQ(json::GetString(*back, {"metadata", "labels", "labkube.io/user"}), s.member);
+    EXPECT_EQ((*back)["metadata"]["labels"].MemberCount(), 5u);
+    EXPECT_EQ(json::Find(*back, {"spec", "hostPID"}), nullptr);
+    EXPECT_EQ(json::Find(*back, {"y"}), nullptr);
+  }
+  const rapidjson::Value& c = docs[0]["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(json::GetString(c, {"image"}), s.image);
+  EXPECT_EQ(json::GetString(c["volumeMounts"][0], {"mountPath"}), evil);
+  EXPECT_EQ(json::GetString(docs[0], {"metadata", "name"}), "ws-" + evil);
+  EXPECT_EQ(json::GetString(docs[1], {"stringData", "token"}), evil);
+  EXPECT_EQ(json::GetString(docs[1]["metadata"]["ownerReferences"][0], {"uid"}), evil);
+  EXPECT_EQ(json::GetString(docs[3], {"spec", "ingressClassName"}), evil);
+  EXPECT_EQ(json::GetString(docs[3]["spec"]["rules"][0], {"host"}), evil);
 }
 
 TEST(WorkspaceSpecTest, KindsAndTokens) {

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "lib/contract.h"
 
 ABSL_FLAG(std::string, target, "", "injector host:port");
 ABSL_FLAG(std::string, ca, "", "CA PEM that signed the injector's certificate");
@@ -47,10 +48,12 @@ namespace {
 std::string Review(int i) {
   bool guest = absl::GetFlag(FLAGS_mode) == "guest";
   std::string labels =
-      guest ? absl::StrCat(R"("labkube.io/machine-group":")", absl::GetFlag(FLAGS_group),
-                           R"(","labkube.io/machine-type":")", absl::GetFlag(FLAGS_type),
-                           R"(","labkube.io/pod-role":"guest")")
-            : R"("app":"web")";
+      guest
+          ? absl::StrCat("\"", labkube::contract::kGroupLabel, "\":\"", absl::GetFlag(FLAGS_group),
+                         "\",\"", labkube::contract::kTypeLabel, "\":\"", absl::GetFlag(FLAGS_type),
+                         "\",\"", labkube::contract::kRoleLabel, "\":\"",
+                         labkube::contract::kRoleGuest, "\"")
+          : R"("app":"web")";
   return absl::StrCat(
       R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"bench-)",
       absl::ToUnixNanos(absl::Now()), "-", i,
@@ -102,13 +105,15 @@ void Connection(int index, int connections, Stats& out) {
 int WriteVegetaTargets(const std::string& path) {
   std::FILE* out = std::fopen(path.c_str(), "w");
   if (out == nullptr) return std::fprintf(stderr, "cannot write %s\n", path.c_str()), 1;
-  const std::string url = absl::StrCat("https://", absl::GetFlag(FLAGS_target), "/mutate-pods?timeout=10s");
+  const std::string url =
+      absl::StrCat("https://", absl::GetFlag(FLAGS_target), "/mutate-pods?timeout=10s");
   const char* gzip = absl::GetFlag(FLAGS_accept_gzip) ? R"(,"Accept-Encoding":["gzip"])" : "";
   for (int i = 0; i < absl::GetFlag(FLAGS_count); ++i) {
-    std::fprintf(out,
-                 R"({"method":"POST","url":"%s","body":"%s","header":{"Content-Type":["application/json"]%s}})"
-                 "\n",
-                 url.c_str(), absl::Base64Escape(Review(i)).c_str(), gzip);
+    std::fprintf(
+        out,
+        R"({"method":"POST","url":"%s","body":"%s","header":{"Content-Type":["application/json"]%s}})"
+        "\n",
+        url.c_str(), absl::Base64Escape(Review(i)).c_str(), gzip);
   }
   return std::fclose(out) == 0 ? 0 : 1;
 }
@@ -139,11 +144,11 @@ int main(int argc, char** argv) {
     all.ms.insert(all.ms.end(), s.ms.begin(), s.ms.end());
     all.ok += s.ok, all.denied += s.denied, all.errors += s.errors;
   }
-  std::printf("injector_load mode=%s dry_run=%d connections=%d target_rate=%.0f requests=%zu "
-              "allowed=%d denied=%d errors=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f rps=%.0f\n",
-              absl::GetFlag(FLAGS_mode).c_str(), absl::GetFlag(FLAGS_dry_run), n,
-              absl::GetFlag(FLAGS_rate), all.ms.size(), all.ok, all.denied, all.errors,
-              Percentile(all.ms, 0.5), Percentile(all.ms, 0.99), Percentile(all.ms, 1.0),
-              all.ms.size() / seconds);
+  std::printf(
+      "injector_load mode=%s dry_run=%d connections=%d target_rate=%.0f requests=%zu "
+      "allowed=%d denied=%d errors=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f rps=%.0f\n",
+      absl::GetFlag(FLAGS_mode).c_str(), absl::GetFlag(FLAGS_dry_run), n, absl::GetFlag(FLAGS_rate),
+      all.ms.size(), all.ok, all.denied, all.errors, Percentile(all.ms, 0.5),
+      Percentile(all.ms, 0.99), Percentile(all.ms, 1.0), all.ms.size() / seconds);
   return all.errors == 0 ? 0 : 1;
 }

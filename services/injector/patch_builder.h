@@ -22,12 +22,13 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "lib/contract.h"
 #include "rapidjson/document.h"
 #include "services/injector/claimer.h"
 
 namespace labkube::injector {
 
-inline constexpr char kInjectingContainerLabel[] = "labkube.io/injecting-container";
+using contract::kInjectingContainerLabel;
 
 // The JSON Patch operations (an array, empty when nothing is missing) that put `claim` into
 // `pod`, a Pod that passed CheckPodShape (admission.h). kInvalidArgument, with a message for the

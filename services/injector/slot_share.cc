@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/quantity.h"
@@ -15,8 +16,6 @@ namespace {
 
 namespace json = kube::json;
 using rapidjson::Value;
-
-constexpr char kPickerLabel[] = "labkube.io/injecting-container";
 
 // A part of the pod that runs beside the target: its name for messages and its resource list.
 struct Beside {
@@ -29,14 +28,16 @@ std::vector<Beside> BesideTarget(const Value& pod, size_t target) {
   std::vector<Beside> out;
   auto add = [&](const Value& c, std::string_view kind) {
     out.push_back({absl::StrCat(ToAbsl(kind), " \"", ToAbsl(json::GetString(c, {"name"})), "\""),
-                   json::Find(c, {"resources", "requests"}), json::Find(c, {"resources", "limits"})});
+                   json::Find(c, {"resources", "requests"}),
+                   json::Find(c, {"resources", "limits"})});
   };
   if (const Value* cs = json::Find(pod, {"spec", "containers"}); cs != nullptr && cs->IsArray()) {
     for (rapidjson::SizeType i = 0; i < cs->Size(); ++i) {
       if (i != target) add((*cs)[i], "container");
     }
   }
-  if (const Value* cs = json::Find(pod, {"spec", "initContainers"}); cs != nullptr && cs->IsArray()) {
+  if (const Value* cs = json::Find(pod, {"spec", "initContainers"});
+      cs != nullptr && cs->IsArray()) {
     for (const Value& c : cs->GetArray()) {
       if (json::GetString(c, {"restartPolicy"}) == "Always") add(c, "sidecar init container");
     }
@@ -50,7 +51,8 @@ std::vector<Beside> BesideTarget(const Value& pod, size_t target) {
 // The quantity of `resource` a part asks for: its request, else its limit, else 0.
 absl::StatusOr<int64_t> Asked(const Beside& b, std::string_view resource) {
   for (const Value* list : {b.requests, b.limits}) {
-    const Value* v = list != nullptr && list->IsObject() ? json::FindMember(*list, resource) : nullptr;
+    const Value* v =
+        list != nullptr && list->IsObject() ? json::FindMember(*list, resource) : nullptr;
     if (v == nullptr || v->IsNull()) continue;
     return resource == "cpu" ? kube::QuantityMilli(*v) : kube::QuantityValue(*v);
   }
@@ -89,10 +91,12 @@ absl::Status CheckSidecars(const Value& pod, size_t target) {
         if (name.find('/') == std::string_view::npos) continue;
         absl::StatusOr<int64_t> n = kube::QuantityValue(it->value);
         if (n.ok() && *n == 0) continue;
-        return absl::InvalidArgumentError(absl::StrCat(
-            b.who, " asks for ", ToAbsl(name), ", but a guest's GPUs (and other extended "
-            "resources) all go to one container (label ", kPickerLabel, " picks it); remove "
-            "it from the other containers"));
+        return absl::InvalidArgumentError(absl::StrCat(b.who, " asks for ", ToAbsl(name),
+                                                       ", but a guest's GPUs (and other extended "
+                                                       "resources) all go to one container (label ",
+                                                       contract::kInjectingContainerLabel,
+                                                       " picks it); remove "
+                                                       "it from the other containers"));
       }
     }
     for (std::string_view r : {"cpu", "memory"}) {
@@ -112,7 +116,8 @@ absl::StatusOr<ClaimResponse> ShareSlot(const Value& pod, size_t target, ClaimRe
     bool cpu = resource == "cpu";
     absl::StatusOr<int64_t> total =
         cpu ? kube::ParseQuantityMilli(given->second) : kube::ParseQuantity(given->second);
-    if (!total.ok()) return absl::InternalError(absl::StrCat("the claim's ", total.status().message()));
+    if (!total.ok())
+      return absl::InternalError(absl::StrCat("the claim's ", total.status().message()));
     int64_t rest = 0;
     std::vector<std::string> who;
     for (const Beside& b : beside) {
@@ -123,11 +128,12 @@ absl::StatusOr<ClaimResponse> ShareSlot(const Value& pod, size_t target, ClaimRe
     }
     if (rest == 0) continue;
     if (rest >= *total) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          who.front(), who.size() > 1 ? " and the other containers ask" : " asks", " for ",
-          ToAbsl(resource), " that leaves nothing of machine type \"", ToAbsl(machine_type),
-          "\" (", Format(cpu, *total), " for the whole pod) to the container that gets the slot; "
-          "ask for less beside it, or choose a larger machine type"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(who.front(), who.size() > 1 ? " and the other containers ask" : " asks",
+                       " for ", ToAbsl(resource), " that leaves nothing of machine type \"",
+                       ToAbsl(machine_type), "\" (", Format(cpu, *total),
+                       " for the whole pod) to the container that gets the slot; "
+                       "ask for less beside it, or choose a larger machine type"));
     }
     std::string share = Format(cpu, *total - rest);
     claim.limits[std::string(resource)] = share;

@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
@@ -42,7 +43,7 @@ std::string SecretField(const rapidjson::Value& secret, const char* key) {
 rapidjson::Document NewSecret(const std::string& ns, const std::string& name, const char* type) {
   rapidjson::Document s = json::NewObject("v1", "Secret", ns, name);
   json::SetString(s, {"metadata", "labels", "app.kubernetes.io/part-of"}, "labkube");
-  json::SetString(s, {"metadata", "labels", "app.kubernetes.io/managed-by"}, "labkube-scheduler");
+  json::SetString(s, {"metadata", "labels", contract::kManagedByLabel}, "labkube-scheduler");
   json::SetString(s, {"type"}, type);
   return s;
 }
@@ -167,15 +168,14 @@ absl::Status CertManager::EnsureService(const ServiceCertificate& svc, const pki
                                         std::vector<std::string>& wrote) {
   absl::StatusOr<rapidjson::Document> got = client_.Get(res::Secrets(), options_.ns, svc.secret);
   if (!got.ok() && !absl::IsNotFound(got.status())) return got.status();
-  if (got.ok() &&
-      ServiceSecretGood({SecretField(*got, kTlsCert), SecretField(*got, kTlsKey)},
-                        SecretField(*got, kCaCert), svc, ca, bundle, clock_.Now())) {
+  if (got.ok() && ServiceSecretGood({SecretField(*got, kTlsCert), SecretField(*got, kTlsKey)},
+                                    SecretField(*got, kCaCert), svc, ca, bundle, clock_.Now())) {
     return absl::OkStatus();
   }
   const absl::Time now = clock_.Now();
   LK_ASSIGN_OR_RETURN(pki::KeyPair cert,
-                      pki::Issue(ca, {svc.common_name, svc.dns_names, svc.ip_addresses, now - kBackdate,
-                                      now + options_.cert_validity}));
+                      pki::Issue(ca, {svc.common_name, svc.dns_names, svc.ip_addresses,
+                                      now - kBackdate, now + options_.cert_validity}));
   rapidjson::Document secret = NewSecret(options_.ns, svc.secret, "kubernetes.io/tls");
   SetData(secret, kTlsCert, cert.cert_pem);
   SetData(secret, kTlsKey, cert.key_pem);
@@ -192,7 +192,7 @@ absl::Status CertManager::EnsureConfigMap(const std::string& bundle,
   if (got.ok() && json::GetString(*got, {"data", kCaCert}) == bundle) return absl::OkStatus();
   rapidjson::Document cm = json::NewObject("v1", "ConfigMap", options_.ns, options_.ca_configmap);
   json::SetString(cm, {"metadata", "labels", "app.kubernetes.io/part-of"}, "labkube");
-  json::SetString(cm, {"metadata", "labels", "app.kubernetes.io/managed-by"}, "labkube-scheduler");
+  json::SetString(cm, {"metadata", "labels", contract::kManagedByLabel}, "labkube-scheduler");
   json::SetString(cm, {"data", kCaCert}, bundle);
   absl::Status s = Write(res::ConfigMaps(), std::move(cm), got.ok() ? &*got : nullptr, wrote);
   return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
@@ -233,8 +233,7 @@ absl::Status CertManager::EnsureWebhookBundle(const std::string& bundle,
 }
 
 absl::Status CertManager::Write(const kube::Resource& resource, rapidjson::Document object,
-                                const rapidjson::Value* existing,
-                                std::vector<std::string>& wrote) {
+                                const rapidjson::Value* existing, std::vector<std::string>& wrote) {
   const std::string name(json::GetString(object, {"metadata", "name"}));
   if (existing == nullptr) {
     LK_RETURN_IF_ERROR(client_.Create(resource, options_.ns, object).status());

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "labkube/scheduler/v1alpha1/scheduler.grpc.pb.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
 #include "lib/kube/testing/fake_client.h"
 #include "lib/log.h"
@@ -66,18 +67,20 @@ void Populate(kube::testing::FakeClient& fake, int nodes, int slots) {
   }
   fake.Create(res::Machines(), "",
               *json::Parse(absl::StrCat(
-                  R"({"apiVersion":"labkube.io/v1alpha1","kind":"Machine","metadata":{"name":"bench"},)",
-                  R"("spec":{"nodePool":[)", pool, R"(],"machineTypes":[{"name":"slot",)",
+                  R"({"apiVersion":")", res::Machines().ApiVersion(),
+                  R"(","kind":"Machine","metadata":{"name":"bench"},)", R"("spec":{"nodePool":[)",
+                  pool, R"(],"machineTypes":[{"name":"slot",)",
                   R"("spec":{"cpu":"100m","memory":"64Mi"},"available":)", slots, "}]}}")))
       .status()
       .IgnoreError();
   for (int i = 0; i < slots; ++i) {
-    (void)fake.Create(
-        res::Pods(), "labkube-system",
-        *json::Parse(absl::StrCat(
-            R"({"metadata":{"name":"r)", i, R"(","labels":{"labkube.io/pod-role":"reservation",)",
-            R"("labkube.io/machine-group":"bench","labkube.io/machine-type":"slot"}},)",
-            R"("spec":{"nodeName":"n)", i % nodes, R"("}})")));
+    rapidjson::Document reservation = *json::Parse(absl::StrCat(
+        R"({"metadata":{"name":"r)", i, R"("},"spec":{"nodeName":"n)", i % nodes, R"("}})"));
+    json::SetString(reservation, {"metadata", "labels", contract::kRoleLabel},
+                    contract::kRoleReservation);
+    json::SetString(reservation, {"metadata", "labels", contract::kGroupLabel}, "bench");
+    json::SetString(reservation, {"metadata", "labels", contract::kTypeLabel}, "slot");
+    (void)fake.Create(res::Pods(), "labkube-system", reservation);
     kube::PatchOptions status;
     status.subresource = "status";
     fake.Patch(res::Pods(), "labkube-system", absl::StrCat("r", i), kube::PatchType::kMergePatch,
@@ -96,10 +99,12 @@ struct Result {
 
 // The guest pod the API server would store after the injector patched it with `resp`.
 void CreateGuest(kube::Client& api, const api::ClaimRequest& req, const api::ClaimResponse& resp) {
-  rapidjson::Document pod = *json::Parse(absl::StrCat(
-      R"({"metadata":{"name":")", req.pod_name(), R"(","labels":{"labkube.io/pod-role":"guest",)",
-      R"("labkube.io/machine-group":")", req.group(), R"(","labkube.io/machine-type":")",
-      req.machine_type(), R"("},"annotations":{}},"spec":{"nodeName":")", resp.node(), R"("}})"));
+  rapidjson::Document pod = *json::Parse(absl::StrCat(R"({"metadata":{"name":")", req.pod_name(),
+                                                      R"(","annotations":{}},"spec":{"nodeName":")",
+                                                      resp.node(), R"("}})"));
+  json::SetString(pod, {"metadata", "labels", contract::kRoleLabel}, contract::kRoleGuest);
+  json::SetString(pod, {"metadata", "labels", contract::kGroupLabel}, req.group());
+  json::SetString(pod, {"metadata", "labels", contract::kTypeLabel}, req.machine_type());
   for (const auto& [k, v] : resp.annotations()) {
     json::SetString(pod, {"metadata", "annotations", k}, v);
   }
@@ -123,7 +128,8 @@ void Client(std::shared_ptr<grpc::Channel> channel, int index, kube::Client* api
     req.set_machine_type(absl::GetFlag(FLAGS_type));
     req.set_namespace_("bench");
     req.set_pod_name(absl::StrCat("p-", index, "-", r));
-    req.set_admission_uid(absl::StrCat("bench-", absl::ToUnixNanos(absl::Now()), "-", index, "-", r));
+    req.set_admission_uid(
+        absl::StrCat("bench-", absl::ToUnixNanos(absl::Now()), "-", index, "-", r));
     req.set_dry_run(absl::GetFlag(FLAGS_dry_run));
     api::ClaimResponse resp;
     grpc::ClientContext ctx;
@@ -202,12 +208,12 @@ int Run() {
   }
   size_t n = all.ms.size();
   std::printf(
-      "claim_bench mode=%s dry_run=%d clients=%d rate=%.0f calls=%zu granted=%d exhausted=%d errors=%d "
+      "claim_bench mode=%s dry_run=%d clients=%d rate=%.0f calls=%zu granted=%d exhausted=%d "
+      "errors=%d "
       "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f calls_per_s=%.0f\n",
       server ? "in-process" : "target", absl::GetFlag(FLAGS_dry_run), clients,
-      absl::GetFlag(FLAGS_rate), n, all.ok,
-      all.exhausted, all.errors, Percentile(all.ms, 0.5), Percentile(all.ms, 0.99),
-      Percentile(all.ms, 1.0), n / seconds);
+      absl::GetFlag(FLAGS_rate), n, all.ok, all.exhausted, all.errors, Percentile(all.ms, 0.5),
+      Percentile(all.ms, 0.99), Percentile(all.ms, 1.0), n / seconds);
   if (server) server->Shutdown(absl::Now() + absl::Seconds(1));
   return all.errors == 0 ? 0 : 1;
 }

@@ -19,12 +19,11 @@ namespace labkube::scheduler {
 using contract::kClaimAnnotation;
 using contract::kGroupLabel;
 using contract::kNodeAnnotation;
+using contract::kNodePoolLabel;  // ready|maintenance|not-ready
 using contract::kRoleGuest;
 using contract::kRoleLabel;
 using contract::kRoleReservation;
 using contract::kTypeLabel;
-inline constexpr char kNodePoolLabel[] = "labkube.io/node-pool";  // ready|maintenance|not-ready
-inline constexpr char kNodeGroupAnnotation[] = "labkube.io/machine-group";
 inline constexpr const char* kLabelPrefix = contract::kPrefix;  // + type name: node label/taint
 
 // The node's pod count ("pods" in allocatable): every pod takes one.
@@ -89,7 +88,7 @@ struct MachineGroup {
 };
 
 enum class NodeCondition { kReady, kNotReady, kMaintenance };
-const char* NodeConditionName(NodeCondition c);  // "Ready", "NotReady", "Maintenance"
+const char* NodeConditionName(NodeCondition c);   // "Ready", "NotReady", "Maintenance"
 const char* NodePoolLabelValue(NodeCondition c);  // "ready", "not-ready", "maintenance"
 
 struct NodeInfo {

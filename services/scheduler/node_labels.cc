@@ -16,8 +16,7 @@ bool Ours(std::string_view key) {
   return key.starts_with(kLabelPrefix) && key != contract::kSystemNodeLabel;
 }
 
-std::map<std::string, std::string> OurKeys(const rapidjson::Value& node,
-                                           std::string_view field) {
+std::map<std::string, std::string> OurKeys(const rapidjson::Value& node, std::string_view field) {
   std::map<std::string, std::string> out;
   const rapidjson::Value* m = json::Find(node, {"metadata", field});
   if (m == nullptr || !m->IsObject()) return out;
@@ -91,7 +90,7 @@ std::map<std::string, NodeMarks> DesiredMarks(const std::vector<MachineGroup>& g
     for (const PoolNodeStatus& ps : gs.pool) {
       NodeMarks& m = out[ps.node];
       m.labels[kNodePoolLabel] = NodePoolLabelValue(ps.condition);
-      m.annotations[kNodeGroupAnnotation] = g->group;
+      m.annotations[kGroupLabel] = g->group;  // the group label's key, as a node annotation
       for (const PoolNode& entry : g->pool) {
         if (entry.node != ps.node) continue;
         for (const std::string& t : entry.machine_types) {

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "lib/clock.h"
+#include "lib/contract.h"
 #include "lib/kube/client.h"
 #include "services/scheduler/planner.h"
 #include "services/scheduler/scheduler_state.h"
@@ -24,7 +25,7 @@
 namespace labkube::scheduler {
 
 // Put on Machines by versions before the in-cluster install; removed on sight.
-inline constexpr char kFinalizer[] = "labkube.io/cleanup";
+inline constexpr const auto& kFinalizer = contract::kCleanupFinalizer;
 
 struct ReconcilerOptions {
   ReservationOptions reservation;

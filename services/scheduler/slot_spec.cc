@@ -1,7 +1,9 @@
 #include "services/scheduler/slot_spec.h"
 
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
+#include "lib/kube/resource.h"
 
 namespace labkube::scheduler {
 namespace {
@@ -87,7 +89,7 @@ Value Tolerations(const MachineGroup& group, const std::string& node, json::Allo
 
 Value OwnerReferences(const MachineGroup& group, json::Allocator& a) {
   Value ref(rapidjson::kObjectType);
-  ref.AddMember("apiVersion", "labkube.io/v1alpha1", a);
+  ref.AddMember("apiVersion", json::String(kube::resources::Machines().ApiVersion(), a), a);
   ref.AddMember("kind", "Machine", a);
   ref.AddMember("name", json::String(group.machine_name, a), a);
   ref.AddMember("uid", json::String(group.machine_uid, a), a);
@@ -115,7 +117,7 @@ rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType&
                  StringMap({{kGroupLabel, group.group},
                             {kTypeLabel, type.name},
                             {kRoleLabel, kRoleReservation},
-                            {"app.kubernetes.io/managed-by", "labkube"}},
+                            {contract::kManagedByLabel, "labkube"}},
                            a));
   json::SetValue(pod, {"metadata", "annotations"}, StringMap({{kNodeAnnotation, node}}, a));
   json::Set(pod["metadata"], "ownerReferences", OwnerReferences(group, a), a);

@@ -7,9 +7,9 @@
 //   3 a workspace kind name                 -> KindFromName
 //   4 an image                              \
 //   5 image pull secrets, comma-separated    > a WorkspaceSpec as SpecFor builds it, and the
-//   6 the data volume's mount path          /  Deployment, Secret, Service and Ingress built from it
-//   7 a storage size, 8 a backup size       -> ParseSize
-//   9 a time as the API server writes it    -> ParseTime
+//   6 the data volume's mount path          /  Deployment, Secret, Service and Ingress built from
+//   it 7 a storage size, 8 a backup size       -> ParseSize 9 a time as the API server writes it ->
+//   ParseTime
 // and the whole input goes through JsonQuote, IsDnsLabel, IsDnsSubdomain, CheckLength and
 // ExpandPattern. These must hold:
 //   - Authenticate asks the reviewer only for a "Bearer <token>" value, with the token trimmed,
@@ -19,9 +19,8 @@
 //   - what CheckDnsLabel / ParseSize / IsDnsSubdomain accept is a DNS label of at most the
 //     given length / a size from 1Mi to 1Pi / dot-separated DNS labels of at most 253 bytes;
 //   - JsonQuote(s) parses back to exactly s;
-//   - the workspace objects are valid JSON (they are built as text: workspace_spec.cc aborts
-//     otherwise) whatever the fields hold, and carry the fields verbatim where they belong: no
-//     field can add or change a label, a name or the namespace.
+//   - the workspace objects are built (no error) whatever the fields hold, and carry the fields
+//     verbatim where they belong: no field can add or change a label, a name or the namespace.
 // Built and run outside Bazel by tools/fuzz.sh (target `gateway`).
 #include <algorithm>
 #include <cstdint>
@@ -37,13 +36,27 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
+#include "lib/names.h"
 #include "services/gateway/access.h"
 #include "services/gateway/names.h"
 #include "services/gateway/token_reviewer.h"
 #include "services/gateway/workspace_spec.h"
 
 namespace labkube::gateway {
+
+using contract::kGroupLabel;
+using contract::kInjectingContainerLabel;
+using contract::kRoleLabel;
+using contract::kTypeLabel;
+using contract::kWorkspaceKindLabel;
+using names::CheckDnsLabel;
+using names::CheckLength;
+using names::IsDnsLabel;
+using names::IsDnsSubdomain;
+using names::MemberNamespace;
+
 namespace {
 
 namespace json = kube::json;
@@ -129,7 +142,8 @@ void CheckNames(const std::string& name, std::string_view whole, std::string_vie
   }
   if (IsDnsSubdomain(whole)) {
     if (whole.size() > 253) Fail("IsDnsSubdomain accepted more than 253 bytes", input);
-    for (absl::string_view label : absl::StrSplit(absl::string_view(whole.data(), whole.size()), '.')) {
+    for (absl::string_view label :
+         absl::StrSplit(absl::string_view(whole.data(), whole.size()), '.')) {
       if (!IsDnsLabel(std::string_view(label.data(), label.size()))) {
         Fail("IsDnsSubdomain accepted a label that is not a DNS label", input);
       }
@@ -183,6 +197,12 @@ void CheckMetadata(const rapidjson::Document& d, const WorkspaceSpec& s, const s
   CheckLabels(json::Find(d, {"metadata", "labels"}), labels, what, input);
 }
 
+rapidjson::Document Built(absl::StatusOr<rapidjson::Document> d, const std::string& what,
+                          std::string_view input) {
+  if (!d.ok()) Fail(what + " not built: " + d.status().ToString(), input);
+  return std::move(d).value();
+}
+
 void CheckWorkspace(const std::vector<std::string>& f, std::string_view input) {
   WorkspaceSpec s;
   s.member = f[1].empty() ? "alice" : f[1];
@@ -203,17 +223,21 @@ void CheckWorkspace(const std::vector<std::string>& f, std::string_view input) {
   s.url = absl::StrCat("https://", s.host, s.path);
   s.ingress_class = "nginx";
   s.ingress_tls_secret = "labkube-tls";
-  const Owner owner{DeploymentName(s.name), f[0]};
+  // An owner without a uid is refused (kInternal); the other objects are built from any input.
+  if (BuildService(s, Owner{DeploymentName(s.name), ""}).ok()) {
+    Fail("a Service owned by a Deployment without uid", input);
+  }
+  const Owner owner{DeploymentName(s.name), f[0].empty() ? "uid" : f[0]};
 
-  rapidjson::Document deployment = BuildDeployment(s);
+  rapidjson::Document deployment = Built(BuildDeployment(s), "Deployment", input);
   CheckMetadata(deployment, s, DeploymentName(s.name), "Deployment", input);
   const rapidjson::Value* pod = json::Find(deployment, {"spec", "template"});
   if (pod == nullptr) Fail("Deployment without a pod template", input);
   std::map<std::string, std::string> pod_labels = WorkspaceLabels(s.member, s.name);
   pod_labels[kWorkspaceKindLabel] = std::string(KindName(s.kind));
-  pod_labels[kPodRoleLabel] = "guest";
-  pod_labels[kMachineGroupLabel] = s.group;
-  pod_labels[kMachineTypeLabel] = s.type;
+  pod_labels[kRoleLabel] = "guest";
+  pod_labels[kGroupLabel] = s.group;
+  pod_labels[kTypeLabel] = s.type;
   pod_labels[kInjectingContainerLabel] = kWorkspaceContainer;
   CheckLabels(json::Find(*pod, {"metadata", "labels"}), pod_labels, "pod template", input);
   const rapidjson::Value* containers = json::Find(*pod, {"spec", "containers"});
@@ -231,9 +255,11 @@ void CheckWorkspace(const std::vector<std::string>& f, std::string_view input) {
     Fail("volumes added or lost", input);
   }
 
-  CheckMetadata(BuildSecret(s, owner, f[0]), s, TokenSecretName(s.name), "Secret", input);
-  CheckMetadata(BuildService(s, owner), s, DeploymentName(s.name), "Service", input);
-  rapidjson::Document ingress = BuildIngress(s, owner);
+  CheckMetadata(Built(BuildSecret(s, owner, f[0]), "Secret", input), s, TokenSecretName(s.name),
+                "Secret", input);
+  CheckMetadata(Built(BuildService(s, owner), "Service", input), s, DeploymentName(s.name),
+                "Service", input);
+  rapidjson::Document ingress = Built(BuildIngress(s, owner), "Ingress", input);
   CheckMetadata(ingress, s, DeploymentName(s.name), "Ingress", input);
   const rapidjson::Value* rules = json::Find(ingress, {"spec", "rules"});
   if (rules == nullptr || !rules->IsArray() || rules->Size() != 1 ||

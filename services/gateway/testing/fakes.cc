@@ -1,6 +1,7 @@
 #include "services/gateway/testing/fakes.h"
 
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 
@@ -30,8 +31,8 @@ void TokenReviewFakeClient::AddMember(const std::string& member, const std::stri
                                       bool admin) {
   const std::string ns = "lab-" + member;
   rapidjson::Document sa = json::NewObject("v1", "ServiceAccount", ns, member);
-  json::SetString(sa, {"metadata", "labels", "labkube.io/user"}, member);
-  if (admin) json::SetString(sa, {"metadata", "labels", "labkube.io/admin"}, "true");
+  json::SetString(sa, {"metadata", "labels", contract::kUserLabel}, member);
+  if (admin) json::SetString(sa, {"metadata", "labels", contract::kAdminLabel}, "true");
   (void)FakeClient::Create(kube::resources::ServiceAccounts(), ns, sa);
   AddToken(token, absl::StrCat("system:serviceaccount:", ns, ":", member));
 }

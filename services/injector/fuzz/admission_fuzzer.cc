@@ -10,6 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
 #include "lib/kube/testing/patch.h"
 #include "services/injector/admission.h"
@@ -20,6 +23,9 @@ namespace {
 
 namespace json = kube::json;
 
+// The node label and taint key of machine type `type` (labkube.io/<type>).
+std::string TypeKey(absl::string_view type) { return absl::StrCat(contract::kPrefix, type); }
+
 // Grants every claim the same GPU slot.
 class FixedClaimer final : public Claimer {
  public:
@@ -28,17 +34,18 @@ class FixedClaimer final : public Claimer {
   }
   absl::StatusOr<ClaimResponse> Claim(const ClaimRequest& request, absl::Time) override {
     ClaimResponse c;
-    c.claim_id = request.dry_run ? "dry-run" : "c-fuzz";
+    c.claim_id = request.dry_run ? contract::kDryRunClaim : "c-fuzz";
     c.node = "gpu-1";
     c.requests = {{"cpu", "8"}, {"memory", "32Gi"}, {"nvidia.com/gpu", "1"}};
     c.limits = c.requests;
-    c.node_affinity = {{"labkube.io/a100", "In", {"lab"}},
+    c.node_affinity = {{TypeKey("a100"), "In", {"lab"}},
                        {"kubernetes.io/hostname", "In", {"gpu-1"}},
                        {"example.com/ssd", "Exists", {}}};
-    c.tolerations = {{"labkube.io/a100", "Equal", "lab", "NoSchedule"},
+    c.tolerations = {{TypeKey("a100"), "Equal", "lab", "NoSchedule"},
                      {"example.com/gpu", "Exists", "", ""}};
-    c.annotations = {
-        {"labkube.io/claim", c.claim_id}, {"labkube.io/node", "gpu-1"}, {"a/b~c", "escaped"}};
+    c.annotations = {{contract::kClaimAnnotation, c.claim_id},
+                     {contract::kNodeAnnotation, "gpu-1"},
+                     {"a/b~c", "escaped"}};
     return c;
   }
 };

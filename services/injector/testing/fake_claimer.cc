@@ -3,8 +3,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "lib/contract.h"
 
 namespace labkube::injector::testing {
+namespace {
+
+// The node label and taint key of machine type `type` (labkube.io/<type>).
+std::string TypeKey(absl::string_view type) { return absl::StrCat(contract::kPrefix, type); }
+
+}  // namespace
 
 FakeClaimer::FakeClaimer(ClaimResponse base) : base_(std::move(base)) {}
 
@@ -13,12 +21,12 @@ ClaimResponse FakeClaimer::GpuClaim() {
   c.node = "gpu-1";
   c.requests = {{"cpu", "8"}, {"memory", "32Gi"}, {"nvidia.com/gpu", "1"}};
   c.limits = c.requests;
-  c.node_affinity = {{"labkube.io/a100", "In", {"lab"}},
-                     {"labkube.io/node-pool", "In", {"ready"}},
+  c.node_affinity = {{TypeKey("a100"), "In", {"lab"}},
+                     {contract::kNodePoolLabel, "In", {"ready"}},
                      {"nvidia.com/gpu.product", "In", {"NVIDIA-A100-SXM4-80GB"}},
                      {"kubernetes.io/hostname", "In", {"gpu-1"}}};
-  c.tolerations = {{"labkube.io/a100", "Equal", "lab", "NoSchedule"}};
-  c.annotations = {{"labkube.io/node", "gpu-1"}};
+  c.tolerations = {{TypeKey("a100"), "Equal", "lab", "NoSchedule"}};
+  c.annotations = {{contract::kNodeAnnotation, "gpu-1"}};
   return c;
 }
 
@@ -33,21 +41,22 @@ absl::StatusOr<ClaimResponse> FakeClaimer::Claim(const ClaimRequest& request, ab
     // As the scheduler: only a claim it gave, presented with its signature, is answered again.
     if (!issued_.count(request.carried_claim) ||
         request.carried_signature != absl::StrCat("sig-", request.carried_claim)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "this pod carries claim ", request.carried_claim,
-          ", which labkube did not give to this pod or which has ended"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("this pod carries claim ", request.carried_claim,
+                       ", which labkube did not give to this pod or which has ended"));
     }
     out.claim_id = request.carried_claim;
   } else if (request.dry_run) {
-    out.claim_id = "dry-run";
+    out.claim_id = contract::kDryRunClaim;
   } else {
     std::string& id = by_uid_[request.admission_uid];
     if (id.empty()) id = absl::StrCat("c-", by_uid_.size());
     out.claim_id = id;
     issued_.insert(id);
   }
-  out.annotations["labkube.io/claim"] = out.claim_id;
-  if (!request.dry_run) out.annotations["labkube.io/claim-signature"] = absl::StrCat("sig-", out.claim_id);
+  out.annotations[contract::kClaimAnnotation] = out.claim_id;
+  if (!request.dry_run)
+    out.annotations[contract::kClaimSignatureAnnotation] = absl::StrCat("sig-", out.claim_id);
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
 #include "services/scheduler/claim_signer.h"
 #include "services/scheduler/cluster_view.h"
@@ -29,8 +30,6 @@ namespace {
 namespace json = kube::json;
 
 constexpr char kReservationNs[] = "labkube-system";
-constexpr char kSignatureAnnotation[] = "labkube.io/claim-signature";
-constexpr char kNodeAnnotation[] = "labkube.io/node";
 
 [[noreturn]] void Fail(const std::string& what, std::string_view input) {
   std::fprintf(stderr, "invariant violated: %s\ninput: %.*s\n", what.c_str(),
@@ -80,7 +79,7 @@ std::string Str(const rapidjson::Value& v, json::Path path) {
 // namespace, name, group, type and node, issued at its creation time. Classified, it must be a
 // guest unless it is bound to another node than the one it was signed for.
 void CheckSignedGuest(const rapidjson::Value& pod, std::string_view input) {
-  std::string claim = Str(pod, {"metadata", "annotations", "labkube.io/claim"});
+  std::string claim = Str(pod, {"metadata", "annotations", contract::kClaimAnnotation});
   if (Str(pod, {"metadata", "labels", kRoleLabel}) != kRoleGuest || claim.empty()) return;
   absl::Time created;
   std::string err;
@@ -88,7 +87,7 @@ void CheckSignedGuest(const rapidjson::Value& pod, std::string_view input) {
                        &err)) {
     return;  // no usable creation time: never a guest, checked by the unsigned pass
   }
-  std::string node = Str(pod, {"metadata", "annotations", kNodeAnnotation});
+  std::string node = Str(pod, {"metadata", "annotations", contract::kNodeAnnotation});
   std::string bound = Str(pod, {"spec", "nodeName"});
   std::string name = Str(pod, {"metadata", "name"});
   std::string generate_name = Str(pod, {"metadata", "generateName"});
@@ -103,11 +102,12 @@ void CheckSignedGuest(const rapidjson::Value& pod, std::string_view input) {
                    node,
                    absl::FromUnixSeconds(absl::ToUnixSeconds(created))};
   rapidjson::Document signed_pod = json::Copy(pod);
-  json::SetString(signed_pod, {"metadata", "annotations", kSignatureAnnotation},
+  json::SetString(signed_pod, {"metadata", "annotations", contract::kClaimSignatureAnnotation},
                   Signer().Sign(token));
   // SetString writes the first member of each name; the readers take the first too, so the
   // copy differs from the pod in that one annotation only.
-  if (Str(signed_pod, {"metadata", "annotations", kSignatureAnnotation}) != Signer().Sign(token)) {
+  if (Str(signed_pod, {"metadata", "annotations", contract::kClaimSignatureAnnotation}) !=
+      Signer().Sign(token)) {
     Fail("the signed copy does not carry its signature", input);
   }
   GuestCheck check{&Signer(), absl::Minutes(2)};

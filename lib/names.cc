@@ -1,11 +1,14 @@
-#include "services/authenticator/names.h"
+#include "lib/names.h"
 
-#include <cctype>
+#include "absl/strings/str_cat.h"
+#include "lib/kube/absl_compat.h"
 
-namespace labkube::authenticator {
+namespace labkube::names {
 namespace {
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+constexpr std::string_view kServiceAccountPrefix = "system:serviceaccount:";
 
 }  // namespace
 
@@ -24,23 +27,38 @@ bool IsDnsSubdomain(std::string_view name) {
   while (true) {
     size_t dot = name.find('.', start);
     std::string_view label =
-        name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
+        name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (!IsDnsLabel(label)) return false;
     if (dot == std::string_view::npos) return true;
     start = dot + 1;
   }
 }
 
+absl::Status CheckLength(std::string_view field, std::string_view value, size_t max) {
+  if (value.size() <= max) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(ToAbsl(field), ": longer than ", max, " characters"));
+}
+
+absl::Status CheckDnsLabel(std::string_view field, std::string_view value, size_t max_length) {
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(ToAbsl(field), " is required"));
+  if (absl::Status s = CheckLength(field, value, max_length); !s.ok()) return s;
+  if (IsDnsLabel(value)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      ToAbsl(field), ": \"", ToAbsl(value),
+      "\" is not a DNS label (lower-case letters, digits and '-', starting and ending with a "
+      "letter or digit)"));
+}
+
 std::string MemberNamespace(std::string_view prefix, std::string_view member) {
-  std::string out(prefix);
-  out.append(member);
-  return out;
+  return absl::StrCat(ToAbsl(prefix), ToAbsl(member));
 }
 
 std::optional<ServiceAccountRef> ParseServiceAccountUser(std::string_view username) {
-  constexpr std::string_view kPrefix = "system:serviceaccount:";
-  if (username.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  std::string_view rest = username.substr(kPrefix.size());
+  if (username.substr(0, kServiceAccountPrefix.size()) != kServiceAccountPrefix) {
+    return std::nullopt;
+  }
+  std::string_view rest = username.substr(kServiceAccountPrefix.size());
   size_t colon = rest.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
   std::string_view ns = rest.substr(0, colon);
@@ -56,4 +74,4 @@ std::optional<std::string> MemberOfUser(std::string_view prefix, std::string_vie
   return sa->name;
 }
 
-}  // namespace labkube::authenticator
+}  // namespace labkube::names
