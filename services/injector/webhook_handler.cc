@@ -49,6 +49,7 @@ WebhookHandler::WebhookHandler(const Mutator& mutator, metrics::Registry& regist
                                 "Admission reviews answered, by result (ignored, injected, "
                                 "unchanged, denied_*, bad_request).",
                                 {"result"})),
+      ignored_(&results_->Labels({"ignored"})),
       latency_(&registry
                     .Histogram("labkube_injector_admission_seconds",
                                "Time to answer an admission review, scheduler call included.", {},
@@ -63,7 +64,8 @@ HttpResponse WebhookHandler::Handle(const HttpRequest& request) const {
                       ? "labkube: admission reviews are accepted only from the API server (no "
                         "client certificate was presented)"
                       : absl::StrCat("labkube: admission reviews are accepted only from the API "
-                                     "server, not from ", request.client_cn),
+                                     "server, not from ",
+                                     request.client_cn),
                   start);
   }
   if (request.method != "POST") {
@@ -89,8 +91,9 @@ HttpResponse WebhookHandler::Handle(const HttpRequest& request) const {
   absl::Time deadline = start + ClaimBudget(request.Param("timeout"), options_.claim_timeout);
   Decision d = mutator_.Decide(*parsed.request, deadline);
   Record(d, parsed.uid, parsed.request->dry_run, start);
-  return HttpResponse{
-      .status = 200, .content_type = kJsonAnswer, .body = AdmissionReviewResponse(parsed.uid, d.result)};
+  return HttpResponse{.status = 200,
+                      .content_type = kJsonAnswer,
+                      .body = AdmissionReviewResponse(parsed.uid, d.result)};
 }
 
 void WebhookHandler::Register(HttpServer& server, const std::string& path) const {
@@ -116,13 +119,14 @@ HttpResponse WebhookHandler::Reject(int status, const std::string& uid, const st
 
 void WebhookHandler::Record(const Decision& d, const std::string& uid, bool dry_run,
                             absl::Time start) const {
-  results_->Labels({d.outcome}).Inc();
+  (d.outcome == "ignored" ? *ignored_ : results_->Labels({d.outcome})).Inc();
   latency_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
   // A pod that is not a guest is no event of labkube's: counted, and logged at debug only (one
   // line per review of every pod of the cluster was the largest cost of a non-guest review).
-  LogLevel level = !d.result.allowed ? LogLevel::kWarn
-                   : d.guest         ? LogLevel::kInfo
-                                     : LogLevel::kDebug;
+  // A dry-run review (kubectl --dry-run=server, a GitOps diff) consumes nothing: debug as well.
+  LogLevel level = !d.result.allowed     ? LogLevel::kWarn
+                   : d.guest && !dry_run ? LogLevel::kInfo
+                                         : LogLevel::kDebug;
   if (!LogLevelEnabled(level)) return;
   LogEvent(level, "admission",
            {{"uid", uid},

@@ -1,5 +1,8 @@
 #include "services/scheduler/controller.h"
 
+#include <sys/resource.h>
+
+#include "absl/time/clock.h"
 #include "lib/kube/json.h"
 #include "lib/log.h"
 
@@ -11,6 +14,13 @@ namespace res = kube::resources;
 
 std::string Field(const rapidjson::Value& v, json::Path path) {
   return std::string(json::GetString(v, path));
+}
+
+// CPU time (user + system) of the calling thread.
+absl::Duration ThreadCpu() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return absl::DurationFromTimeval(u.ru_utime) + absl::DurationFromTimeval(u.ru_stime);
 }
 
 }  // namespace
@@ -29,6 +39,14 @@ Controller::Controller(kube::Client& client, SchedulerState& state, Availability
       reconciler_(client, state, clock, options_.reconciler),
       passes_(registry.Counter("labkube_scheduler_reconciles_total",
                                "Reconcile passes by role and outcome.", {"role", "outcome"})),
+      pass_seconds_(registry.Histogram("labkube_scheduler_reconcile_seconds",
+                                       "Wall time of a reconcile pass, its API writes included.",
+                                       {"role"},
+                                       metrics::Registry::ExponentialBuckets(0.0005, 2, 14))),
+      pass_cpu_seconds_(registry.Histogram(
+          "labkube_scheduler_reconcile_cpu_seconds",
+          "CPU time of a reconcile pass (its thread; concurrent writers not included).", {"role"},
+          metrics::Registry::ExponentialBuckets(0.0005, 2, 14))),
       slots_(registry.Gauge("labkube_scheduler_slots",
                             "Slots per machine type: maximum, reserved, used, waiting, fits.",
                             {"group", "type", "state"})) {
@@ -79,16 +97,21 @@ void Controller::Stop() {
 }
 
 void Controller::Loop() {
-  uint64_t seen = state_.version();
+  SchedulerState::Versions seen = state_.version();
   while (!stop_.load()) {
     if (HasSynced()) {
       bool leader = is_leader_();
+      absl::Time start = absl::Now();
+      absl::Duration cpu = ThreadCpu();
       PassResult result = reconciler_.RunOnce(leader);
-      passes_->Labels({leader ? "leader" : "follower", result.errors > 0 ? "error" : "ok"}).Inc();
+      const char* role = leader ? "leader" : "follower";
+      pass_cpu_seconds_->Labels({role}).Observe(absl::ToDoubleSeconds(ThreadCpu() - cpu));
+      pass_seconds_->Labels({role}).Observe(absl::ToDoubleSeconds(absl::Now() - start));
+      passes_->Labels({role, result.errors > 0 ? "error" : "ok"}).Inc();
       Publish(result);
     }
     absl::Time next = absl::Now() + options_.min_interval;
-    seen = state_.WaitForChange(seen, options_.resync);
+    seen = state_.WaitForChange(seen, options_.resync, options_.status_interval);
     while (!stop_.load() && absl::Now() < next) {
       absl::SleepFor(std::min(next - absl::Now(), absl::Milliseconds(20)));
     }

@@ -1,5 +1,6 @@
 // Controller: keeps the SchedulerState fed from three informers (Machines, Nodes, all Pods)
-// and runs the reconcile loop on its own thread: a pass after every change (coalesced) and at
+// and runs the reconcile loop on its own thread: a pass after every change the plan depends on
+// (coalesced to min_interval), after status-only changes within status_interval, and at
 // least every `resync` (claim TTLs), acting only while `is_leader()`; after each pass it
 // publishes availability and slot gauges.
 //
@@ -29,6 +30,9 @@ struct ControllerOptions {
   // Passes are at least this far apart, so a burst of changes (a storm of claims) costs one
   // pass, not one per change. Claims never wait for passes.
   absl::Duration min_interval = absl::Milliseconds(100);
+  // A change that moves only published numbers (a claim, its handover, a heartbeat) waits up to
+  // this long for its pass (scheduler_state.h), so a claim storm is not a pass storm.
+  absl::Duration status_interval = absl::Seconds(1);
 };
 
 class Controller {
@@ -57,6 +61,8 @@ class Controller {
   kube::Informer pods_;
   Reconciler reconciler_;
   metrics::CounterFamily* passes_;
+  metrics::HistogramFamily* pass_seconds_;      // wall time
+  metrics::HistogramFamily* pass_cpu_seconds_;  // CPU time of the pass's thread
   metrics::GaugeFamily* slots_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "lib/kube/json.h"
@@ -36,7 +36,8 @@ std::string FinalizerPatch(const rapidjson::Value& machine) {
   rapidjson::Value list(rapidjson::kArrayType);
   if (const auto* f = json::Find(machine, {"metadata", "finalizers"}); f && f->IsArray()) {
     for (const auto& v : f->GetArray()) {
-      if (v.IsString() && json::View(v) != kFinalizer) list.PushBack(json::String(json::View(v), a), a);
+      if (v.IsString() && json::View(v) != kFinalizer)
+        list.PushBack(json::String(json::View(v), a), a);
     }
   }
   json::SetValue(patch, {"metadata", "finalizers"}, list);
@@ -76,21 +77,29 @@ PassResult Reconciler::RunOnce(bool leader) {
 void Reconciler::ExpireClaims() {
   for (const ClaimRecord& c : state_.Expire()) {
     LogEvent(LogLevel::kInfo, "claim.expired",
-             {{"claim", c.id}, {"group", c.group}, {"type", c.type}, {"node", c.node},
-              {"namespace", c.ns}, {"pod", c.pod_name}});
+             {{"claim", c.id},
+              {"group", c.group},
+              {"type", c.type},
+              {"node", c.node},
+              {"namespace", c.ns},
+              {"pod", c.pod_name}});
   }
 }
 
 void Reconciler::CreateReservations(PassResult& r) {
-  std::vector<std::pair<const Placement*, rapidjson::Document>> work;
+  struct Work {
+    const Placement* placement;
+    const MachineGroup* group;
+    const MachineType* type;
+  };
+  std::vector<Work> work;
   for (const Placement& p : r.plan.create) {
     const MachineGroup* group = nullptr;
     for (const MachineGroup& g : r.input.groups) {
       if (g.group == p.group && !g.deleting) group = &g;
     }
     const MachineType* type = group == nullptr ? nullptr : group->FindType(p.type);
-    if (type == nullptr) continue;
-    work.emplace_back(&p, ReservationPod(*group, *type, p.node, options_.reservation));
+    if (type != nullptr) work.push_back({&p, group, type});
   }
   // Creates go out concurrently (a new Machine may declare thousands of slots); each result is
   // recorded as an expectation as soon as it is known.
@@ -98,8 +107,12 @@ void Reconciler::CreateReservations(PassResult& r) {
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < work.size(); i = next++) {
-      const Placement& p = *work[i].first;
-      auto created = client_.Create(res::Pods(), options_.reservation.ns, work[i].second);
+      const Placement& p = *work[i].placement;
+      // Built here, one per writer at a time: a Machine of 10,000 slots never holds 10,000
+      // pod documents at once.
+      rapidjson::Document pod =
+          ReservationPod(*work[i].group, *work[i].type, p.node, options_.reservation);
+      auto created = client_.Create(res::Pods(), options_.reservation.ns, pod);
       results[i] = created.status();
       if (!created.ok()) continue;
       std::string name(json::GetString(*created, {"metadata", "name"}));
@@ -112,7 +125,8 @@ void Reconciler::CreateReservations(PassResult& r) {
   for (size_t t = 1; t < std::min<size_t>(kWriters, work.size()); ++t) threads.emplace_back(worker);
   worker();
   for (std::thread& t : threads) t.join();
-  for (size_t i = 0; i < work.size(); ++i) Count(results[i], r, "reservation.create", work[i].first->node);
+  for (size_t i = 0; i < work.size(); ++i)
+    Count(results[i], r, "reservation.create", work[i].placement->node);
 }
 
 void Reconciler::RemoveReservations(PassResult& r) {
@@ -139,7 +153,8 @@ void Reconciler::SyncNodes(PassResult& r) {
   std::map<std::string, NodeMarks> want = DesiredMarks(live, r.plan);
   for (const auto& [name, node] : state_.NodeObjects()) {
     auto it = want.find(name);
-    std::optional<std::string> patch = NodeMarksPatch(*node, it == want.end() ? NodeMarks{} : it->second);
+    std::optional<std::string> patch =
+        NodeMarksPatch(*node, it == want.end() ? NodeMarks{} : it->second);
     if (!patch) continue;
     auto s = client_.Patch(res::Nodes(), "", name, kube::PatchType::kMergePatch, *patch);
     Count(s.status(), r, "node.patch", name);

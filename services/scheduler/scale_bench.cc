@@ -2,7 +2,11 @@
 // N fake nodes, M slots. Measures, in the same run,
 //   bare:    M plain pods with the slot's requests created directly -> all Running
 //   labkube: a Machine declaring M slots applied -> M reservation pods Running
-// and the scheduler's peak RSS. Target: labkube <= 1.5x bare, RSS <= 200 MB.
+// then, against that lab, the scheduler's reconcile passes (CPU and wall time per pass, from its
+// own metrics, over --quiet_seconds), --guests real claims (each deletes its reservation pod at
+// the API server) from --threads clients with their p50/p99, their release and the time until
+// every slot is locked again; and the scheduler's peak RSS. Targets: labkube <= 1.5x bare,
+// RSS <= 200 MB. Prints a table with the targets beside the figures.
 //
 //   bazel run -c opt //services/scheduler:scale_bench -- --kubeconfig=K --scheduler=BIN
 //       [--nodes=1000 --pods=10000]
@@ -10,14 +14,25 @@
 // deletes nodes bench-node-*. It needs labkube's CRD, namespace and PriorityClass
 // (`kubectl apply -f k8s/crds/ -f k8s/base/`) and stops at once, saying so, when they are missing
 // or the scheduler exits.
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +41,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "labkube/scheduler/v1alpha1/scheduler.grpc.pb.h"
+#include "lib/contract.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/rest_client.h"
@@ -34,7 +51,9 @@ ABSL_FLAG(std::string, kubeconfig, "", "admin kubeconfig of a cluster of its own
 ABSL_FLAG(std::string, scheduler, "", "path of the labkube scheduler binary");
 ABSL_FLAG(int, nodes, 1000, "fake nodes");
 ABSL_FLAG(int, pods, 10000, "slots / pods");
-ABSL_FLAG(int, threads, 16, "concurrent API writers");
+ABSL_FLAG(int, threads, 16, "concurrent API writers and claim clients");
+ABSL_FLAG(int, guests, 500, "claims made (and released) against the converged lab");
+ABSL_FLAG(int, quiet_seconds, 20, "window over which reconcile passes are measured");
 
 extern char** environ;
 
@@ -80,7 +99,8 @@ void CreateNodes(kube::Client& c, int n) {
     std::string name = absl::StrCat("bench-node-", i);
     auto node = json::Parse(absl::StrCat(
         R"({"apiVersion":"v1","kind":"Node","metadata":{"name":")", name,
-        R"(","annotations":{"kwok.x-k8s.io/node":"fake"},"labels":{"kubernetes.io/hostname":")", name,
+        R"(","annotations":{"kwok.x-k8s.io/node":"fake"},"labels":{"kubernetes.io/hostname":")",
+        name,
         R"(","type":"kwok"}},"status":{"capacity":{"cpu":"64","memory":"256Gi","pods":"110"},)",
         R"("allocatable":{"cpu":"64","memory":"256Gi","pods":"110"}}})"));
     Check(c.Create(res::Nodes(), "", *node), "create node");
@@ -138,7 +158,8 @@ void Preflight(kube::Client& c) {
 }
 
 double Bare(kube::Client& c, int pods) {
-  auto ns = json::Parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bench-bare"}})");
+  auto ns =
+      json::Parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bench-bare"}})");
   Check(c.Create(res::Namespaces(), "", *ns), "create namespace");
   while (!c.Get(res::ServiceAccounts(), "bench-bare", "default").ok()) {
     absl::SleepFor(absl::Milliseconds(200));
@@ -183,6 +204,132 @@ long PeakRssKb(pid_t pid) {
   return -1;
 }
 
+// A free TCP port on 127.0.0.1, for the scheduler's flags (the bench calls and scrapes it).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    Fail("cannot find a free port");
+  }
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// The sum over every series of `name` in the scheduler's /metrics (plain HTTP with --plaintext).
+double Scrape(int port, const std::string& name) {
+  std::string body;
+  CURL* curl = curl_easy_init();
+  std::string url = absl::StrCat("http://127.0.0.1:", port, "/metrics");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) Fail(absl::StrCat("scrape ", url, ": ", curl_easy_strerror(rc)));
+  double sum = 0;
+  std::istringstream lines(body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
+    char next = line[name.size()];
+    if (next != '{' && next != ' ') continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+struct PassCost {
+  double passes = 0, cpu_ms = 0, wall_ms = 0;  // per pass
+};
+
+// Reconcile passes of the converged lab over `window` (resyncs, node heartbeats).
+PassCost MeasurePasses(int http_port, absl::Duration window) {
+  auto read = [&] {
+    return std::array<double, 3>{Scrape(http_port, "labkube_scheduler_reconcile_seconds_count"),
+                                 Scrape(http_port, "labkube_scheduler_reconcile_cpu_seconds_sum"),
+                                 Scrape(http_port, "labkube_scheduler_reconcile_seconds_sum")};
+  };
+  std::array<double, 3> before = read();
+  absl::SleepFor(window);
+  std::array<double, 3> after = read();
+  PassCost cost;
+  cost.passes = after[0] - before[0];
+  if (cost.passes > 0) {
+    cost.cpu_ms = (after[1] - before[1]) * 1000 / cost.passes;
+    cost.wall_ms = (after[2] - before[2]) * 1000 / cost.passes;
+  }
+  return cost;
+}
+
+struct ClaimFigures {
+  int granted = 0, released = 0;
+  double p50_ms = 0, p99_ms = 0, relock_s = 0;
+};
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
+  std::nth_element(v.begin(), v.begin() + i, v.end());
+  return v[i];
+}
+
+// `guests` claims as the injector makes them (each deletes its reservation pod at the API
+// server), then their release, then the time until all `pods` slots are Running again.
+ClaimFigures ClaimAndRelease(kube::Client& c, int grpc_port, int guests, int pods) {
+  namespace api = ::labkube::scheduler::v1alpha1;
+  auto stub = api::Scheduler::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
+                                                          grpc::InsecureChannelCredentials()));
+  std::mutex mu;
+  std::vector<double> ms;
+  std::vector<std::pair<std::string, std::string>> claims;  // id, signature
+  Parallel(guests, [&](int i) {
+    api::ClaimRequest req;
+    req.set_group("bench");
+    req.set_machine_type("slot");
+    req.set_namespace_("bench-guests");
+    req.set_pod_name(absl::StrCat("guest-", i));
+    req.set_admission_uid(absl::StrCat("scale-bench-", absl::ToUnixNanos(absl::Now()), "-", i));
+    api::ClaimResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    absl::Time start = absl::Now();
+    grpc::Status st = stub->Claim(&ctx, req, &resp);
+    double took = absl::ToDoubleMilliseconds(absl::Now() - start);
+    std::lock_guard<std::mutex> lock(mu);
+    ms.push_back(took);
+    if (!st.ok()) return;
+    claims.emplace_back(resp.annotations().at(contract::kClaimAnnotation),
+                        resp.annotations().at(contract::kClaimSignatureAnnotation));
+  });
+  ClaimFigures f;
+  f.granted = static_cast<int>(claims.size());
+  f.p50_ms = Percentile(ms, 0.5);
+  f.p99_ms = Percentile(ms, 0.99);
+  absl::Time start = absl::Now();
+  std::atomic<int> released{0};
+  Parallel(f.granted, [&](int i) {
+    api::ReleaseRequest req;
+    req.set_claim_id(claims[i].first);
+    req.set_signature(claims[i].second);
+    api::ReleaseResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (stub->Release(&ctx, req, &resp).ok() && resp.released()) ++released;
+  });
+  f.released = released.load();
+  f.relock_s = WaitRunning(c, "labkube-system", "labkube.io/machine-group=bench", pods, start);
+  return f;
+}
+
 int Run() {
   auto config = kube::LoadKubeconfig(absl::GetFlag(FLAGS_kubeconfig));
   if (!config.ok()) return std::fprintf(stderr, "%s\n", config.status().ToString().c_str()), 1;
@@ -195,9 +342,15 @@ int Run() {
   double bare = Bare(c, pods);
   std::string kc = absl::GetFlag(FLAGS_kubeconfig);
   std::string bin = absl::GetFlag(FLAGS_scheduler);
-  std::vector<std::string> args = {bin, "--kubeconfig=" + kc, "--grpc_address=127.0.0.1:0",
-                                   "--http_address=127.0.0.1", "--http_port=0", "--plaintext",
-                                   "--leader_elect=false", "--log_level=warn"};
+  int grpc_port = FreePort(), http_port = FreePort();
+  std::vector<std::string> args = {bin,
+                                   "--kubeconfig=" + kc,
+                                   absl::StrCat("--grpc_address=127.0.0.1:", grpc_port),
+                                   "--http_address=127.0.0.1",
+                                   absl::StrCat("--http_port=", http_port),
+                                   "--plaintext",
+                                   "--leader_elect=false",
+                                   "--log_level=warn"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -209,6 +362,9 @@ int Run() {
   absl::Time start = absl::Now();
   Check(c.Create(res::Machines(), "", *json::Parse(MachineJson(nodes, pods))), "create Machine");
   double labkube = WaitRunning(c, "labkube-system", "labkube.io/machine-group=bench", pods, start);
+  long rss_converged = PeakRssKb(pid);
+  PassCost passes = MeasurePasses(http_port, absl::Seconds(absl::GetFlag(FLAGS_quiet_seconds)));
+  ClaimFigures claims = ClaimAndRelease(c, grpc_port, absl::GetFlag(FLAGS_guests), pods);
   long rss = PeakRssKb(pid);
   Check(c.Delete(res::Machines(), "", "bench"), "delete Machine");
   absl::Time deadline = absl::Now() + absl::Minutes(10);
@@ -222,9 +378,30 @@ int Run() {
   Parallel(nodes, [&](int i) {
     Check(c.Delete(res::Nodes(), "", absl::StrCat("bench-node-", i)), "delete node");
   });
-  std::printf("scale_bench nodes=%d pods=%d bare_s=%.1f labkube_s=%.1f ratio=%.2f "
-              "scheduler_peak_rss_mb=%.1f\n",
-              nodes, pods, bare, labkube, bare > 0 ? labkube / bare : 0, rss / 1024.0);
+  std::printf(
+      "scale_bench nodes=%d pods=%d bare_s=%.1f labkube_s=%.1f ratio=%.2f "
+      "scheduler_peak_rss_mb=%.1f pass_cpu_ms=%.1f claim_p99_ms=%.2f\n",
+      nodes, pods, bare, labkube, bare > 0 ? labkube / bare : 0, rss / 1024.0, passes.cpu_ms,
+      claims.p99_ms);
+  std::printf("| figure (%d nodes, %d slots) | labkube | judged by |\n|---|---|---|\n", nodes,
+              pods);
+  std::printf(
+      "| slots Running after the Machine is applied | %.1f s | %.2f x bare pods (%.1f s); "
+      "goal <= 1.5 x |\n",
+      labkube, bare > 0 ? labkube / bare : 0, bare);
+  std::printf("| scheduler peak RSS | %.1f MB (%.1f MB when converged) | goal <= 200 MB |\n",
+              rss / 1024.0, rss_converged / 1024.0);
+  std::printf(
+      "| reconcile pass, converged lab | %.1f ms CPU, %.1f ms wall (%.0f passes in %d s) "
+      "| - |\n",
+      passes.cpu_ms, passes.wall_ms, passes.passes, absl::GetFlag(FLAGS_quiet_seconds));
+  std::printf(
+      "| Claim, %d real claims from %d clients | p50 %.2f ms, p99 %.2f ms (%d granted) | "
+      "includes the reservation pod's DELETE at the API server |\n",
+      absl::GetFlag(FLAGS_guests), absl::GetFlag(FLAGS_threads), claims.p50_ms, claims.p99_ms,
+      claims.granted);
+  std::printf("| %d claims released -> every slot locked again | %.1f s | - |\n", claims.released,
+              claims.relock_s);
   return 0;
 }
 

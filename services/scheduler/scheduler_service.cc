@@ -18,9 +18,9 @@ absl::Status CheckClaimRequest(const api::ClaimRequest& r) {
   if (r.pod_name().empty() && r.generate_name().empty()) {
     return absl::InvalidArgumentError("pod_name or generate_name is required");
   }
-  for (const std::string* s : {&r.group(), &r.machine_type(), &r.namespace_(), &r.pod_name(),
-                               &r.generate_name(), &r.admission_uid(), &r.carried_claim(),
-                               &r.carried_signature()}) {
+  for (const std::string* s :
+       {&r.group(), &r.machine_type(), &r.namespace_(), &r.pod_name(), &r.generate_name(),
+        &r.admission_uid(), &r.carried_claim(), &r.carried_signature()}) {
     if (s->size() > 253) return absl::InvalidArgumentError("a field is longer than 253 characters");
   }
   return absl::OkStatus();
@@ -103,16 +103,16 @@ void ToProto(const ClaimDecision& in, bool dry_run, api::ClaimResponse* out) {
 }
 
 SchedulerService::SchedulerService(ClaimHandler& claims, AvailabilityBoard& board,
-                                   std::function<absl::Status()> can_claim, metrics::Registry& registry,
-                                   SchedulerCallers callers)
+                                   std::function<absl::Status()> can_claim,
+                                   metrics::Registry& registry, SchedulerCallers callers)
     : claims_(claims),
       board_(board),
       can_claim_(std::move(can_claim)),
-      claim_results_(registry.Counter("labkube_scheduler_claims_total",
-                                      "Claim calls by result.", {"result"})),
-      claim_latency_(registry.Histogram(
-          "labkube_scheduler_claim_seconds", "Claim latency, including the reservation delete.",
-          {}, metrics::Registry::ExponentialBuckets(0.0001, 2, 16))),
+      claim_results_(
+          registry.Counter("labkube_scheduler_claims_total", "Claim calls by result.", {"result"})),
+      claim_latency_(registry.Histogram("labkube_scheduler_claim_seconds",
+                                        "Claim latency, including the reservation delete.", {},
+                                        metrics::Registry::ExponentialBuckets(0.0001, 2, 16))),
       callers_(std::move(callers)) {}
 
 absl::StatusOr<ClaimDecision> SchedulerService::DoClaim(const api::ClaimRequest& r) {
@@ -134,17 +134,23 @@ grpc::Status SchedulerService::Claim(grpc::ServerContext* context, const api::Cl
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   claim_latency_->Labels({}).Observe(seconds);
   claim_results_->Labels({ResultLabel(d.status())}).Inc();
-  LogEvent(d.ok() ? LogLevel::kInfo : LogLevel::kWarn, "claim",
-           {{"group", request->group()},
-            {"type", request->machine_type()},
-            {"namespace", request->namespace_()},
-            {"pod", request->pod_name().empty() ? request->generate_name() : request->pod_name()},
-            {"dry_run", request->dry_run()},
-            {"result", ResultLabel(d.status())},
-            {"claim", d.ok() ? d->record.id : ""},
-            {"node", d.ok() ? d->record.node : ""},
-            {"error", d.ok() ? "" : std::string(d.status().message())},
-            {"latency_ms", seconds * 1000}});
+  // A dry-run claim holds nothing: logged at debug, so server-side dry runs cost no log line.
+  LogLevel level = !d.ok()              ? LogLevel::kWarn
+                   : request->dry_run() ? LogLevel::kDebug
+                                        : LogLevel::kInfo;
+  if (LogLevelEnabled(level)) {
+    LogEvent(level, "claim",
+             {{"group", request->group()},
+              {"type", request->machine_type()},
+              {"namespace", request->namespace_()},
+              {"pod", request->pod_name().empty() ? request->generate_name() : request->pod_name()},
+              {"dry_run", request->dry_run()},
+              {"result", ResultLabel(d.status())},
+              {"claim", d.ok() ? d->record.id : ""},
+              {"node", d.ok() ? d->record.node : ""},
+              {"error", d.ok() ? "" : std::string(d.status().message())},
+              {"latency_ms", seconds * 1000}});
+  }
   if (!d.ok()) return ToGrpcStatus(d.status());
   ToProto(*d, request->dry_run(), response);
   return grpc::Status::OK;

@@ -31,6 +31,23 @@ std::string ClaimedName(const ClaimQuery& q) {
 
 std::string Who(const ClaimQuery& q) { return PodKey(q.ns, ClaimedName(q)); }
 
+bool SameResources(const Resources& a, const Resources& b) {
+  return a.cpu_milli == b.cpu_milli && a.memory_bytes == b.memory_bytes && a.extended == b.extended;
+}
+
+bool SameNode(const NodeInfo& a, const NodeInfo& b) {
+  return a.ready == b.ready && a.unschedulable == b.unschedulable &&
+         SameResources(a.allocatable, b.allocatable) && a.labels == b.labels;
+}
+
+// spec.taints of two Node objects (labkube repairs its own taints).
+bool SameTaints(const rapidjson::Value& a, const rapidjson::Value& b) {
+  const rapidjson::Value* ta = json::Find(a, {"spec", "taints"});
+  const rapidjson::Value* tb = json::Find(b, {"spec", "taints"});
+  if (ta == nullptr || tb == nullptr) return ta == tb;
+  return *ta == *tb;
+}
+
 }  // namespace
 
 SchedulerState::SchedulerState(Clock& clock, absl::Duration claim_ttl, std::string reservation_ns,
@@ -45,9 +62,15 @@ SchedulerState::SchedulerState(Clock& clock, absl::Duration claim_ttl, std::stri
 void SchedulerState::OnMachine(std::shared_ptr<const rapidjson::Document> machine) {
   ParsedMachine parsed = ParseMachine(*machine);
   absl::MutexLock lock(&mu_);
+  // Its status written back (by this scheduler's own passes, mostly): the plan is the same.
+  auto old = machines_.find(parsed.group.machine_name);
+  bool status_only = old != machines_.end() &&
+                     old->second.group.generation == parsed.group.generation &&
+                     old->second.group.group == parsed.group.group &&
+                     old->second.group.deleting == parsed.group.deleting;
   machine_objects_[parsed.group.machine_name] = std::move(machine);
   machines_[parsed.group.machine_name] = std::move(parsed);
-  Changed();
+  Changed(status_only ? Change::kStatus : Change::kPlan);
 }
 
 void SchedulerState::OnMachineDeleted(const std::string& name) {
@@ -60,9 +83,14 @@ void SchedulerState::OnMachineDeleted(const std::string& name) {
 void SchedulerState::OnNode(std::shared_ptr<const rapidjson::Document> node) {
   NodeInfo info = ParseNode(*node);
   absl::MutexLock lock(&mu_);
+  // A heartbeat (the kubelet's or kwok's status update) changes nothing labkube plans with.
+  auto old_info = nodes_.find(info.name);
+  auto old_object = node_objects_.find(info.name);
+  bool same = old_info != nodes_.end() && old_object != node_objects_.end() &&
+              SameNode(old_info->second, info) && SameTaints(*old_object->second, *node);
   node_objects_[info.name] = std::move(node);
   nodes_[info.name] = std::move(info);
-  Changed();
+  Changed(same ? Change::kStatus : Change::kPlan);
 }
 
 void SchedulerState::OnNodeDeleted(const std::string& name) {
@@ -97,6 +125,38 @@ bool SchedulerState::ClaimTaken(const std::string& key, const std::string& claim
   return false;
 }
 
+SchedulerState::Change SchedulerState::PodChange(const PodView* old_view,
+                                                 const PodView& view) const {
+  const SlotPod& s = view.slot;
+  bool same_slot = old_view != nullptr && old_view->kind == view.kind &&
+                   old_view->slot.node == s.node && old_view->slot.type == s.type &&
+                   old_view->slot.finished == s.finished;
+  switch (view.kind) {
+    case PodView::kReservation:  // one this replica created, or one it already knew
+      if (old_view == nullptr) {
+        return expected_creates_.count(s.name) > 0 ? Change::kStatus : Change::kPlan;
+      }
+      if (!same_slot) return Change::kPlan;
+      if (s.terminating && !old_view->slot.terminating) {  // being deleted: by us?
+        bool ours = expected_deletes_.count(s.uid) > 0 || claims_.IsReservationClaimed(s.uid);
+        return ours ? Change::kStatus : Change::kPlan;
+      }
+      return Change::kStatus;
+    case PodView::kGuest:  // the guest of a live claim, or one already counted
+      if (old_view == nullptr)
+        return claims_.Find(s.claim_id) != nullptr ? Change::kStatus : Change::kPlan;
+      return same_slot ? Change::kStatus : Change::kPlan;
+    case PodView::kOther:
+      return old_view != nullptr && old_view->kind == PodView::kOther &&
+                     old_view->node == view.node && SameResources(old_view->requests, view.requests)
+                 ? Change::kStatus
+                 : Change::kPlan;
+    case PodView::kIgnored:
+      break;
+  }
+  return Change::kPlan;
+}
+
 void SchedulerState::OnPod(const rapidjson::Value& pod) {
   PodView view = ClassifyPod(pod, reservation_ns_, guest_check_);
   std::string key = PodKey(std::string(json::GetString(pod, {"metadata", "namespace"})),
@@ -116,7 +176,9 @@ void SchedulerState::OnPod(const rapidjson::Value& pod) {
     });
     if (match != inferred_claims_.end()) inferred_claims_.erase(match);
   }
-  if (auto old = pods_.find(key); old != pods_.end()) Index(key, *old->second, false);
+  auto old = pods_.find(key);
+  Change change = PodChange(old == pods_.end() ? nullptr : old->second.get(), view);
+  if (old != pods_.end()) Index(key, *old->second, false);
   if (view.kind == PodView::kIgnored) {
     if (pods_.erase(key) > 0) Changed();
     return;
@@ -127,7 +189,7 @@ void SchedulerState::OnPod(const rapidjson::Value& pod) {
     claims_.ClearRefusal(view.slot.group, view.slot.type, key);
   }
   pods_[key] = std::make_shared<const PodView>(std::move(view));
-  Changed();
+  Changed(change);
 }
 
 void SchedulerState::OnPodDeleted(const std::string& ns, const std::string& name) {
@@ -144,8 +206,9 @@ void SchedulerState::OnPodDeleted(const std::string& ns, const std::string& name
     ended_claims_[it->second->slot.claim_id] = clock_.Now();
   }
   Index(it->first, *it->second, false);
+  bool handed_over = it->second->kind == PodView::kReservation && ours;
   pods_.erase(it);
-  Changed();
+  Changed(handed_over ? Change::kStatus : Change::kPlan);
 }
 
 const MachineGroup* SchedulerState::FindGroup(const std::string& group) const {
@@ -324,7 +387,7 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
   const SlotPod* slot = PickReservation(*g, *t);
   if (slot == nullptr) {
     if (!q.dry_run) claims_.RecordRefusal(g->group, t->name, Who(q), clock_.Now());
-    Changed();
+    Changed(Change::kStatus);
     return NoSlotError(*g, *t);
   }
   ClaimRecord r{q.dry_run ? contract::kDryRunClaim : NewClaimId(),
@@ -341,7 +404,7 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
   absl::Time now = clock_.Now();
   r.signature = signer_.Sign({r.id, r.ns, r.pod_name, r.group, r.type, r.node, now});
   const ClaimRecord& added = claims_.Add(std::move(r), now);
-  Changed();
+  Changed(Change::kStatus);
   return DecisionFor(added, *g, *t, false);
 }
 
@@ -368,13 +431,13 @@ void SchedulerState::ExpectCreate(const std::string& pod_name, const Placement& 
   // The watch may already have delivered the new pod.
   if (pods_.count(PodKey(reservation_ns_, pod_name)) > 0) return;
   expected_creates_[pod_name] = {placement, clock_.Now() + kExpectationTtl};
-  Changed();
+  Changed(Change::kStatus);
 }
 
 void SchedulerState::ExpectDelete(const std::string& pod_uid) {
   absl::MutexLock lock(&mu_);
   expected_deletes_[pod_uid] = clock_.Now() + kExpectationTtl;
-  Changed();
+  Changed(Change::kStatus);
 }
 
 void SchedulerState::ForgetDelete(const std::string& pod_uid) {
@@ -463,16 +526,25 @@ std::map<std::string, std::vector<std::string>> SchedulerState::ParseProblems() 
   return out;
 }
 
-uint64_t SchedulerState::version() {
+SchedulerState::Versions SchedulerState::version() {
   absl::MutexLock lock(&mu_);
-  return version_;
+  return {plan_version_, version_};
 }
 
-uint64_t SchedulerState::WaitForChange(uint64_t seen, absl::Duration timeout) {
+SchedulerState::Versions SchedulerState::WaitForChange(Versions seen, absl::Duration timeout,
+                                                       absl::Duration status_delay) {
   absl::MutexLock lock(&mu_);
-  auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return version_ != seen; };
-  clock_.AwaitWithTimeout(mu_, absl::Condition(&changed), timeout);
-  return version_;
+  absl::Time deadline = clock_.Now() + timeout;
+  auto plan = [this, seen]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return plan_version_ != seen.plan; };
+  auto any = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return version_ != seen.any || plan_version_ != seen.plan;
+  };
+  if (clock_.AwaitWithTimeout(mu_, absl::Condition(&any), timeout) && !plan()) {
+    absl::Duration wait = std::min(status_delay, deadline - clock_.Now());
+    clock_.AwaitWithTimeout(mu_, absl::Condition(&plan), std::max(wait, absl::ZeroDuration()));
+  }
+  return {plan_version_, version_};
 }
 
 }  // namespace labkube::scheduler

@@ -87,9 +87,19 @@ class SchedulerState {
   // Problems found while parsing each Machine, by Machine name.
   std::map<std::string, std::vector<std::string>> ParseProblems();
 
-  // Bumped on every change; WaitForChange blocks until it passes `seen` or `timeout` passes.
-  uint64_t version();
-  uint64_t WaitForChange(uint64_t seen, absl::Duration timeout);
+  // Changes come in two kinds. Most move only the numbers a pass publishes (a claim granted or
+  // refused, its reservation pod leaving as expected, its guest appearing or starting, a node's
+  // heartbeat): a pass for them can wait. The others can change what the plan does (a guest
+  // ended, a reservation pod deleted by someone else, a node or Machine changed).
+  struct Versions {
+    uint64_t plan = 0;  // changes the plan depends on
+    uint64_t any = 0;   // every change
+  };
+  Versions version();
+  // Blocks until a plan change after `seen`, or `status_delay` after the first status-only
+  // change after `seen` (so a storm of claims costs one pass per status_delay, and a claim
+  // never competes with a pass per claim), or `timeout`. Returns the versions then.
+  Versions WaitForChange(Versions seen, absl::Duration timeout, absl::Duration status_delay);
 
  private:
   struct Expected {
@@ -97,7 +107,14 @@ class SchedulerState {
     absl::Time deadline;
   };
 
-  void Changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { ++version_; }
+  enum class Change { kPlan, kStatus };
+  void Changed(Change change = Change::kPlan) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ++version_;
+    if (change == Change::kPlan) ++plan_version_;
+  }
+  // What an update of a pod from `old_view` (nullptr: first sight) to `view` changes.
+  Change PodChange(const PodView* old_view, const PodView& view) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const MachineGroup* FindGroup(const std::string& group) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool NodeServes(const MachineGroup& g, const std::string& node, const std::string& type) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -132,6 +149,7 @@ class SchedulerState {
   const GuestCheck guest_check_;
   absl::Mutex mu_;
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t plan_version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, ParsedMachine> machines_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<const rapidjson::Document>> machine_objects_
       ABSL_GUARDED_BY(mu_);
@@ -146,7 +164,7 @@ class SchedulerState {
   std::map<std::string, std::set<std::string>> reservations_by_type_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::set<std::string>> guests_by_type_ ABSL_GUARDED_BY(mu_);
   ClaimTable claims_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, Expected> expected_creates_ ABSL_GUARDED_BY(mu_);  // pod name
+  std::map<std::string, Expected> expected_creates_ ABSL_GUARDED_BY(mu_);    // pod name
   std::map<std::string, absl::Time> expected_deletes_ ABSL_GUARDED_BY(mu_);  // pod uid
   uint64_t claim_counter_ ABSL_GUARDED_BY(mu_) = 0;
   // Claim id -> the pod key holding it (one pod per claim, whatever the annotations say), and

@@ -39,7 +39,8 @@ std::string Node(const std::string& name) {
                          name, name);
 }
 
-std::string Reservation(const std::string& name, const std::string& node, const std::string& phase) {
+std::string Reservation(const std::string& name, const std::string& node,
+                        const std::string& phase) {
   return absl::StrFormat(R"({"metadata":{"name":"%s","namespace":"labkube-system","uid":"uid-%s",
       "labels":{"labkube.io/pod-role":"reservation","labkube.io/machine-group":"gpu",
       "labkube.io/machine-type":"x1"}},"spec":{"nodeName":"%s"},"status":{"phase":"%s"}})",
@@ -51,15 +52,16 @@ std::string Reservation(const std::string& name, const std::string& node, const 
 std::string Guest(const std::string& suffix, const ClaimRecord& claim, absl::Time created,
                   const std::string& signature_override = "-") {
   std::string sig = signature_override == "-" ? claim.signature : signature_override;
-  return absl::StrFormat(R"({"metadata":{"name":"ws-%s","generateName":"ws-","namespace":"lab-alice",
+  return absl::StrFormat(
+      R"({"metadata":{"name":"ws-%s","generateName":"ws-","namespace":"lab-alice",
       "uid":"g-%s","creationTimestamp":"%s",
       "labels":{"labkube.io/pod-role":"guest","labkube.io/machine-group":"gpu",
       "labkube.io/machine-type":"x1"},"annotations":{"labkube.io/claim":"%s","labkube.io/node":"%s",
       "labkube.io/claim-signature":"%s"}},
       "spec":{"nodeName":"node-a","containers":[{"resources":{"requests":{"cpu":"4"}}}]},
       "status":{"phase":"Running"}})",
-                         suffix, suffix, absl::FormatTime(absl::RFC3339_sec, created, absl::UTCTimeZone()),
-                         claim.id, claim.node, sig);
+      suffix, suffix, absl::FormatTime(absl::RFC3339_sec, created, absl::UTCTimeZone()), claim.id,
+      claim.node, sig);
 }
 
 ClaimSigner TestSigner() { return *ClaimSigner::Create(std::string(32, 's')); }
@@ -357,11 +359,52 @@ TEST_F(SchedulerStateTest, ConcurrentClaimsNeverShareASlot) {
   EXPECT_EQ(slots.size(), 2u);
 }
 
-TEST_F(SchedulerStateTest, WaitForChangeWakesOnUpdate) {
-  uint64_t v = state_.version();
+TEST_F(SchedulerStateTest, WaitForChangeWakesAtOnceOnAPlanChange) {
+  SchedulerState::Versions v = state_.version();
+  // r2 deleted by someone else: the slot must be re-locked now.
   std::thread t([&] { state_.OnPodDeleted("labkube-system", "r2"); });
-  EXPECT_NE(state_.WaitForChange(v, absl::Seconds(10)), v);
+  SchedulerState::Versions after = state_.WaitForChange(v, absl::Hours(1), absl::Hours(1));
   t.join();
+  EXPECT_NE(after.plan, v.plan);
+  EXPECT_NE(after.any, v.any);
+}
+
+TEST_F(SchedulerStateTest, AClaimAndItsHandoverAreStatusChangesThatWaitForTheStatusDelay) {
+  SchedulerState::Versions v = state_.version();
+  auto claim = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  state_.ExpectDelete(claim->record.reservation_uid);
+  state_.OnPodDeleted("labkube-system", claim->record.reservation_pod);
+  state_.OnPod(Json(Guest("a", claim->record, clock_.Now())));
+  SchedulerState::Versions now = state_.version();
+  EXPECT_EQ(now.plan, v.plan) << "claim, expected delete and its guest move no plan";
+  EXPECT_NE(now.any, v.any);
+  // The waiter returns only once the status delay has passed on the (fake) clock.
+  SchedulerState::Versions after;
+  std::thread waiter([&] { after = state_.WaitForChange(v, absl::Hours(1), absl::Seconds(1)); });
+  while (clock_.NumWaiters() == 0) absl::SleepFor(absl::Milliseconds(1));
+  clock_.Advance(absl::Seconds(1));
+  waiter.join();
+  EXPECT_EQ(after.any, now.any);
+  // The guest ending frees the slot: a plan change.
+  state_.OnPodDeleted("lab-alice", "ws-a");
+  EXPECT_NE(state_.version().plan, v.plan);
+}
+
+TEST_F(SchedulerStateTest, NodeHeartbeatsAndMachineStatusWritesAreStatusChanges) {
+  SchedulerState::Versions v = state_.version();
+  rapidjson::Document beat = Json(Node("node-a"));
+  json::SetString(beat, {"metadata", "resourceVersion"}, "99");
+  state_.OnNode(std::make_shared<rapidjson::Document>(std::move(beat)));
+  rapidjson::Document status = Json(kMachine);
+  json::SetInt(status, {"status", "usage", "x1", "used"}, 1);
+  state_.OnMachine(std::make_shared<rapidjson::Document>(std::move(status)));
+  EXPECT_EQ(state_.version().plan, v.plan);
+  rapidjson::Document tainted = Json(Node("node-a"));
+  json::SetValue(tainted, {"spec", "taints"},
+                 Json(R"([{"key":"labkube.io/x1","effect":"NoSchedule"}])"));
+  state_.OnNode(std::make_shared<rapidjson::Document>(std::move(tainted)));
+  EXPECT_NE(state_.version().plan, v.plan) << "a taint changed: the pass repairs it";
 }
 
 }  // namespace
