@@ -16,7 +16,7 @@ mkdir -p "$LABKUBE_CACHE"
 DEBIAN_PACKAGES=(
   bazel-bootstrap bazel-rules-java g++ pkg-config openssl ca-certificates curl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libcurl4-openssl-dev rapidjson-dev libsimdjson-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev rapidjson-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libssl-dev libcrypt-dev
   clang clang-format libclang-rt-14-dev iproute2 procps
   containerd runc containernetworking-plugins iptables conntrack umoci

@@ -19,7 +19,6 @@ _LIBS = {
     "openssl": (["openssl"], []),
     "protobuf": (["protobuf"], []),
     "rapidjson": ([], []),
-    "simdjson": (["simdjson"], []),
     "spdlog": (["spdlog"], []),
     "yaml_cpp": (["yaml-cpp"], []),
 }

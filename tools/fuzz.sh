@@ -35,7 +35,7 @@ TARGETS='
 admission  | services/injector/fuzz/admission_fuzzer.cc | services/injector/admission.cc services/injector/mutator.cc services/injector/patch_builder.cc services/injector/slot_share.cc lib/kube/json.cc lib/kube/quantity.cc lib/kube/testing/patch.cc | - | services/injector/testdata/admission services/injector/testdata/bad
 machine    | services/scheduler/fuzz/machine_fuzzer.cc | services/scheduler/cluster_view.cc lib/kube/compact_object.cc services/scheduler/claim_signer.cc services/scheduler/model.cc lib/kube/json.cc lib/kube/quantity.cc | libcrypto | services/scheduler/testdata services/scheduler/fuzz/corpus
 kubeconfig | lib/kube/fuzz/kubeconfig_fuzzer.cc | lib/kube/config.cc | yaml-cpp | lib/kube/fuzz/corpus/kubeconfig
-watch      | lib/kube/fuzz/watch_fuzzer.cc | lib/kube/rest_client.cc lib/kube/client.cc lib/kube/json.cc lib/kube/status.cc lib/kube/resource.cc lib/kube/types.cc lib/kube/pod_list_decoder.cc lib/kube/simdjson_fields.cc | simdjson | lib/kube/fuzz/corpus/watch
+watch      | lib/kube/fuzz/watch_fuzzer.cc | lib/kube/rest_client.cc lib/kube/client.cc lib/kube/json.cc lib/kube/status.cc lib/kube/resource.cc lib/kube/types.cc lib/kube/compact_object.cc | - | lib/kube/fuzz/corpus/watch
 gateway    | services/gateway/fuzz/gateway_fuzzer.cc | lib/names.cc services/gateway/names.cc services/gateway/access.cc services/gateway/token_reviewer.cc lib/kube/token_review.cc services/gateway/workspace_spec.cc lib/kube/objects.cc lib/kube/json.cc lib/kube/quantity.cc lib/kube/resource.cc proto/labkube/gateway/v1alpha1/gateway.proto | libcrypto protobuf | services/gateway/fuzz/corpus
 '
 
@@ -88,7 +88,7 @@ done
 # modules (called once with every module any target uses, so that one object per source serves
 # every target). `fuzz_flags link MODULE...`: the sanitizers and the libraries of Abseil,
 # RapidJSON and the given modules. A module pkg-config does not know is linked as -l<name>
-# (simdjson -> -lsimdjson, libcrypto -> -lcrypto).
+# (libcrypto -> -lcrypto).
 fuzz_flags() {
   local mode="$1" m known=() unknown=()
   shift

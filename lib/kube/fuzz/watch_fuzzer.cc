@@ -5,13 +5,11 @@
 //     an ERROR event ends the watch with an error, nothing is delivered after it;
 //   - every delivered object as the reflector and informer see it: typed (Decode<Pod>,
 //     Decode<Node>, Decode<ObjectMeta>), as a metav1.Status (StatusFromObject), and as a
-//     one-item PodList through both Pod decoders;
-//   - the input as a PodList body (GET /api/v1/pods): RestClient::List + DecodeList<Pod>
-//     (RapidJSON) against PodListDecoder (simdjson On-Demand, pod_list_decoder.h). For valid
-//     JSON they must agree as the header promises: when the simdjson decoder accepts the list,
-//     the RapidJSON path gives the same Pods, resourceVersion and continue token; when it
-//     rejects an item (an "items[N]: ..." error), the RapidJSON path gives the same error. The
-//     decoder reused across inputs, reading in place, must agree with a fresh one;
+//     one-item PodList;
+//   - the input as a PodList body (GET /api/v1/pods) the informers' way: RestClient::List +
+//     DecodeList<Pod>, and a compact copy of every item (compact_object.h), which must read
+//     exactly as the item without metadata.managedFields, in one allocation of exactly its size,
+//     and keep under a field mask exactly what the mask names;
 //   - the input as an error response body (ToStatus).
 // rest_client.cc's only tie to libcurl is RestClient::Create (CurlTransport::Create), which the
 // fuzzer never calls: stubs below stand in for CurlTransport, so neither libcurl nor
@@ -30,9 +28,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "lib/kube/client.h"
+#include "lib/kube/compact_object.h"
 #include "lib/kube/http_transport.h"
 #include "lib/kube/json.h"
-#include "lib/kube/pod_list_decoder.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/rest_client.h"
 #include "lib/kube/status.h"
@@ -86,112 +84,56 @@ class FakeTransport : public Transport {
   long status_;
 };
 
-// ---- Every field of a Pod as text, to compare the two decoders (as pod_list_decoder_test). ----
+// ---- PodList: the informers' path. ----
 
-std::string Quote(const std::string& s) { return absl::StrCat("\"", absl::CHexEscape(s), "\""); }
-
-std::string Text(absl::Time t) { return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()); }
-
-void DumpMap(std::string& out, const std::string& path, const StringMap& m) {
-  absl::StrAppend(&out, path, ".size=", m.size(), "\n");
-  for (const auto& [k, v] : m) absl::StrAppend(&out, path, "[", Quote(k), "]=", Quote(v), "\n");
+// `item` without any metadata.managedFields (duplicate keys included), as CompactCopy keeps it.
+rapidjson::Document WithoutManagedFields(const rapidjson::Value& item) {
+  rapidjson::Document want;
+  want.CopyFrom(item, want.GetAllocator());
+  for (auto& m : want.GetObject()) {
+    if (m.name != "metadata" || !m.value.IsObject()) continue;
+    // EraseMember keeps the order of the others (RemoveMember moves the last one in).
+    for (auto it = m.value.FindMember("managedFields"); it != m.value.MemberEnd();
+         it = m.value.FindMember("managedFields")) {
+      m.value.EraseMember(it);
+    }
+  }
+  return want;
 }
 
-void DumpContainers(std::string& out, const std::string& path, const std::vector<Container>& cs) {
-  absl::StrAppend(&out, path, ".size=", cs.size(), "\n");
-  for (size_t i = 0; i < cs.size(); ++i) {
-    std::string at = absl::StrCat(path, "[", i, "]");
-    absl::StrAppend(&out, at, ".name=", Quote(cs[i].name), "\n", at, ".image=", Quote(cs[i].image),
-                    "\n");
-    DumpMap(out, at + ".requests", cs[i].requests);
-    DumpMap(out, at + ".limits", cs[i].limits);
-  }
-}
-
-std::string Dump(const Pod& p) {
-  const ObjectMeta& m = p.metadata;
-  std::string out;
-  absl::StrAppend(&out, "name=", Quote(m.name), "\nnamespace=", Quote(m.namespace_),
-                  "\nuid=", Quote(m.uid), "\nresourceVersion=", Quote(m.resource_version),
-                  "\ngeneration=", m.generation, "\n");
-  DumpMap(out, "labels", m.labels);
-  DumpMap(out, "annotations", m.annotations);
-  for (const OwnerReference& o : m.owner_references) {
-    absl::StrAppend(&out, "ownerReference=", Quote(o.api_version), ",", Quote(o.kind), ",",
-                    Quote(o.name), ",", Quote(o.uid), ",", o.controller, ",",
-                    o.block_owner_deletion, "\n");
-  }
-  for (const std::string& f : m.finalizers) absl::StrAppend(&out, "finalizer=", Quote(f), "\n");
-  absl::StrAppend(&out, "creationTimestamp=", Text(m.creation_timestamp), "\ndeletionTimestamp=",
-                  m.deletion_timestamp ? Text(*m.deletion_timestamp) : "none", "\n");
-  absl::StrAppend(&out, "nodeName=", Quote(p.node_name), "\nschedulerName=", Quote(p.scheduler_name),
-                  "\npriorityClassName=", Quote(p.priority_class_name),
-                  "\npriority=", p.priority ? absl::StrCat(*p.priority) : "none", "\n");
-  DumpContainers(out, "containers", p.containers);
-  DumpContainers(out, "initContainers", p.init_containers);
-  DumpMap(out, "nodeSelector", p.node_selector);
-  for (const Toleration& t : p.tolerations) {
-    absl::StrAppend(&out, "toleration=", Quote(t.key), ",", Quote(t.operator_), ",", Quote(t.value),
-                    ",", Quote(t.effect), ",",
-                    t.toleration_seconds ? absl::StrCat(*t.toleration_seconds) : "none", "\n");
-  }
-  absl::StrAppend(&out, "hasAffinity=", p.has_affinity, "\nphase=", Quote(p.phase),
-                  "\npodIP=", Quote(p.pod_ip), "\nreason=", Quote(p.reason),
-                  "\nmessage=", Quote(p.message), "\n");
-  for (const Condition& c : p.conditions) {
-    absl::StrAppend(&out, "condition=", Quote(c.type), ",", Quote(c.status), ",", Quote(c.reason),
-                    ",", Quote(c.message), "\n");
-  }
-  return out;
-}
-
-std::string Dump(const PodList& list) {
-  std::string out = absl::StrCat("resourceVersion=", Quote(list.resource_version),
-                                 "\ncontinue=", Quote(list.continue_token), "\n");
-  for (size_t i = 0; i < list.items.size(); ++i) {
-    absl::StrAppend(&out, "-- items[", i, "]\n", Dump(list.items[i]));
-  }
-  return out;
-}
-
-// ---- PodList: RapidJSON path against the simdjson decoder. ----
-
-void CheckPodList(std::string_view body, std::string_view input) {
-  absl::StatusOr<PodList> fresh = DecodePodList(body);
-
-  // The long-lived decoder, reading in place from a buffer with room for simdjson's padding.
-  static PodListDecoder* reused = new PodListDecoder();
-  std::string padded;
-  padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  padded.assign(body);
-  absl::StatusOr<PodList> in_place = reused->Decode(padded, padded.capacity());
-  if (fresh.ok() != in_place.ok() ||
-      (fresh.ok() ? Dump(*fresh) != Dump(*in_place) : fresh.status() != in_place.status())) {
-    Fail(absl::StrCat("a reused in-place PodListDecoder disagrees with a fresh one: ",
-                      fresh.ok() ? "ok" : fresh.status().ToString(), " vs ",
-                      in_place.ok() ? "ok" : in_place.status().ToString()),
+void CheckCompact(const rapidjson::Value& item, std::string_view input) {
+  if (!item.IsObject()) return;
+  ObjectPtr copy = CompactCopy(item, FieldMask());
+  std::string got = json::ToString(*copy), want = json::ToString(WithoutManagedFields(item));
+  if (got != want) Fail("a compact copy differs from its object:\n" + got + "\n" + want, input);
+  auto& pool = const_cast<rapidjson::Document&>(*copy).GetAllocator();
+  if (pool.Size() != pool.Capacity() && pool.Capacity() != 64) {
+    Fail(absl::StrCat("a compact copy is not one exact allocation: ", pool.Size(), " of ",
+                      pool.Capacity(), " bytes"),
          input);
   }
-
-  // RestClient::List + DecodeList<Pod>, as the services read a PodList.
-  RestClient client(std::make_unique<FakeTransport>(body, 0, false));
-  absl::StatusOr<ObjectList> list = client.List(resources::Pods(), "", ListOptions{});
-  if (!list.ok()) return;  // not JSON: nothing to compare
-  absl::StatusOr<std::vector<Pod>> pods = DecodeList<Pod>(*list);
-  if (fresh.ok()) {
-    if (!pods.ok()) {
-      Fail("simdjson accepts the PodList, RapidJSON says " + pods.status().ToString(), input);
-    }
-    PodList want{std::move(*pods), list->resource_version, list->continue_token};
-    std::string a = Dump(*fresh), b = Dump(want);
-    if (a != b) Fail("the two Pod decoders disagree:\nsimdjson:\n" + a + "RapidJSON:\n" + b, input);
-  } else if (absl::StartsWith(fresh.status().message(), "items[")) {
-    if (pods.ok() || pods.status().message() != fresh.status().message()) {
-      Fail(absl::StrCat("simdjson rejects an item: ", fresh.status().ToString(), "; RapidJSON: ",
-                        pods.ok() ? "ok" : pods.status().ToString()),
-           input);
+  FieldMask mask;
+  mask.Keep({"spec", "nodeName"}).Keep({"spec", "containers", "resources"});
+  ObjectPtr masked = CompactCopy(item, mask);
+  for (json::Path path : {json::Path{"spec", "nodeName"}, json::Path{"metadata"}}) {
+    const rapidjson::Value* a = json::Find(*masked, path);
+    const rapidjson::Value* b = json::Find(*copy, path);
+    // As text: rapidjson's == pairs duplicate keys by name, so equal objects may differ.
+    if ((a == nullptr) != (b == nullptr) ||
+        (a != nullptr && json::ToString(*a) != json::ToString(*b))) {
+      Fail("a masked compact copy lost a field its mask keeps", input);
     }
   }
+}
+
+void CheckPodList(std::string_view body, std::string_view input) {
+  RestClient client(std::make_unique<FakeTransport>(body, 0, false));
+  absl::StatusOr<ObjectList> list = client.List(resources::Pods(), "", ListOptions{});
+  if (!list.ok()) return;  // not JSON: nothing more to read
+  (void)DecodeList<Pod>(*list);
+  const rapidjson::Value& items = list->items();
+  if (!items.IsArray()) return;
+  for (const rapidjson::Value& item : items.GetArray()) CheckCompact(item, input);
 }
 
 // ---- The watch stream. ----
@@ -212,7 +154,8 @@ WatchRun Watch(std::string_view stream, size_t chunk, bool heartbeats, std::stri
     if (after_error) Fail("an event was delivered after an ERROR event", input);
     if (!event.object.IsObject()) Fail("a watch event whose object is not an object", input);
     after_error = event.type == WatchEventType::kError;
-    run.events.push_back(absl::StrCat(static_cast<int>(event.type), " ", json::ToString(event.object)));
+    run.events.push_back(
+        absl::StrCat(static_cast<int>(event.type), " ", json::ToString(event.object)));
     if (objects != nullptr) objects->push_back(std::move(event.object));
     return true;
   });
@@ -253,7 +196,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   CheckPodList(input, input);
 
-  static constexpr long kCodes[] = {200, 201, 400, 401, 403, 404, 409, 410, 422, 429, 500, 503, 504, 0};
+  static constexpr long kCodes[] = {200, 201, 400, 401, 403, 404, 409,
+                                    410, 422, 429, 500, 503, 504, 0};
   long code = kCodes[size % (sizeof(kCodes) / sizeof(kCodes[0]))];
   absl::Status s = ToStatus(code, input, "GET /api/v1/pods");
   if (s.ok() != (code >= 200 && code < 300)) {
