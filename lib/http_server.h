@@ -73,7 +73,9 @@ struct HttpServerOptions {
 struct HttpRequest {
   std::string method;
   std::string path;
-  std::string body;
+  // The request body, valid while the handler runs (it is not copied: a webhook review is
+  // read once, in place).
+  std::string_view body;
   std::string remote_addr;
   // Common name of the client certificate the TLS handshake verified; "" when none was shown.
   std::string client_cn;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "lib/kube/absl_compat.h"
 #include "lib/metrics.h"
 #include "lib/testing/test_certs.h"
 
@@ -100,7 +101,7 @@ TEST(HttpServerTest, HandlersSeeRequestAndSetResponse) {
         .status = 201,
         .content_type = "application/json",
         .body = absl::StrCat(request.method, " ", request.path, " ", request.Header("x-labkube"),
-                             " ", request.Param("q"), " ", request.body),
+                             " ", request.Param("q"), " ", ToAbsl(request.body)),
         .headers = {{"X-Reply", "yes"}}};
   });
   ASSERT_TRUE((*server)->Start().ok());
@@ -138,7 +139,7 @@ absl::Duration TimeKeepAlivePosts(Client& client, int count) {
 
 void AddReviewEcho(HttpServer& server) {
   server.Handle("POST", "/review", [](const HttpRequest& request) {
-    return HttpResponse{.content_type = "application/json", .body = request.body};
+    return HttpResponse{.content_type = "application/json", .body = std::string(request.body)};
   });
 }
 

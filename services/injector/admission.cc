@@ -1,6 +1,7 @@
 #include "services/injector/admission.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -25,18 +26,19 @@ constexpr int kMaxDepth = 100;
 // The deepest nesting of arrays/objects in JSON text (brackets inside strings do not count).
 int NestingDepth(std::string_view text) {
   int depth = 0, max_depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    char c = *p++;
+    if (c == '"') {  // skip the string: to the next quote after an even run of backslashes
+      while (true) {
+        const char* quote = static_cast<const char*>(std::memchr(p, '"', end - p));
+        if (quote == nullptr) return max_depth;  // unterminated: the parser says so
+        const char* run = quote;
+        while (run > p && run[-1] == '\\') --run;
+        p = quote + 1;
+        if ((quote - run) % 2 == 0) break;
       }
-    } else if (c == '"') {
-      in_string = true;
     } else if (c == '[' || c == '{') {
       max_depth = std::max(max_depth, ++depth);
     } else if (c == ']' || c == '}') {
@@ -193,14 +195,14 @@ absl::Status ReadObject(const Value& request, AdmissionRequest& out) {
     if (!dry_run->IsBool()) return Invalid("request.dryRun", "is not a boolean");
     out.dry_run = dry_run->GetBool();
   }
+  // The object stays where it was parsed; ParseAdmissionReview moves it into `out` (no copy).
   const Value* object = json::FindMember(request, "object");
-  if (object != nullptr) out.object.CopyFrom(*object, out.object.GetAllocator());
   bool pod_resource = out.kind.group.empty() && out.kind.kind == "Pod" && out.sub_resource.empty();
-  if (!pod_resource || out.object.IsNull()) {
+  if (!pod_resource || object == nullptr || object->IsNull()) {
     if (pod_resource && out.operation == "CREATE") return Invalid("request.object", "is missing");
     return absl::OkStatus();
   }
-  if (absl::Status s = CheckPodShape(out.object); !s.ok()) {
+  if (absl::Status s = CheckPodShape(*object); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("request.object is not a Pod: ", s.message()));
   }
   return absl::OkStatus();
@@ -274,6 +276,16 @@ ParsedReview ParseAdmissionReview(std::string_view body) {
   const Value* request = json::FindMember(*doc, "request");
   if (request != nullptr) out.uid = std::string(json::GetString(*request, {"uid"}));
   out.request = ReadReview(*doc, out.uid);
+  if (!out.request.ok()) return out;
+  // request.object becomes the root of the parsed document, which then is the request's
+  // object: the pod is not copied (the rest of the review stays unused in the same pool).
+  auto req = doc->FindMember("request");  // an object: ReadReview checked it
+  auto object = req->value.FindMember("object");
+  if (object != req->value.MemberEnd()) {
+    Value root(std::move(object->value));
+    static_cast<Value&>(*doc) = root;
+    out.request->object = std::move(*doc);
+  }
   return out;
 }
 

@@ -35,7 +35,7 @@ struct AdmissionRequest {
   std::string ns = "";            // request.namespace
   std::string name = "";          // request.name ("" on CREATE with generateName)
   bool dry_run = false;
-  rapidjson::Document object;  // a copy of request.object; null when absent (DELETE)
+  rapidjson::Document object;  // request.object; null when absent (DELETE)
 
   // A core/v1 Pod itself (not a subresource) with an object.
   bool IsPod() const;

@@ -112,6 +112,13 @@ TEST(ParseAdmissionReviewTest, RefusesDeepNestingWithoutRecursing) {
   std::string quoted = Admission("guest_minimal.json");
   quoted.insert(quoted.find("\"notebook\""), "\"" + std::string(500, '[') + "\\\"\", \"x\": ");
   EXPECT_TRUE(ParseAdmissionReview(quoted).request.ok()) << quoted;
+  // A string ending in an escaped backslash ends there: the brackets after it count.
+  std::string after = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",)"
+                      R"("request":{"uid":"u","s":"a\\","x":)";
+  after += std::string(200, '[');
+  ParsedReview deep_after = ParseAdmissionReview(after);
+  ASSERT_FALSE(deep_after.request.ok());
+  EXPECT_NE(deep_after.request.status().message().find("deeper than"), std::string::npos);
 }
 
 TEST(CheckPodShapeTest, AcceptsPodsAndNamesTheBadField) {

@@ -1,5 +1,6 @@
 #include "services/injector/webhook_handler.h"
 
+#include <deque>
 #include <sstream>
 #include <string>
 
@@ -50,11 +51,14 @@ class WebhookHandlerTest : public ::testing::Test {
   void SetUp() override { SetLogSink(std::make_shared<spdlog::sinks::ostream_sink_mt>(log_)); }
   void TearDown() override { SetLogSink(nullptr); }
 
+  std::deque<std::string> bodies_;  // stable addresses for the requests' body views
+
+  // The request's body is a view (as the server gives it): the fixture keeps the text.
   HttpRequest Post(const std::string& body) {
     HttpRequest r;
     r.method = "POST";
     r.path = "/mutate-pods";
-    r.body = body;
+    r.body = bodies_.emplace_back(body);
     r.headers.emplace("Content-Type", "application/json");
     return r;
   }

@@ -45,7 +45,7 @@ struct Captured {
 class CaptureServer {
  public:
   HttpResponse Handle(const HttpRequest& r) {
-    Captured c{r.body, r.Param("timeout"), rapidjson::Document()};
+    Captured c{std::string(r.body), r.Param("timeout"), rapidjson::Document()};
     auto doc = json::Parse(r.body);
     std::string uid;
     if (doc.ok()) {
