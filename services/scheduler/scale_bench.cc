@@ -10,7 +10,8 @@
 //
 //   bazel run -c opt //services/scheduler:scale_bench -- --kubeconfig=K --scheduler=BIN
 //       [--nodes=1000 --pods=10000]
-// Use a cluster of its own (LABKUBE_STATE=/tmp/x tests/cluster/cluster.sh up): it creates and
+// tools/scale_bench.sh builds, starts a cluster of its own, installs what is needed and runs it.
+// By hand: a cluster of its own (LABKUBE_STATE=/tmp/x tests/cluster/cluster.sh up): it creates and
 // deletes nodes bench-node-*. It needs labkube's CRD, namespace and PriorityClass
 // (`kubectl apply -f k8s/crds/ -f k8s/base/`) and stops at once, saying so, when they are missing
 // or the scheduler exits.
