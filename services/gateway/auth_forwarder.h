@@ -2,8 +2,12 @@
 // only forwards them. GrpcAuthForwarder calls the authenticator (labkube.auth.v1alpha1) with a
 // deadline, passes the caller's `authorization` metadata through (the authenticator checks
 // admin rights itself) and the caller's address as `x-forwarded-for` (for its per-address
-// lockout), and translates messages between the two APIs. Errors come back as the
-// authenticator sent them; an unreachable authenticator is kUnavailable saying so.
+// lockout). Each gateway message has a twin in the authenticator's API with the same fields
+// (numbers, names, types; auth_forwarder_test.cc fails when the two protos drift apart), so a
+// message crosses by serializing it and parsing the bytes as its twin: no field list to forget
+// a new field in. Answers cross whole, fields unknown to the gateway included; requests cross
+// with the fields the gateway defines. Errors come back as the authenticator sent them; an
+// unreachable authenticator (or one that misses the deadline) is kUnavailable saying so.
 //
 // Ownership: GrpcAuthForwarder shares the channel. Thread safety: safe from many threads.
 #ifndef LABKUBE_SERVICES_GATEWAY_AUTH_FORWARDER_H_
