@@ -2,10 +2,12 @@
 
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "lib/grpc_status.h"
 #include "lib/status_macros.h"
 
@@ -34,7 +36,7 @@ absl::Status Call(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*,
                   const Req& request, Resp* response, const CallMeta& meta,
                   absl::Duration timeout) {
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  context.set_deadline(absl::ToChronoTime(std::min(absl::Now() + timeout, meta.deadline)));
   if (!meta.authorization.empty()) context.AddMetadata("authorization", meta.authorization);
   if (!meta.peer.empty()) context.AddMetadata("x-forwarded-for", PeerHost(meta.peer));
   grpc::Status s = (stub.*method)(&context, request, response);

@@ -31,6 +31,9 @@ namespace gw = ::labkube::gateway::v1alpha1;
 struct CallMeta {
   std::string authorization;  // "Bearer <token>" or ""
   std::string peer;           // client address, e.g. "ipv4:10.0.0.7:51234"
+  // The caller's deadline: the authenticator call ends by it, or by the forwarder's own
+  // timeout if that comes first.
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 class AuthForwarder {

@@ -596,6 +596,16 @@ TEST_F(GrpcAuthForwarderTest, CallsWithTheUpstreamTimeoutAsDeadline) {
   EXPECT_LE(deadline, after + timeout + std::chrono::seconds(1));
 }
 
+TEST_F(GrpcAuthForwarderTest, AnEarlierCallerDeadlineIsPassedOn) {
+  CallMeta soon = meta_;
+  soon.deadline = absl::Now() + kTimeout / 4;
+  ASSERT_TRUE(forwarder_->Refresh({}, soon).ok());
+  auto deadline = fake_.last().deadline;
+  auto want = absl::ToChronoTime(soon.deadline);
+  EXPECT_GE(deadline, want - std::chrono::milliseconds(50));
+  EXPECT_LE(deadline, want + std::chrono::milliseconds(50));
+}
+
 TEST_F(GrpcAuthForwarderTest, ErrorsComeBackAsTheAuthenticatorSentThem) {
   fake_.SetError(grpc::Status(grpc::StatusCode::NOT_FOUND, "no member \"bob\""));
   absl::StatusOr<gw::DeleteMemberResponse> answer = forwarder_->DeleteMember({}, meta_);

@@ -103,6 +103,9 @@ CallMeta GatewayService::Meta(Ctx* c) {
   if (it != c->client_metadata().end())
     meta.authorization.assign(it->second.data(), it->second.size());
   meta.peer = c->peer();
+  if (c->deadline() != std::chrono::system_clock::time_point::max()) {
+    meta.deadline = absl::FromChrono(c->deadline());
+  }
   return meta;
 }
 
