@@ -20,6 +20,7 @@ Reflector::Reflector(Client& client, const Resource& resource, ReflectorOptions 
                      ReflectorSink& sink, Clock& clock)
     : client_(client),
       resource_(resource),
+      api_version_(resource.ApiVersion()),
       options_(std::move(options)),
       sink_(sink),
       clock_(clock),
@@ -162,7 +163,7 @@ bool Reflector::HandleEvent(WatchEvent&& event, absl::Status& error) {
 
 ObjectPtr Reflector::Keep(const rapidjson::Value& object) const {
   // List items lack kind and apiVersion; watch objects carry them.
-  return CompactCopy(object, options_.fields, resource_.kind, resource_.ApiVersion());
+  return CompactCopy(object, options_.fields, resource_.kind, api_version_);
 }
 
 bool Reflector::Backoff() {

@@ -109,6 +109,7 @@ class Reflector {
 
   Client& client_;
   const Resource& resource_;
+  const std::string api_version_;  // resource_.ApiVersion(), set on list items without one
   const ReflectorOptions options_;
   ReflectorSink& sink_;
   Clock& clock_;
