@@ -18,6 +18,7 @@ DEBIAN_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libcurl4-openssl-dev rapidjson-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libssl-dev libcrypt-dev
+  prometheus-cpp-dev # only lib/metrics_bench: labkube keeps lib/metrics (lib/metrics.h says why)
   clang clang-format libclang-rt-14-dev iproute2 procps
   containerd runc containernetworking-plugins iptables conntrack umoci
   skopeo # with umoci: tools/images.sh

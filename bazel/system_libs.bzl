@@ -17,6 +17,7 @@ _LIBS = {
     "gtest_main": (["gtest_main", "gmock"], []),
     "httplib": (["cpp-httplib"], []),
     "openssl": (["openssl"], []),
+    "prometheus": (["prometheus-cpp-core"], []),  # only //lib:metrics_bench (see lib/metrics.h)
     "protobuf": (["protobuf"], []),
     "rapidjson": ([], []),
     "spdlog": (["spdlog"], []),
