@@ -30,6 +30,18 @@ inline constexpr char kNodeAnnotation[] = "labkube.io/node";
 // (claim_signer.h): only a pod carrying a valid one counts as a guest.
 inline constexpr char kClaimSignatureAnnotation[] = "labkube.io/claim-signature";
 
+// A guest that finds no free slot waits in line (services/scheduler/queue.h): the injector admits
+// it with this scheduling gate (so kube-scheduler leaves it alone), the type's resources and
+// affinity, and a queue ticket; the scheduler hands it a slot by adding the claim annotations,
+// narrowing its node affinity to the slot's node and removing the gate. Members may not remove
+// the gate themselves (k8s/policy/guest-integrity.yaml).
+inline constexpr char kQueueGate[] = "labkube.io/queue";
+// The scheduler's signature over the waiting pod's namespace, name (or generateName + "*"),
+// group and type: only a pod carrying a valid one waits in labkube's queue.
+inline constexpr char kQueueTicketAnnotation[] = "labkube.io/queue-ticket";
+// For people reading the pod: "<group>/<type>" it waits for.
+inline constexpr char kWaitingAnnotation[] = "labkube.io/waiting";
+
 // The claim id of a dry-run answer: it holds no slot and is never signed.
 inline constexpr char kDryRunClaim[] = "dry-run";
 
@@ -75,6 +87,14 @@ inline constexpr char kWorkspaceKindLabel[] = "labkube.io/workspace-kind";
 inline constexpr char kVolumeLabel[] = "labkube.io/volume";     // cephfs | nfs
 inline constexpr char kStorageRoleLabel[] = "labkube.io/role";  // backup (the backup job's pods)
 inline constexpr char kUrlAnnotation[] = "labkube.io/url";      // on a workspace's Deployment
+// Workspace resources (k8s/crds/workspaces.labkube.io.yaml) and the gateway's workspace
+// controller: the Deployment annotation holding a digest of the spec it was built from (a
+// changed digest means the Workspace changed: the Deployment is rewritten), and the conditions
+// the controller writes on a Workspace (Provisioned: its four objects exist and are its own;
+// Ready: its pod is Ready).
+inline constexpr char kWorkspaceSpecAnnotation[] = "labkube.io/workspace-spec";
+inline constexpr char kWorkspaceProvisionedCondition[] = "Provisioned";
+inline constexpr char kWorkspaceReadyCondition[] = "Ready";
 
 // The audience of the access tokens labkube issues at login, besides the API server's own:
 // the gateway (and the authenticator's admin calls) accept only tokens issued for it, so a

@@ -61,7 +61,7 @@ std::vector<ClaimRecord> ClaimTable::Expire(absl::Time now) {
 
 std::vector<LiveClaim> ClaimTable::Live() const {
   std::vector<LiveClaim> live;
-  for (const auto& [id, c] : claims_) live.push_back({c.id, c.group, c.type, c.node});
+  for (const auto& [id, c] : claims_) live.push_back({c.id, c.group, c.type, c.node, c.ns, c.pod_name});
   return live;
 }
 

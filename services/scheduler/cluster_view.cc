@@ -67,6 +67,15 @@ bool ParseType(const Value& t, size_t index, MachineType& out, std::vector<std::
   out.available = static_cast<int32_t>(std::max<int64_t>(0, json::GetInt(t, {"available"})));
   out.max_per_member =
       static_cast<int32_t>(std::clamp<int64_t>(json::GetInt(t, {"maxPerMember"}), 0, INT32_MAX));
+  out.queueing = Str(t, {"queueing"}) != "Disabled";
+  if (std::string limit = Str(t, {"maxRuntime"}); !limit.empty()) {
+    if (!absl::ParseDuration(limit, &out.max_runtime) || out.max_runtime <= absl::ZeroDuration()) {
+      problems.push_back(absl::StrCat(where, ": maxRuntime \"", limit,
+                                      "\" is not a positive duration such as 8h or 90m; no "
+                                      "time limit is applied"));
+      out.max_runtime = absl::ZeroDuration();
+    }
+  }
   bool ok =
       AddResource("cpu", *cpu, out.resources) && AddResource("memory", *memory, out.resources);
   if (const Value* gpu = json::Find(t, {"spec", "gpu"}); gpu != nullptr && gpu->IsObject()) {
@@ -102,6 +111,20 @@ void ParsePool(const Value& machine, ParsedMachine& out) {
       for (const Value& t : types->GetArray()) n.machine_types.push_back(Str(t, {"name"}));
     }
     out.group.pool.push_back(std::move(n));
+  }
+}
+
+void ParsePriorities(const Value& machine, ParsedMachine& out) {
+  const Value* list = json::Find(machine, {"spec", "queuePriority"});
+  if (list == nullptr || !list->IsArray()) return;
+  for (const Value& entry : list->GetArray()) {
+    std::string ns = Str(entry, {"namespace"});
+    if (ns.empty()) {
+      out.problems.push_back("spec.queuePriority: an entry has no namespace");
+      continue;
+    }
+    out.group.queue_priority[ns] = static_cast<int32_t>(
+        std::clamp<int64_t>(json::GetInt(entry, {"priority"}), INT32_MIN, INT32_MAX));
   }
 }
 
@@ -151,6 +174,10 @@ std::string WhyNotGuest(const Value& pod, const SlotPod& s, const GuestCheck& ch
     token.who = name;
     ok = check.signer->Verify(token, signature, &issued);
   }
+  if (!ok && !s.uid.empty()) {  // a slot handed to a waiting pod: signed for its uid
+    token.who = HandoverWho(s.uid);
+    if (check.signer->Verify(token, signature, &issued)) return "";
+  }
   if (!ok) return "claim signature does not match this pod";
   absl::Time created = Created(pod);
   if (created < issued - absl::Minutes(1) || created > issued + check.window) {
@@ -159,7 +186,66 @@ std::string WhyNotGuest(const Value& pod, const SlotPod& s, const GuestCheck& ch
   return "";
 }
 
+// The index of the queue gate in spec.schedulingGates, or -1.
+int QueueGateIndex(const Value& pod) {
+  const Value* gates = json::Find(pod, {"spec", "schedulingGates"});
+  if (gates == nullptr || !gates->IsArray()) return -1;
+  for (rapidjson::SizeType i = 0; i < gates->Size(); ++i) {
+    if (json::GetString((*gates)[i], {"name"}) == contract::kQueueGate) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// Why a gated guest does not wait in labkube's queue ("" when it does).
+std::string WhyNotWaiting(const Value& pod, const SlotPod& s, const GuestCheck& check) {
+  std::string ticket = Str(pod, {"metadata", "annotations", contract::kQueueTicketAnnotation});
+  if (ticket.empty()) return "no queue ticket";
+  std::string name = Str(pod, {"metadata", "name"});
+  std::string generate_name = Str(pod, {"metadata", "generateName"});
+  bool generated = !generate_name.empty() && absl::StartsWith(name, generate_name);
+  absl::Time issued;
+  bool ok = check.signer != nullptr &&
+            check.signer->Verify(QueueTicket(s.ns, generated ? generate_name + "*" : name,
+                                             s.group, s.type, absl::InfinitePast()),
+                                 ticket, &issued);
+  if (!ok && generated) {
+    ok = check.signer->Verify(QueueTicket(s.ns, name, s.group, s.type, absl::InfinitePast()),
+                              ticket, &issued);
+  }
+  if (!ok) return "queue ticket does not match this pod";
+  absl::Time created = Created(pod);
+  if (created < issued - absl::Minutes(1) || created > issued + check.window) {
+    return "created outside its queue ticket's lifetime (ticket copied from an earlier pod?)";
+  }
+  return "";
+}
+
+PodView WaitingView(const Value& pod, SlotPod s, int gate) {
+  PodView v;
+  v.kind = PodView::kWaiting;
+  WaitingPod& w = v.waiting;
+  w.ns = std::move(s.ns);
+  w.name = std::move(s.name);
+  w.uid = std::move(s.uid);
+  w.group = std::move(s.group);
+  w.type = std::move(s.type);
+  w.created = Created(pod);
+  w.gate_index = gate;
+  const Value* terms = json::Find(pod, {"spec", "affinity", "nodeAffinity",
+                                        "requiredDuringSchedulingIgnoredDuringExecution",
+                                        "nodeSelectorTerms"});
+  w.affinity_terms = terms != nullptr && terms->IsArray() ? static_cast<int>(terms->Size()) : 0;
+  return v;
+}
+
 }  // namespace
+
+std::string HandoverWho(const std::string& uid) { return absl::StrCat("uid:", uid); }
+
+ClaimToken QueueTicket(const std::string& ns, const std::string& who, const std::string& group,
+                       const std::string& type, absl::Time issued) {
+  return ClaimToken{"queue", ns, who, group, type, "", issued};
+}
 
 ParsedMachine ParseMachine(const Value& machine) {
   ParsedMachine out;
@@ -185,6 +271,7 @@ ParsedMachine ParseMachine(const Value& machine) {
     }
   }
   ParsePool(machine, out);
+  ParsePriorities(machine, out);
   return out;
 }
 
@@ -240,6 +327,9 @@ const kube::FieldMask& PodFields() {
            .Keep({"spec", "containers", "resources", "requests"})
            .Keep({"spec", "initContainers", "resources", "requests"})
            .Keep({"spec", "overhead"})
+           .Keep({"spec", "schedulingGates"})
+           .Keep({"spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+                  "nodeSelectorTerms"})
            .Keep({"status", "phase"});
   return *mask;
 }
@@ -277,6 +367,14 @@ PodView ClassifyPod(const Value& pod, const std::string& reservation_ns, const G
   s.group = Str(pod, {"metadata", "labels", kGroupLabel});
   s.type = Str(pod, {"metadata", "labels", kTypeLabel});
   s.claim_id = claim;
+  if (role == kRoleGuest && claim.empty()) {
+    int gate = QueueGateIndex(pod);
+    if (gate >= 0 && !Finished(pod) && json::Find(pod, {"metadata", "deletionTimestamp"}) == nullptr) {
+      std::string why = WhyNotWaiting(pod, s, check);
+      if (why.empty()) return WaitingView(pod, std::move(s), gate);
+      return OrdinaryPod(pod, std::move(why));
+    }
+  }
   if (guest) v.forged = WhyNotGuest(pod, s, check);
   if (!reservation && (!guest || !v.forged.empty())) return OrdinaryPod(pod, std::move(v.forged));
   v.kind = reservation ? PodView::kReservation : PodView::kGuest;

@@ -36,8 +36,9 @@ const kube::FieldMask& NodeFields();
 
 // What a pod means to the scheduler.
 struct PodView {
-  enum Kind { kReservation, kGuest, kOther, kIgnored } kind = kIgnored;
+  enum Kind { kReservation, kGuest, kWaiting, kOther, kIgnored } kind = kIgnored;
   SlotPod slot;         // kReservation, kGuest
+  WaitingPod waiting;   // kWaiting
   std::string node;     // kOther: where its requests count
   Resources requests;   // kOther: sum over containers, max with init containers
   // kOther/kIgnored: the pod is labelled as a guest and carries a claim, but not one labkube
@@ -53,9 +54,20 @@ struct GuestCheck {
   absl::Duration window = absl::Minutes(2);
 };
 
+// The token a queue ticket (contract::kQueueTicketAnnotation) signs: `who` is the pod's name,
+// or generateName + "*".
+ClaimToken QueueTicket(const std::string& ns, const std::string& who, const std::string& group,
+                       const std::string& type, absl::Time issued);
+
+// ClaimToken::who of a slot handed to a waiting pod: bound to the pod's uid, which no other
+// pod ever has (so the claim cannot be copied, and the pod's age does not matter).
+std::string HandoverWho(const std::string& uid);
+
 // `reservation_ns`: where labkube's reservation pods live. A pod is a guest only when it is
 // labelled as one and its claim signature (claim_signer.h) matches its namespace, name, group,
-// type and node, and it was created within `check.window` of the claim.
+// type and node, and it was created within `check.window` of the claim. A pod labelled as a
+// guest without a claim, gated by contract::kQueueGate, is kWaiting when its queue ticket
+// matches the same way (otherwise an ordinary pod: it never enters the queue).
 PodView ClassifyPod(const rapidjson::Value& pod, const std::string& reservation_ns,
                     const GuestCheck& check);
 

@@ -62,6 +62,12 @@ struct MachineType {
   Resources resources;  // parsed cpu/memory/gpu
   int32_t available = 0;
   int32_t max_per_member = 0;  // slots of this type one namespace may hold; 0 = no cap
+  // spec.machineTypes[].queueing: a guest with no free slot waits in line (Enabled, the
+  // default) or is refused (Disabled: imperator's behaviour).
+  bool queueing = true;
+  // spec.machineTypes[].maxRuntime: a guest running longer is warned, then ended after a grace
+  // period; the queue's estimates use it. Zero: no limit.
+  absl::Duration max_runtime = absl::ZeroDuration();
 };
 
 enum class PoolMode { kReady, kMaintenance };
@@ -82,6 +88,9 @@ struct MachineGroup {
   std::vector<MachineType> types;
   std::vector<PoolNode> pool;
   int32_t max_per_member = 0;  // slots of the whole group one namespace may hold; 0 = no cap
+  // spec.queuePriority: namespace -> priority (higher goes first in every queue of the group;
+  // unlisted namespaces 0).
+  std::map<std::string, int32_t> queue_priority;
   bool deleting = false;
 
   const MachineType* FindType(const std::string& name) const;
@@ -116,6 +125,20 @@ struct SlotPod {
   bool finished = false;     // Succeeded or Failed
   std::string claim_id;      // guests: the claim annotation
   absl::Time created;
+};
+
+// A guest admitted to wait for a slot (scheduling gate kQueueGate, a valid queue ticket).
+struct WaitingPod {
+  std::string ns;
+  std::string name;
+  std::string uid;
+  std::string group;
+  std::string type;
+  absl::Time created;  // the API server's creationTimestamp: the queue's order
+  // What the handover patch needs: how many required nodeSelectorTerms the pod has, and where
+  // the gate is in spec.schedulingGates.
+  int affinity_terms = 0;
+  int gate_index = 0;
 };
 
 }  // namespace labkube::scheduler

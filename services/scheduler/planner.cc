@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/scheduler/queue.h"
 
 namespace labkube::scheduler {
 namespace {
@@ -20,6 +21,10 @@ struct GroupPlan {
   std::map<std::string, int32_t> used;                      // type -> guests + claims
   std::map<std::string, int32_t> waiting;                   // type -> waiting guests
   std::map<std::string, std::vector<const SlotPod*>> reservations;  // type -> pods
+  std::map<std::string, std::vector<const WaitingPod*>> queued;     // type -> waiting pods
+  // namespace -> slots held, per type and in the whole group (for the queue's order and caps).
+  std::map<std::string, std::map<std::string, int32_t>> held_of_type;
+  std::map<std::string, int32_t> held_in_group;
 };
 
 NodeCondition ConditionOf(const PoolNode& entry, const std::map<std::string, NodeInfo>& nodes,
@@ -95,6 +100,8 @@ void PlanHolders(const PlannerInput& in, GroupPlan& gp, Plan& plan) {
       if (t == nullptr || p.finished) continue;
       take(p.node, *t);
       ++gp.used[t->name];
+      ++gp.held_of_type[t->name][p.ns];
+      ++gp.held_in_group[p.ns];
       if (!p.running && !p.terminating) ++gp.waiting[t->name];
     } else if (t == nullptr) {
       plan.remove.push_back({p.name, p.uid, "machine type no longer declared"});
@@ -107,6 +114,13 @@ void PlanHolders(const PlannerInput& in, GroupPlan& gp, Plan& plan) {
     if (t == nullptr) continue;
     take(c.node, *t);
     ++gp.used[t->name];
+    if (!c.ns.empty()) {
+      ++gp.held_of_type[t->name][c.ns];
+      ++gp.held_in_group[c.ns];
+    }
+  }
+  for (const WaitingPod& w : in.waiting) {
+    if (w.group == g.group && g.FindType(w.type) != nullptr) gp.queued[w.type].push_back(&w);
   }
 }
 
@@ -157,6 +171,7 @@ void PlaceType(const MachineType& t, GroupPlan& gp, Plan& plan) {
            std::make_tuple(!b->running, b->created, b->name);
   });
   int32_t kept = 0, reserved = 0;
+  std::vector<const SlotPod*> free;  // kept and running: claimable now
   const Resources need = PodSlot(t.resources);
   for (const SlotPod* p : pods) {
     auto room = gp.room.find(p->node);
@@ -166,25 +181,45 @@ void PlaceType(const MachineType& t, GroupPlan& gp, Plan& plan) {
       room->second -= need;
       ++kept;
       reserved += p->running ? 1 : 0;
+      if (p->running) free.push_back(p);
     } else {
       plan.remove.push_back(
           {p->name, p->uid, placeable ? "more reservations than free slots" : "node unavailable"});
     }
   }
+  QueueOrder queue = OrderQueue(*gp.group, t, gp.queued[t.name], gp.held_of_type[t.name],
+                                gp.held_in_group);
+  size_t handed = 0;
+  auto hand = [&](const std::string& node, PodRef reservation) {
+    const WaitingPod& w = *queue.pods[handed++];
+    plan.handover.push_back({w, gp.group->group, t.name, node, std::move(reservation)});
+    ++gp.held_in_group[w.ns];
+  };
+  for (const SlotPod* p : free) {
+    if (handed >= queue.eligible) break;
+    hand(p->node, {p->name, p->uid, "handed to a waiting guest"});
+  }
+  int32_t from_reservations = static_cast<int32_t>(handed);
   int32_t created = 0;
   while (kept + created < want) {
     const std::string* node = BestFitNode(gp, t);
     if (node == nullptr) break;
     gp.room[*node] -= need;
-    plan.create.push_back({gp.group->group, t.name, *node});
+    if (handed < queue.eligible) {
+      hand(*node, {});
+    } else {
+      plan.create.push_back({gp.group->group, t.name, *node});
+    }
     ++created;
   }
   TypeStatus& ts = gp.status.types.emplace_back();
   ts.type = t.name;
   ts.maximum = t.available;
-  ts.used = used;
-  ts.reserved = reserved;
+  ts.used = used + static_cast<int32_t>(handed);
+  ts.reserved = reserved - from_reservations;
   ts.fits = std::min(t.available, used + kept + created);
+  ts.queue.reserve(queue.pods.size() - handed);
+  for (size_t i = handed; i < queue.pods.size(); ++i) ts.queue.push_back(*queue.pods[i]);
 }
 
 void FillTypeDetails(const PlannerInput& in, GroupPlan& gp) {
@@ -193,7 +228,7 @@ void FillTypeDetails(const PlannerInput& in, GroupPlan& gp) {
   for (const MachineType& t : g.types) {
     for (TypeStatus& ts : gp.status.types) {
       if (ts.type != t.name) continue;
-      ts.waiting = gp.waiting[t.name];
+      ts.waiting = gp.waiting[t.name] + static_cast<int32_t>(ts.queue.size());
       auto r = in.refused.find(TypeKey(g.group, t.name));
       if (r != in.refused.end()) ts.waiting += r->second;
       bool fits_somewhere = false;

@@ -6,6 +6,9 @@
 //   reserved target = min(available, fits) - used,  used = live guests + pending claims,
 // packing the types of a group onto its ready nodes: GPU-heavy types first, each new slot on the
 // node that leaves the least room (best fit), existing reservation pods kept where they are.
+// When guests of a type wait in line (queue.h), the free slots go to them in queue order
+// instead: a running reservation pod is handed over, a slot that would get a new reservation
+// pod is handed over directly.
 // Capacity of a node = allocatable - requests of pods that are neither reservations nor guests.
 // Thread-compatible (no state).
 #ifndef LABKUBE_SERVICES_SCHEDULER_PLANNER_H_
@@ -25,6 +28,8 @@ struct LiveClaim {
   std::string group;
   std::string type;
   std::string node;
+  std::string ns;  // the member it was given to ("" when unknown: inferred claims)
+  std::string pod;  // the pod's name (or generateName + "*")
 };
 
 struct PlannerInput {
@@ -32,6 +37,7 @@ struct PlannerInput {
   std::map<std::string, NodeInfo> nodes;
   std::vector<SlotPod> pods;  // reservation pods and guests (with a claim annotation)
   std::vector<LiveClaim> claims;
+  std::vector<WaitingPod> waiting;  // guests admitted to wait in line (queue.h)
   // group/type -> guests recently refused for lack of a slot (counted as waiting).
   std::map<std::string, int32_t> refused;
 };
@@ -57,6 +63,9 @@ struct TypeStatus {
   int32_t fits = 0;
   std::vector<std::string> nodes;        // pool nodes that serve the type
   std::vector<std::string> ready_nodes;  // ... and are ready
+  // The pods still waiting for the type after this plan's handovers, in the order they get
+  // slots (queue.h).
+  std::vector<WaitingPod> queue;
 };
 
 struct PoolNodeStatus {
@@ -74,7 +83,19 @@ struct GroupStatus {
   std::vector<std::string> problems;  // each names its culprit; empty = Ready
 };
 
+// A slot given to a waiting pod: the running reservation pod of the slot is deleted (UID
+// precondition) when there is one; else the slot is room on `node` that no reservation pod
+// holds yet (it freed in this pass).
+struct Handover {
+  WaitingPod pod;
+  std::string group;
+  std::string type;
+  std::string node;
+  PodRef reservation;  // name empty: none
+};
+
 struct Plan {
+  std::vector<Handover> handover;
   std::vector<Placement> create;
   std::vector<PodRef> remove;  // reservation pods to delete
   std::vector<GroupStatus> groups;

@@ -223,3 +223,72 @@ TEST(PlannerTest, RefusedGuestsCountAsWaiting) {
 
 }  // namespace
 }  // namespace labkube::scheduler
+
+namespace labkube::scheduler {
+namespace {
+
+WaitingPod Waiter(const std::string& ns, const std::string& name, const std::string& type,
+                  int created) {
+  WaitingPod w;
+  w.ns = ns;
+  w.name = name;
+  w.uid = "uid-" + name;
+  w.group = "gpu";
+  w.type = type;
+  w.created = absl::FromUnixSeconds(1'800'000'000 + created);
+  return w;
+}
+
+TEST(PlannerQueueTest, RunningReservationsGoToWaitersInQueueOrder) {
+  PlannerInput in = TwoNodeLab();
+  in.pods.push_back(Pod(SlotRole::kReservation, "r1", "rtx3090-x1", "node-a"));
+  in.pods.push_back(Pod(SlotRole::kReservation, "r2", "rtx3090-x1", "node-a"));
+  SlotPod held = Pod(SlotRole::kGuest, "g1", "rtx3090-x1", "node-b");
+  held.ns = "lab-a";
+  in.pods.push_back(held);
+  in.waiting = {Waiter("lab-a", "a1", "rtx3090-x1", 1), Waiter("lab-a", "a2", "rtx3090-x1", 2),
+                Waiter("lab-b", "b1", "rtx3090-x1", 3)};
+  in.groups[0].types[0].available = 0;  // x1 only
+  in.groups[0].types[1].available = 3;
+  Plan plan = ComputePlan(in);
+  ASSERT_EQ(plan.handover.size(), 2u);
+  // lab-b holds nothing, lab-a one slot: b1 first, then a1; a2 waits.
+  EXPECT_EQ(plan.handover[0].pod.name, "b1");
+  EXPECT_EQ(plan.handover[1].pod.name, "a1");
+  EXPECT_EQ(plan.handover[0].node, "node-a");
+  EXPECT_FALSE(plan.handover[0].reservation.uid.empty());
+  EXPECT_NE(plan.handover[0].reservation.uid, plan.handover[1].reservation.uid);
+  EXPECT_THAT(plan.create, IsEmpty());
+  EXPECT_THAT(plan.remove, IsEmpty());  // handed over, not removed
+  const TypeStatus& ts = Status(plan, "rtx3090-x1");
+  EXPECT_EQ(ts.waiting, 1);
+  ASSERT_EQ(ts.queue.size(), 1u);
+  EXPECT_EQ(ts.queue[0].name, "a2");
+  EXPECT_EQ(ts.reserved, 0);
+  EXPECT_EQ(ts.used, 3);
+}
+
+TEST(PlannerQueueTest, AFreedSlotGoesToTheWaiterWithoutANewReservation) {
+  PlannerInput in = TwoNodeLab();  // nothing reserved yet: every slot is room
+  in.waiting = {Waiter("lab-a", "a1", "rtx3090-x2", 1)};
+  Plan plan = ComputePlan(in);
+  ASSERT_EQ(plan.handover.size(), 1u);
+  EXPECT_TRUE(plan.handover[0].reservation.name.empty());
+  EXPECT_EQ(Count(plan, "rtx3090-x2", "node-a") + Count(plan, "rtx3090-x2", "node-b"), 0);
+  // The x2 slot took one node; x1 keeps its two slots on the other.
+  EXPECT_EQ(Count(plan, "rtx3090-x1", "node-a") + Count(plan, "rtx3090-x1", "node-b"), 2);
+}
+
+TEST(PlannerQueueTest, NoSlotNoHandover) {
+  PlannerInput in = TwoNodeLab();
+  SlotPod g = Pod(SlotRole::kGuest, "g1", "rtx3090-x2", "node-a");
+  g.ns = "lab-a";
+  in.pods.push_back(g);
+  in.waiting = {Waiter("lab-b", "b1", "rtx3090-x2", 1)};
+  Plan plan = ComputePlan(in);
+  EXPECT_THAT(plan.handover, IsEmpty());
+  EXPECT_EQ(Status(plan, "rtx3090-x2").waiting, 1);
+}
+
+}  // namespace
+}  // namespace labkube::scheduler

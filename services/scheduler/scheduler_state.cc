@@ -12,6 +12,7 @@
 #include "lib/contract.h"
 #include "lib/kube/json.h"
 #include "lib/log.h"
+#include "services/scheduler/queue.h"
 
 namespace labkube::scheduler {
 namespace {
@@ -103,9 +104,12 @@ void SchedulerState::OnNodeDeleted(const std::string& name) {
 void SchedulerState::Index(const std::string& key, const PodView& view, bool add) {
   auto* index = view.kind == PodView::kReservation ? &reservations_by_type_
                 : view.kind == PodView::kGuest     ? &guests_by_type_
+                : view.kind == PodView::kWaiting   ? &waiting_by_type_
                                                    : nullptr;
   if (index == nullptr) return;
-  std::string type = TypeKey(view.slot.group, view.slot.type);
+  std::string type = view.kind == PodView::kWaiting
+                         ? TypeKey(view.waiting.group, view.waiting.type)
+                         : TypeKey(view.slot.group, view.slot.type);
   if (add) {
     (*index)[type].insert(key);
     return;
@@ -146,6 +150,9 @@ SchedulerState::Change SchedulerState::PodChange(const PodView* old_view,
       if (old_view == nullptr)
         return claims_.Find(s.claim_id) != nullptr ? Change::kStatus : Change::kPlan;
       return same_slot ? Change::kStatus : Change::kPlan;
+    case PodView::kWaiting:  // a new pod in line can take a free slot: plan at once
+      return old_view != nullptr && old_view->kind == PodView::kWaiting ? Change::kStatus
+                                                                        : Change::kPlan;
     case PodView::kOther:
       return old_view != nullptr && old_view->kind == PodView::kOther &&
                      old_view->node == view.node && SameResources(old_view->requests, view.requests)
@@ -184,6 +191,7 @@ void SchedulerState::OnPod(const rapidjson::Value& pod) {
     return;
   }
   Index(key, view, true);
+  if (view.kind != PodView::kWaiting) handed_.erase(key);
   if (view.kind == PodView::kReservation) expected_creates_.erase(view.slot.name);
   if (view.kind == PodView::kGuest && claims_.Bind(view.slot.claim_id)) {
     claims_.ClearRefusal(view.slot.group, view.slot.type, key);
@@ -206,6 +214,7 @@ void SchedulerState::OnPodDeleted(const std::string& ns, const std::string& name
     ended_claims_[it->second->slot.claim_id] = clock_.Now();
   }
   Index(it->first, *it->second, false);
+  handed_.erase(it->first);
   bool handed_over = it->second->kind == PodView::kReservation && ours;
   pods_.erase(it);
   Changed(handed_over ? Change::kStatus : Change::kPlan);
@@ -384,7 +393,13 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
     }
   }
   if (absl::Status capped = CheckMemberCaps(*g, *t, q.ns); !capped.ok()) return capped;
-  const SlotPod* slot = PickReservation(*g, *t);
+  // Others already wait for the type: the newcomer gets in line too (the next pass hands the
+  // free slots in the queue's order), so nobody jumps the queue by arriving as a slot frees.
+  const SlotPod* slot = t->queueing && Waiting(*g, *t) > 0 ? nullptr : PickReservation(*g, *t);
+  if (slot == nullptr && t->queueing && NoSlotError(*g, *t).code() == absl::StatusCode::kResourceExhausted) {
+    Changed(Change::kStatus);
+    return Queue(q, *g, *t);
+  }
   if (slot == nullptr) {
     if (!q.dry_run) claims_.RecordRefusal(g->group, t->name, Who(q), clock_.Now());
     Changed(Change::kStatus);
@@ -404,6 +419,92 @@ absl::StatusOr<ClaimDecision> SchedulerState::Reserve(const ClaimQuery& q) {
   absl::Time now = clock_.Now();
   r.signature = signer_.Sign({r.id, r.ns, r.pod_name, r.group, r.type, r.node, now});
   const ClaimRecord& added = claims_.Add(std::move(r), now);
+  Changed(Change::kStatus);
+  return DecisionFor(added, *g, *t, false);
+}
+
+bool SchedulerState::Handed(const std::string& key) {
+  auto it = handed_.find(key);
+  if (it == handed_.end()) return false;
+  if (claims_.Find(it->second) != nullptr) return true;
+  handed_.erase(it);  // its claim was given back or expired: the pod waits again
+  return false;
+}
+
+size_t SchedulerState::Waiting(const MachineGroup& g, const MachineType& t) {
+  auto it = waiting_by_type_.find(TypeKey(g.group, t.name));
+  if (it == waiting_by_type_.end()) return 0;
+  size_t n = 0;
+  for (const std::string& key : it->second) n += !Handed(key);
+  return n;
+}
+
+void SchedulerState::HeldMaps(const MachineGroup& g, const std::string& type,
+                              std::map<std::string, int32_t>& of_type,
+                              std::map<std::string, int32_t>& in_group) {
+  for (const MachineType& t : g.types) {
+    auto guests = guests_by_type_.find(TypeKey(g.group, t.name));
+    if (guests == guests_by_type_.end()) continue;
+    for (const std::string& key : guests->second) {
+      const SlotPod& p = pods_.at(key)->slot;
+      if (p.finished) continue;
+      ++in_group[p.ns];
+      if (t.name == type) ++of_type[p.ns];
+    }
+  }
+  for (const LiveClaim& c : claims_.Live()) {
+    if (c.group != g.group) continue;
+    ++in_group[c.ns];
+    if (c.type == type) ++of_type[c.ns];
+  }
+}
+
+ClaimDecision SchedulerState::Queue(const ClaimQuery& q, const MachineGroup& g,
+                                    const MachineType& t) {
+  ClaimDecision d;
+  d.queued = true;
+  d.spec = QueuedGuestSpec(g, t);
+  absl::Time now = clock_.Now();
+  if (!q.dry_run) d.ticket = signer_.Sign(QueueTicket(q.ns, ClaimedName(q), g.group, t.name, now));
+  // Where it would stand: the queue as it is, with this pod in it.
+  std::vector<const WaitingPod*> line;
+  if (auto it = waiting_by_type_.find(TypeKey(g.group, t.name)); it != waiting_by_type_.end()) {
+    for (const std::string& key : it->second) {
+      if (!Handed(key)) line.push_back(&pods_.at(key)->waiting);
+    }
+  }
+  WaitingPod self{q.ns, ClaimedName(q), "", g.group, t.name, now};
+  line.push_back(&self);
+  std::map<std::string, int32_t> of_type, in_group;
+  HeldMaps(g, t.name, of_type, in_group);
+  QueueOrder order = OrderQueue(g, t, std::move(line), of_type, in_group);
+  auto at = std::find(order.pods.begin(), order.pods.end(), &self);
+  d.position = static_cast<int32_t>(at - order.pods.begin()) + 1;
+  return d;
+}
+
+absl::StatusOr<ClaimDecision> SchedulerState::HandOver(const Handover& h) {
+  absl::MutexLock lock(&mu_);
+  std::string key = PodKey(h.pod.ns, h.pod.name);
+  auto pod = pods_.find(key);
+  if (pod == pods_.end() || pod->second->kind != PodView::kWaiting ||
+      pod->second->waiting.uid != h.pod.uid || Handed(key)) {
+    return absl::FailedPreconditionError(absl::StrCat(key, " no longer waits"));
+  }
+  const MachineGroup* g = FindGroup(h.group);
+  const MachineType* t = g == nullptr ? nullptr : g->FindType(h.type);
+  if (t == nullptr) return absl::NotFoundError(absl::StrCat("unknown machine type ", h.type));
+  const std::string& uid = h.reservation.uid;
+  if (!uid.empty() && (claims_.IsReservationClaimed(uid) || expected_deletes_.count(uid) > 0)) {
+    return absl::FailedPreconditionError(absl::StrCat("reservation ", h.reservation.name,
+                                                      " was taken meanwhile"));
+  }
+  ClaimRecord r{NewClaimId(), "",      h.group, h.type, h.node, h.pod.ns, h.pod.name,
+                h.reservation.name, uid, absl::InfiniteFuture()};
+  absl::Time now = clock_.Now();
+  r.signature = signer_.Sign({r.id, r.ns, HandoverWho(h.pod.uid), r.group, r.type, r.node, now});
+  const ClaimRecord& added = claims_.Add(std::move(r), now);
+  handed_[key] = added.id;
   Changed(Change::kStatus);
   return DecisionFor(added, *g, *t, false);
 }
@@ -470,7 +571,13 @@ PlannerInput SchedulerState::Snapshot() {
     for (const auto& [name, m] : machines_) in.groups.push_back(m.group);
     in.nodes = nodes_;
     views.reserve(pods_.size());
-    for (const auto& [key, view] : pods_) views.push_back(view);
+    for (const auto& [key, view] : pods_) {
+      if (view->kind != PodView::kWaiting) {
+        views.push_back(view);
+      } else if (!Handed(key)) {
+        in.waiting.push_back(view->waiting);
+      }
+    }
     handed_over.reserve(expected_deletes_.size());
     for (const auto& [uid, deadline] : expected_deletes_) handed_over.push_back(uid);
     for (const std::string& uid : claims_.ClaimedReservations()) handed_over.push_back(uid);

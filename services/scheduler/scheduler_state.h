@@ -46,6 +46,12 @@ struct ClaimDecision {
   ClaimRecord record;
   GuestSpec spec;
   bool replayed = false;  // the same admission uid was answered before: nothing to delete
+  // No slot is free (or others wait for one) and the type queues: the pod is admitted to wait
+  // in line with `spec` (the type's resources, affinity to its nodes, their tolerations) and
+  // this queue ticket (contract::kQueueTicketAnnotation); `record` is empty.
+  bool queued = false;
+  std::string ticket;
+  int32_t position = 0;  // 1-based, as it would stand now
 };
 
 class SchedulerState {
@@ -64,6 +70,10 @@ class SchedulerState {
   // Picks a running reservation pod of the type on a ready node and records a claim on it
   // (unless dry_run). The caller then deletes that reservation pod; see FinishClaim.
   absl::StatusOr<ClaimDecision> Reserve(const ClaimQuery& query);
+  // Records the claim of a slot handed to a waiting pod (the reconciler then deletes the
+  // slot's reservation pod, if any, and patches the pod): signed for the pod's uid. Fails when
+  // the pod no longer waits or the reservation pod is already taken.
+  absl::StatusOr<ClaimDecision> HandOver(const Handover& handover);
   // The reservation pod of a claim could not be deleted: forget the claim.
   void AbandonClaim(const std::string& claim_id);
   // The claim's pod will not be created: forget the claim if it is still unbound and
@@ -120,6 +130,16 @@ class SchedulerState {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status NoSlotError(const MachineGroup& g, const MachineType& t)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Pods waiting for the type that hold no claim yet.
+  size_t Waiting(const MachineGroup& g, const MachineType& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ClaimDecision Queue(const ClaimQuery& q, const MachineGroup& g, const MachineType& t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the waiting pod `key` has been handed a slot whose claim is still live.
+  bool Handed(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // namespace -> slots held of `type` and of the whole group (guests not finished, claims).
+  void HeldMaps(const MachineGroup& g, const std::string& type,
+                std::map<std::string, int32_t>& of_type, std::map<std::string, int32_t>& in_group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Slots of `type` (or of every type of the group when empty) held in namespace `ns`: running
   // or pending guests and live claims.
   int32_t HeldBy(const MachineGroup& g, const std::string& type, const std::string& ns)
@@ -163,7 +183,10 @@ class SchedulerState {
   // the pods of its own type.
   std::map<std::string, std::set<std::string>> reservations_by_type_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::set<std::string>> guests_by_type_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::set<std::string>> waiting_by_type_ ABSL_GUARDED_BY(mu_);
   ClaimTable claims_ ABSL_GUARDED_BY(mu_);
+  // Waiting pod key -> the claim of the slot handed to it, until its guest shows up.
+  std::map<std::string, std::string> handed_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Expected> expected_creates_ ABSL_GUARDED_BY(mu_);    // pod name
   std::map<std::string, absl::Time> expected_deletes_ ABSL_GUARDED_BY(mu_);  // pod uid
   uint64_t claim_counter_ ABSL_GUARDED_BY(mu_) = 0;

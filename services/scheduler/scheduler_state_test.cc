@@ -100,6 +100,21 @@ TEST_F(SchedulerStateTest, ClaimsEachReservationOnce) {
   EXPECT_NE(a->record.reservation_pod, b->record.reservation_pod);
   EXPECT_EQ(a->record.node, "node-a");
   EXPECT_EQ(a->spec.node_affinity.back().values[0], "node-a");
+  auto c = state_.Reserve(Query("adm-3"));  // no slot left: it waits in line
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->queued);
+  EXPECT_EQ(c->position, 1);
+  EXPECT_TRUE(c->record.id.empty());
+  EXPECT_FALSE(c->ticket.empty());
+  EXPECT_TRUE(state_.Snapshot().refused.empty());
+}
+
+TEST_F(SchedulerStateTest, WithoutQueueingAFullTypeRefuses) {
+  std::string machine = kMachine;
+  machine.replace(machine.find(R"("available":2)"), 13, R"("available":2,"queueing":"Disabled")");
+  state_.OnMachine(std::make_shared<rapidjson::Document>(Json(machine)));
+  ASSERT_TRUE(state_.Reserve(Query("adm-1")).ok());
+  ASSERT_TRUE(state_.Reserve(Query("adm-2")).ok());
   auto c = state_.Reserve(Query("adm-3"));
   EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(c.status().message(), HasSubstr("no free x1 slot in group gpu: maximum 2, used 2"));
@@ -138,7 +153,9 @@ TEST_F(SchedulerStateTest, PendingReservationIsNotClaimable) {
   state.OnMachine(std::make_shared<rapidjson::Document>(Json(kMachine)));
   state.OnNode(std::make_shared<rapidjson::Document>(Json(Node("node-a"))));
   state.OnPod(Json(Reservation("r1", "node-a", "Pending")));
-  EXPECT_EQ(state.Reserve(Query("a")).status().code(), absl::StatusCode::kResourceExhausted);
+  auto r = state.Reserve(Query("a"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->queued);
 }
 
 TEST_F(SchedulerStateTest, GuestBindsClaimAndTtlExpiresTheRest) {
@@ -352,7 +369,7 @@ TEST_F(SchedulerStateTest, ConcurrentClaimsNeverShareASlot) {
   for (auto& t : threads) t.join();
   std::set<std::string> slots;
   for (const auto& r : results) {
-    if (r.ok()) {
+    if (r.ok() && !r->queued) {
       EXPECT_TRUE(slots.insert(r->record.reservation_uid).second);
     }
   }
@@ -405,6 +422,137 @@ TEST_F(SchedulerStateTest, NodeHeartbeatsAndMachineStatusWritesAreStatusChanges)
                  Json(R"([{"key":"labkube.io/x1","effect":"NoSchedule"}])"));
   state_.OnNode(std::make_shared<rapidjson::Document>(std::move(tainted)));
   EXPECT_NE(state_.version().plan, v.plan) << "a taint changed: the pass repairs it";
+}
+
+}  // namespace
+}  // namespace labkube::scheduler
+
+namespace labkube::scheduler {
+namespace {
+
+// A guest admitted to wait: gated, with the ticket of `decision` (the Reserve answer).
+std::string WaitingJson(const std::string& name, const std::string& ns, const std::string& ticket,
+                        absl::Time created, const std::string& claim = "",
+                        const std::string& node = "", const std::string& signature = "") {
+  std::string annotations = absl::StrFormat(R"("labkube.io/queue-ticket":"%s")", ticket);
+  if (!claim.empty()) {
+    absl::StrAppendFormat(&annotations,
+                          R"(,"labkube.io/claim":"%s","labkube.io/node":"%s",)"
+                          R"("labkube.io/claim-signature":"%s")",
+                          claim, node, signature);
+  }
+  std::string gates = claim.empty() ? R"("schedulingGates":[{"name":"labkube.io/queue"}],)" : "";
+  return absl::StrFormat(
+      R"({"metadata":{"name":"%s","namespace":"%s","uid":"u-%s","creationTimestamp":"%s",
+      "labels":{"labkube.io/pod-role":"guest","labkube.io/machine-group":"gpu",
+      "labkube.io/machine-type":"x1"},"annotations":{%s}},
+      "spec":{%s"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":
+      {"nodeSelectorTerms":[{"matchExpressions":[]}]}}},
+      "containers":[{"name":"c","resources":{"requests":{"cpu":"4"}}}]},
+      "status":{"phase":"Pending"}})",
+      name, ns, name, absl::FormatTime(absl::RFC3339_sec, created, absl::UTCTimeZone()),
+      annotations, gates);
+}
+
+class QueueStateTest : public SchedulerStateTest {
+ protected:
+  // Takes both free slots, so the next guests wait.
+  void FillSlots() {
+    ASSERT_TRUE(state_.Reserve(Query("adm-1")).ok());
+    ASSERT_TRUE(state_.Reserve(Query("adm-2")).ok());
+  }
+  // Admits pod ns/name to wait: the answer, then the pod as the API server stores it.
+  ClaimDecision Wait(const std::string& ns, const std::string& name) {
+    auto d = state_.Reserve(ClaimQuery{"gpu", "x1", ns, name, "", "adm-" + ns + name, false});
+    EXPECT_TRUE(d.ok() && d->queued) << d.status();
+    state_.OnPod(Json(WaitingJson(name, ns, d->ticket, clock_.Now())));
+    return *d;
+  }
+};
+
+TEST_F(QueueStateTest, AdmittedWaitersAreInTheSnapshotInLine) {
+  FillSlots();
+  EXPECT_EQ(Wait("lab-bob", "b1").position, 1);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Wait("lab-bob", "b2").position, 2);
+  // carol holds nothing yet (alice holds the two claims): she comes before bob's second.
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Wait("lab-carol", "c1").position, 2);
+  PlannerInput in = state_.Snapshot();
+  ASSERT_EQ(in.waiting.size(), 3u);
+  EXPECT_EQ(in.waiting[0].affinity_terms, 1);
+  EXPECT_EQ(in.waiting[0].gate_index, 0);
+}
+
+TEST_F(QueueStateTest, AForgedOrCopiedTicketDoesNotWait) {
+  FillSlots();
+  state_.OnPod(Json(WaitingJson("x", "lab-eve", "v1.1800000000.00ff", clock_.Now())));
+  ClaimDecision d = Wait("lab-bob", "b1");
+  // bob's ticket on a pod of another name, or another namespace.
+  state_.OnPod(Json(WaitingJson("b2", "lab-bob", d.ticket, clock_.Now())));
+  state_.OnPod(Json(WaitingJson("b1", "lab-eve", d.ticket, clock_.Now())));
+  // ... or on a pod of the same name created long after the ticket.
+  state_.OnPodDeleted("lab-bob", "b1");
+  clock_.Advance(absl::Minutes(10));
+  state_.OnPod(Json(WaitingJson("b1", "lab-bob", d.ticket, clock_.Now())));
+  EXPECT_TRUE(state_.Snapshot().waiting.empty());
+}
+
+TEST_F(QueueStateTest, NewcomersGetInLineWhileOthersWait) {
+  // A slot is free, but bob already waits (the pass has not handed it yet): alice waits too.
+  auto first = state_.Reserve(Query("adm-1"));
+  ASSERT_TRUE(first.ok() && !first->queued);
+  ASSERT_TRUE(state_.Reserve(Query("adm-2")).ok());
+  Wait("lab-bob", "b1");
+  state_.AbandonClaim(first->record.id);  // a slot is free again
+  auto r = state_.Reserve(ClaimQuery{"gpu", "x1", "lab-alice", "a9", "", "adm-9", false});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->queued);
+}
+
+TEST_F(QueueStateTest, HandOverClaimsOnceAndTheGuestBindsIt) {
+  FillSlots();
+  Wait("lab-bob", "b1");
+  PlannerInput in = state_.Snapshot();
+  ASSERT_EQ(in.waiting.size(), 1u);
+  Handover h{in.waiting[0], "gpu", "x1", "node-a", {}};
+  auto d = state_.HandOver(h);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->record.ns, "lab-bob");
+  EXPECT_EQ(d->spec.node_affinity.back().values[0], "node-a");
+  EXPECT_EQ(state_.HandOver(h).status().code(), absl::StatusCode::kFailedPrecondition);
+  in = state_.Snapshot();
+  EXPECT_TRUE(in.waiting.empty());  // handed: no longer in line
+  EXPECT_EQ(in.claims.size(), 3u);
+
+  // The patched pod (gate gone, claim signed for its uid) is a guest, though it is older than
+  // its claim, and binds the claim.
+  clock_.Advance(absl::Minutes(5));
+  state_.OnPod(Json(WaitingJson("b1", "lab-bob", "t", clock_.Now() - absl::Minutes(5),
+                                d->record.id, "node-a", d->record.signature)));
+  in = state_.Snapshot();
+  EXPECT_EQ(in.claims.size(), 2u);
+  EXPECT_EQ(Guests(in), 1);
+}
+
+TEST_F(QueueStateTest, AGivenBackHandoverWaitsAgain) {
+  FillSlots();
+  Wait("lab-bob", "b1");
+  auto d = state_.HandOver({state_.Snapshot().waiting[0], "gpu", "x1", "node-a", {}});
+  ASSERT_TRUE(d.ok());
+  state_.AbandonClaim(d->record.id);  // the patch failed
+  EXPECT_EQ(state_.Snapshot().waiting.size(), 1u);
+}
+
+TEST_F(QueueStateTest, AHandoverSignatureFitsOnlyItsPod) {
+  FillSlots();
+  Wait("lab-bob", "b1");
+  auto d = state_.HandOver({state_.Snapshot().waiting[0], "gpu", "x1", "node-a", {}});
+  ASSERT_TRUE(d.ok());
+  // The same annotations on another pod (another uid) make no guest.
+  state_.OnPod(Json(WaitingJson("b2", "lab-bob", "t", clock_.Now(), d->record.id, "node-a",
+                                d->record.signature)));
+  EXPECT_EQ(Guests(state_.Snapshot()), 0);
 }
 
 }  // namespace

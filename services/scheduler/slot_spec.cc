@@ -1,5 +1,7 @@
 #include "services/scheduler/slot_spec.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "lib/contract.h"
 #include "lib/kube/json.h"
@@ -163,6 +165,27 @@ GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type, const
   }
   if (!hostname.empty()) s.node_affinity.push_back({"kubernetes.io/hostname", "In", {hostname}});
   s.tolerations = TolerationsFor(group, node);
+  return s;
+}
+
+}  // namespace labkube::scheduler
+
+namespace labkube::scheduler {
+
+GuestSpec QueuedGuestSpec(const MachineGroup& group, const MachineType& type) {
+  GuestSpec s = GuestSpecFor(group, type, "", "");
+  for (const PoolNode& entry : group.pool) {
+    if (std::find(entry.machine_types.begin(), entry.machine_types.end(), type.name) ==
+        entry.machine_types.end()) {
+      continue;
+    }
+    for (TolerationSpec& t : TolerationsFor(group, entry.node)) {
+      bool known = std::any_of(s.tolerations.begin(), s.tolerations.end(), [&](const auto& have) {
+        return have.key == t.key && have.value == t.value && have.effect == t.effect;
+      });
+      if (!known) s.tolerations.push_back(std::move(t));
+    }
+  }
   return s;
 }
 

@@ -49,6 +49,11 @@ struct GuestSpec {
 GuestSpec GuestSpecFor(const MachineGroup& group, const MachineType& type, const std::string& node,
                        const std::string& hostname);
 
+// What a guest waiting in line for the type gets at admission: the type's resources, affinity
+// to the type's ready nodes (not yet to one node: the handover adds that), and the tolerations
+// of every node that serves the type.
+GuestSpec QueuedGuestSpec(const MachineGroup& group, const MachineType& type);
+
 // A tainted pool node carries one taint per machine type it serves, so a pod that lands there
 // must tolerate all of them: labkube.io/<type>=<group>:NoSchedule for each.
 std::vector<TolerationSpec> TolerationsFor(const MachineGroup& group, const std::string& node);

@@ -1,0 +1,40 @@
+// The queue of one machine type: in which order waiting guests get the slots that free.
+//
+// The rule (docs/queue.md), applied one slot at a time:
+//   1. higher priority first (Machine spec.queuePriority, per namespace; unlisted: 0);
+//   2. then the member (namespace) holding fewer slots of the type goes first, counting the
+//      slots already handed out in this order (so two members waiting take turns);
+//   3. then first come, first served (the pod's creationTimestamp), then namespace and name.
+// A member at one of its caps (maxPerMember of the type or of the group) is passed over until
+// one of its slots ends; its pods come last, in the same order among themselves.
+// Everything the order depends on is in the cluster (the waiting pods, the guests, the
+// Machine), so any scheduler replica computes the same queue.
+// Pure functions; thread-compatible.
+#ifndef LABKUBE_SERVICES_SCHEDULER_QUEUE_H_
+#define LABKUBE_SERVICES_SCHEDULER_QUEUE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "services/scheduler/model.h"
+
+namespace labkube::scheduler {
+
+struct QueueOrder {
+  std::vector<const WaitingPod*> pods;  // the order slots go in
+  // The first `eligible` of `pods` may take a slot now (the rest are at a cap).
+  size_t eligible = 0;
+};
+
+// `held_of_type`: namespace -> slots of `type` held (guests not finished + live claims);
+// `held_in_group`: namespace -> slots of every type of `group` held.
+QueueOrder OrderQueue(const MachineGroup& group, const MachineType& type,
+                      std::vector<const WaitingPod*> waiting,
+                      std::map<std::string, int32_t> held_of_type,
+                      std::map<std::string, int32_t> held_in_group);
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_QUEUE_H_
