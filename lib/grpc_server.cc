@@ -105,12 +105,18 @@ bool IsLoopbackAddress(const std::string& address) {
   if (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:")) {
     return true;
   }
-  std::string host = HostOf(address);
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+  return IsLoopbackHost(HostOf(address));
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  std::string_view h = host;
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
 }
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Create(
-    const GrpcServerOptions& options, const std::vector<grpc::Service*>& services) {
+    const GrpcServerOptions& options, const std::vector<grpc::Service*>& services,
+    InterceptorFactories interceptors) {
   LK_RETURN_IF_ERROR(ValidateOptions(options));
   LK_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(options));
   InitGrpcPlugins();
@@ -125,6 +131,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Create(
   // Without this a second server could silently share a port that is already in use.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (port == 0 && !absl::StartsWith(options.address, "unix"))) {

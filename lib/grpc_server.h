@@ -18,6 +18,7 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/impl/service_type.h>
 #include <grpcpp/server.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <memory>
 #include <set>
@@ -48,10 +49,15 @@ struct GrpcServerOptions {
 
 class GrpcServer {
  public:
+  using InterceptorFactories =
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>;
+
   // Validates `options`, builds and starts the server. kInvalidArgument for bad options (TLS
   // files are checked and named in the error), kUnavailable when the address cannot be bound.
+  // `interceptors` see every call, in order (lib/service/call_interceptor.h counts and logs).
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Create(
-      const GrpcServerOptions& options, const std::vector<grpc::Service*>& services);
+      const GrpcServerOptions& options, const std::vector<grpc::Service*>& services,
+      InterceptorFactories interceptors = {});
 
   ~GrpcServer();
   GrpcServer(const GrpcServer&) = delete;
@@ -82,6 +88,8 @@ class GrpcServer {
 
 // True when `address` (as GrpcServerOptions.address) only listens on the local machine.
 bool IsLoopbackAddress(const std::string& address);
+// True when `host` (no port: "127.0.0.1", "::1", "[::1]", "localhost") is a loopback host.
+bool IsLoopbackHost(const std::string& host);
 
 }  // namespace labkube
 

@@ -316,5 +316,16 @@ TEST(GrpcServerTest, LoopbackAddresses) {
   EXPECT_FALSE(IsLoopbackAddress("10.0.0.1:80"));
 }
 
+TEST(GrpcServerTest, LoopbackHosts) {
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("[::1]"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("::"));
+  EXPECT_FALSE(IsLoopbackHost("10.1.2.3"));
+}
+
 }  // namespace
 }  // namespace labkube
