@@ -343,6 +343,12 @@ std::string AdmissionReviewResponse(std::string_view uid, const AdmissionResult&
     w.Key("patch");
     str(absl::Base64Escape(ToAbsl(result.patch)));
   }
+  if (!result.warnings.empty()) {
+    w.Key("warnings");
+    w.StartArray();
+    for (const std::string& warning : result.warnings) str(warning);
+    w.EndArray();
+  }
   if (!result.allowed) {
     int code = result.code >= 400 ? result.code : 400;
     w.Key("status");

@@ -60,6 +60,9 @@ struct AdmissionResult {
   int code = 200;  // HTTP-style status of a denial (>= 400); status.reason follows from it
   std::string message = "";  // shown to the user by kubectl after "admission webhook ... denied"
   std::string patch = "";    // a JSON Patch (RFC 6902) array as JSON text; "" = no change
+  // response.warnings: shown by kubectl as "Warning: ..." (for example, that the pod waits in
+  // line for a slot).
+  std::vector<std::string> warnings = {};
 };
 
 // The AdmissionReview (admission.k8s.io/v1) answering `uid` with `result`, as JSON text.

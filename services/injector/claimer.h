@@ -12,6 +12,7 @@
 #ifndef LABKUBE_SERVICES_INJECTOR_CLAIMER_H_
 #define LABKUBE_SERVICES_INJECTOR_CLAIMER_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -63,6 +64,11 @@ struct ClaimResponse {
   std::vector<Toleration> tolerations = {};
   std::map<std::string, std::string> annotations = {};  // labkube.io/claim, labkube.io/node
   bool dry_run = false;
+  // No free slot: the pod waits in line (gate contract::kQueueGate, the type's resources,
+  // affinity and tolerations, annotations labkube.io/queue-ticket and labkube.io/waiting);
+  // claim_id and node are empty.
+  bool queued = false;
+  int32_t position = 0;  // 1-based place in line at admission
 };
 
 class Claimer {

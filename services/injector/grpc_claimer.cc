@@ -58,6 +58,8 @@ ClaimResponse FromProto(const api::ClaimResponse& in) {
   }
   out.annotations.insert(in.annotations().begin(), in.annotations().end());
   out.dry_run = in.dry_run();
+  out.queued = in.queued();
+  out.position = in.position();
   return out;
 }
 

@@ -84,7 +84,18 @@ ClaimRequest ToClaimRequest(const AdmissionRequest& request, const Decision& d) 
   return c;
 }
 
-// Patches the pod with a granted claim.
+// "1st", "2nd", "3rd", "4th", "11th", "21st", ...
+std::string Ordinal(int n) {
+  int tens = n % 100, ones = n % 10;
+  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
+                       : ones == 1                ? "st"
+                       : ones == 2                ? "nd"
+                       : ones == 3                ? "rd"
+                                                  : "th";
+  return absl::StrCat(n, suffix);
+}
+
+// Patches the pod with a granted claim (or, queued, with what waiting in line needs).
 Decision Apply(const AdmissionRequest& request, ClaimResponse claim, Decision d) {
   d.node = claim.node;
   d.claim = claim.claim_id;
@@ -110,7 +121,13 @@ Decision Apply(const AdmissionRequest& request, ClaimResponse claim, Decision d)
     return d;
   }
   d.result.patch = json::ToString(*patch);
-  d.outcome = "injected";
+  d.outcome = claim.queued ? "queued" : "injected";
+  if (claim.queued) {
+    d.result.warnings.push_back(absl::StrCat(
+        "labkube: no free ", d.type, " slot in group ", d.group, "; the pod waits in line (",
+        Ordinal(claim.position), " now) and starts on its own when a slot is handed to it ",
+        "(labctl queue; deleting the pod leaves the line)"));
+  }
   return d;
 }
 

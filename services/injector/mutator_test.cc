@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 #include "lib/kube/testing/patch.h"
@@ -299,6 +300,38 @@ TEST_F(MutatorTest, DeadlineIsPassedToTheClaimer) {
   mutator_.Decide(Admission("guest_minimal.json"), deadline);
   ASSERT_EQ(claimer_.deadlines().size(), 1u);
   EXPECT_EQ(claimer_.deadlines()[0], deadline);
+}
+
+}  // namespace
+}  // namespace labkube::injector
+
+namespace labkube::injector {
+namespace {
+
+TEST(MutatorQueueTest, AGuestWithNoFreeSlotIsAdmittedGatedWithItsTicket) {
+  ClaimResponse waiting = testing::FakeClaimer::GpuClaim();
+  waiting.claim_id.clear();
+  waiting.annotations = {{contract::kQueueTicketAnnotation, "v1.1.ab"},
+                         {contract::kWaitingAnnotation, "lab/a100"}};
+  waiting.queued = true;
+  waiting.position = 2;
+  testing::FakeClaimer claimer(waiting);
+  Mutator mutator(claimer);
+  AdmissionRequest r = Admission("guest_minimal.json");
+  Decision d = mutator.Decide(r, absl::Now() + absl::Seconds(2));
+  ASSERT_TRUE(d.result.allowed) << d.result.message;
+  EXPECT_EQ(d.outcome, "queued");
+  ASSERT_EQ(d.result.warnings.size(), 1u);
+  EXPECT_THAT(d.result.warnings[0], ::testing::HasSubstr("waits in line (2nd now)"));
+  rapidjson::Document pod = Patched(r, d);
+  EXPECT_EQ(json::ToString(*json::Find(pod, {"spec", "schedulingGates"})),
+            R"([{"name":"labkube.io/queue"}])");
+  EXPECT_EQ(json::GetString(pod, {"metadata", "annotations", contract::kQueueTicketAnnotation}),
+            "v1.1.ab");
+  EXPECT_EQ(json::Find(pod, {"metadata", "annotations", kClaimAnnotation}), nullptr);
+  // The type's resources are set already, so the pod is ready the moment it is handed a slot.
+  ExpectCarriesClaim(pod, waiting, "guest_minimal.json");
+  EXPECT_TRUE(claimer.released().empty());  // nothing was claimed, nothing to give back
 }
 
 }  // namespace

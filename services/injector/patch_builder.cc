@@ -378,6 +378,26 @@ absl::Status PatchAnnotations(const Value& pod, const StringMap& annotations, Op
   return absl::OkStatus();
 }
 
+// The queue's scheduling gate, for a pod admitted to wait.
+absl::Status PatchGate(const Value& spec, Ops& ops) {
+  absl::StatusOr<const Value*> have =
+      ArrayMember(spec, "schedulingGates", "/spec/schedulingGates");
+  if (!have.ok()) return have.status();
+  Value gate(rapidjson::kObjectType);
+  gate.AddMember("name", rapidjson::StringRef(contract::kQueueGate), ops.alloc());
+  if (*have == nullptr) {
+    Value list(rapidjson::kArrayType);
+    list.PushBack(gate, ops.alloc());
+    ops.Add("/spec/schedulingGates", std::move(list));
+    return absl::OkStatus();
+  }
+  for (const Value& g : (*have)->GetArray()) {
+    if (json::GetString(g, {"name"}) == contract::kQueueGate) return absl::OkStatus();
+  }
+  ops.Add("/spec/schedulingGates/-", std::move(gate));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string EscapeJsonPointer(std::string_view token) {
@@ -424,6 +444,9 @@ absl::StatusOr<rapidjson::Document> BuildPatch(const Value& pod, const ClaimResp
   if (absl::Status s = PatchAffinity(spec, claim.node_affinity, ops); !s.ok()) return s;
   if (absl::Status s = PatchTolerations(spec, claim.tolerations, ops); !s.ok()) return s;
   if (absl::Status s = PatchAnnotations(pod, claim.annotations, ops); !s.ok()) return s;
+  if (claim.queued) {
+    if (absl::Status s = PatchGate(spec, ops); !s.ok()) return s;
+  }
   return ops.Take();
 }
 

@@ -8,7 +8,9 @@
 //     plain init container asking for more than the type, is refused;
 //   - the claim's node-affinity requirements are ANDed into every required nodeSelectorTerm of
 //     the pod (one new term when it has none); preferred terms and other affinities are kept;
-//   - the claim's tolerations and annotations are added.
+//   - the claim's tolerations and annotations are added;
+//   - a pod admitted to wait in line (claim.queued) also gets the scheduling gate
+//     contract::kQueueGate, so kube-scheduler leaves it until the scheduler hands it a slot.
 // Absent parents (/spec/affinity, /metadata/annotations, ...) are added whole; keys are escaped
 // as JSON Pointer tokens (~0, ~1). Anything already present is not added again, so building a
 // patch for a pod that already carries the claim gives no operations (reinvocation-safe).

@@ -10,7 +10,7 @@ absl::StatusOr<ClaimDecision> ClaimHandler::Claim(const ClaimQuery& query) {
   absl::Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     absl::StatusOr<ClaimDecision> d = state_.Reserve(query);
-    if (!d.ok() || query.dry_run || d->replayed) return d;
+    if (!d.ok() || query.dry_run || d->replayed || d->queued) return d;
     if (!leading_()) {  // the fence: no write from a replica that may have lost its lease
       state_.AbandonClaim(d->record.id);
       return absl::UnavailableError(

@@ -98,13 +98,16 @@ std::string MachineStatusPatch(const rapidjson::Value& machine, const GroupStatu
   w.Key("status");
   w.StartObject();
   w.Key("observedGeneration"), w.Int64(json::GetInt(machine, {"metadata", "generation"}));
-  int32_t reserved = 0, maximum = 0;
+  int32_t reserved = 0, maximum = 0, waiting = 0;
   if (group != nullptr) {
     AvailableMachines(w, *group);
     NodePool(w, *group);
-    for (const TypeStatus& t : group->types) reserved += t.reserved, maximum += t.maximum;
+    for (const TypeStatus& t : group->types) {
+      reserved += t.reserved, maximum += t.maximum, waiting += t.waiting;
+    }
   }
   Str(w, "summary", absl::StrCat(reserved, "/", maximum, " free"));
+  w.Key("waiting"), w.Int(waiting);
   Conditions(w, machine, problems, now);
   w.EndObject();
   w.EndObject();

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "lib/kube/json.h"
 #include "lib/log.h"
+#include "lib/status_macros.h"
+#include "services/scheduler/handover.h"
 #include "services/scheduler/machine_status.h"
 #include "services/scheduler/node_labels.h"
 
@@ -67,6 +69,7 @@ PassResult Reconciler::RunOnce(bool leader) {
   r.input = state_.Snapshot();
   r.plan = ComputePlan(r.input);
   if (!leader) return r;
+  HandOver(r);
   RemoveReservations(r);
   CreateReservations(r);
   SyncNodes(r);
@@ -83,6 +86,48 @@ void Reconciler::ExpireClaims() {
               {"node", c.node},
               {"namespace", c.ns},
               {"pod", c.pod_name}});
+  }
+}
+
+absl::Status Reconciler::HandOverOne(const Handover& h) {
+  LK_ASSIGN_OR_RETURN(ClaimDecision d, state_.HandOver(h));
+  auto patch = HandoverPatch(h.pod, d);
+  if (!patch.ok()) {
+    state_.AbandonClaim(d.record.id);
+    return patch.status();
+  }
+  if (!h.reservation.name.empty()) {
+    kube::DeleteOptions opts;
+    opts.grace_period_seconds = 0;
+    opts.precondition_uid = h.reservation.uid;
+    absl::Status s = client_.Delete(res::Pods(), options_.reservation.ns, h.reservation.name, opts);
+    if (!s.ok() && !absl::IsNotFound(s)) {
+      state_.AbandonClaim(d.record.id);
+      return s;
+    }
+  }
+  auto patched = client_.Patch(res::Pods(), h.pod.ns, h.pod.name, kube::PatchType::kJsonPatch,
+                               json::ToString(*patch));
+  if (!patched.ok()) {  // gone, or changed under us: the slot is re-locked by the next pass
+    state_.AbandonClaim(d.record.id);
+    return patched.status();
+  }
+  LogEvent(LogLevel::kInfo, "queue.handed_over",
+           {{"pod", absl::StrCat(h.pod.ns, "/", h.pod.name)},
+            {"group", h.group},
+            {"type", h.type},
+            {"node", h.node},
+            {"claim", d.record.id},
+            {"reservation", h.reservation.name},
+            {"waited_s", absl::StrCat(absl::ToInt64Seconds(clock_.Now() - h.pod.created))}});
+  return absl::OkStatus();
+}
+
+void Reconciler::HandOver(PassResult& r) {
+  for (const Handover& h : r.plan.handover) {
+    absl::Status s = HandOverOne(h);
+    if (absl::IsFailedPrecondition(s)) continue;  // it left the queue meanwhile
+    Count(s, r, "queue.handover", absl::StrCat(h.pod.ns, "/", h.pod.name));
   }
 }
 

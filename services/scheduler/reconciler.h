@@ -47,6 +47,10 @@ class Reconciler {
 
  private:
   void ExpireClaims();
+  // Hands free slots to waiting pods (Plan::handover): claim, reservation pod deleted (UID
+  // precondition), pod patched (handover.h); a failed step gives the claim back.
+  void HandOver(PassResult& r);
+  absl::Status HandOverOne(const Handover& h);
   void CreateReservations(PassResult& r);
   void RemoveReservations(PassResult& r);
   void SyncNodes(PassResult& r);

@@ -95,6 +95,14 @@ void ToProto(const ClaimDecision& in, bool dry_run, api::ClaimResponse* out) {
     tol->set_value(t.value);
     tol->set_effect(t.effect);
   }
+  if (in.queued) {
+    out->set_queued(true);
+    out->set_position(in.position);
+    (*out->mutable_annotations())[contract::kWaitingAnnotation] =
+        TypeKey(in.record.group, in.record.type);
+    if (!in.ticket.empty()) (*out->mutable_annotations())[contract::kQueueTicketAnnotation] = in.ticket;
+    return;
+  }
   (*out->mutable_annotations())[contract::kClaimAnnotation] = in.record.id;
   (*out->mutable_annotations())[contract::kNodeAnnotation] = in.record.node;
   if (!in.record.signature.empty()) {
@@ -147,6 +155,8 @@ grpc::Status SchedulerService::Claim(grpc::ServerContext* context, const api::Cl
               {"dry_run", request->dry_run()},
               {"result", ResultLabel(d.status())},
               {"claim", d.ok() ? d->record.id : ""},
+              {"queued", d.ok() && d->queued},
+              {"position", d.ok() ? d->position : 0},
               {"node", d.ok() ? d->record.node : ""},
               {"error", d.ok() ? "" : std::string(d.status().message())},
               {"latency_ms", seconds * 1000}});

@@ -463,6 +463,10 @@ ClaimDecision SchedulerState::Queue(const ClaimQuery& q, const MachineGroup& g,
                                     const MachineType& t) {
   ClaimDecision d;
   d.queued = true;
+  d.record.group = g.group;
+  d.record.type = t.name;
+  d.record.ns = q.ns;
+  d.record.pod_name = ClaimedName(q);
   d.spec = QueuedGuestSpec(g, t);
   absl::Time now = clock_.Now();
   if (!q.dry_run) d.ticket = signer_.Sign(QueueTicket(q.ns, ClaimedName(q), g.group, t.name, now));

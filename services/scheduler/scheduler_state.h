@@ -48,7 +48,8 @@ struct ClaimDecision {
   bool replayed = false;  // the same admission uid was answered before: nothing to delete
   // No slot is free (or others wait for one) and the type queues: the pod is admitted to wait
   // in line with `spec` (the type's resources, affinity to its nodes, their tolerations) and
-  // this queue ticket (contract::kQueueTicketAnnotation); `record` is empty.
+  // this queue ticket (contract::kQueueTicketAnnotation); `record` names only the group,
+  // type, namespace and pod (no claim id, node or signature).
   bool queued = false;
   std::string ticket;
   int32_t position = 0;  // 1-based, as it would stand now

@@ -37,6 +37,7 @@ absl::StatusOr<ClaimResponse> FakeClaimer::Claim(const ClaimRequest& request, ab
   if (!error_.ok()) return error_;
   ClaimResponse out = base_;
   out.dry_run = request.dry_run;
+  if (out.queued) return out;  // waits in line: no claim
   if (!request.carried_claim.empty()) {
     // As the scheduler: only a claim it gave, presented with its signature, is answered again.
     if (!issued_.count(request.carried_claim) ||

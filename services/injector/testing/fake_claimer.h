@@ -20,7 +20,8 @@ namespace labkube::injector::testing {
 
 class FakeClaimer final : public Claimer {
  public:
-  // Claims look like `base` with claim_id and the labkube.io/claim annotation filled in.
+  // Claims look like `base` with claim_id and the labkube.io/claim annotation filled in (a
+  // queued `base` is answered as it is).
   explicit FakeClaimer(ClaimResponse base = GpuClaim());
 
   absl::StatusOr<ClaimResponse> Claim(const ClaimRequest& request, absl::Time deadline) override
