@@ -44,6 +44,8 @@ ABSL_FLAG(string, ingress_path, "/{member}/{workspace}/", "workspace Ingress pat
 ABSL_FLAG(string, ingress_class, "", "IngressClass of workspace Ingresses (\"\" = default)");
 ABSL_FLAG(string, ingress_tls_secret, "", "TLS Secret for workspace Ingresses (\"\" = none)");
 ABSL_FLAG(string, url_scheme, "https", "scheme of workspace URLs");
+ABSL_FLAG(int, web_port, 10443,
+          "HTTPS port of the web page, on --http_address with the --tls_* files (-1 = none)");
 ABSL_FLAG(string, log_level, "info", "debug|info|warn|error");
 
 namespace labkube::gateway {
@@ -81,6 +83,7 @@ Options OptionsFromFlags() {
   o.workspaces.ingress_class = absl::GetFlag(FLAGS_ingress_class);
   o.workspaces.ingress_tls_secret = absl::GetFlag(FLAGS_ingress_tls_secret);
   o.workspaces.url_scheme = absl::GetFlag(FLAGS_url_scheme);
+  o.web_port = absl::GetFlag(FLAGS_web_port);
   o.log_level = absl::GetFlag(FLAGS_log_level);
   return o;
 }

@@ -18,6 +18,7 @@
 #include "services/gateway/gateway_service.h"
 #include "services/gateway/scheduler_availability.h"
 #include "services/gateway/token_reviewer.h"
+#include "services/gateway/web/web_server.h"
 
 namespace labkube::gateway {
 
@@ -36,6 +37,7 @@ struct Server::Parts {
   std::unique_ptr<GatewayService> service;
   std::unique_ptr<GrpcServer> grpc;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<web::WebServer> web;  // calls the gRPC service in-process
   std::atomic<bool> shut_down{false};
 };
 
@@ -69,6 +71,19 @@ absl::Status StartHttp(Server::Parts& p) {
   AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(),
                       [raw] { return !raw->shut_down.load(); });
   return p.http->Start();
+}
+
+absl::Status StartWeb(Server::Parts& p, Clock& clock) {
+  if (p.options.web_port < 0) return absl::OkStatus();
+  web::WebOptions wo{.address = p.options.http_address,
+                     .port = p.options.web_port,
+                     .tls_cert = p.options.tls_cert,
+                     .tls_key = p.options.tls_key,
+                     .plaintext = p.options.plaintext,
+                     .history = {}};
+  LK_ASSIGN_OR_RETURN(p.web, web::WebServer::Create(wo, p.grpc->InProcessChannel(),
+                                                    *p.availability, clock));
+  return p.web->Start();
 }
 
 }  // namespace
@@ -115,11 +130,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   go.max_receive_message_bytes = options.max_message_bytes;
   LK_ASSIGN_OR_RETURN(p->grpc, GrpcServer::Create(go, {p->service.get()}));
   LK_RETURN_IF_ERROR(StartHttp(*p));
+  LK_RETURN_IF_ERROR(StartWeb(*p, clock));
   p->availability->Start();
   p->grpc->SetServing(kServiceName, true);
   LogEvent(LogLevel::kInfo, "gateway.started",
            {{"grpc_port", p->grpc->port()},
             {"http_port", p->http->port()},
+            {"web_port", p->web ? p->web->port() : 0},
             {"tls", !options.plaintext},
             {"scheduler", options.scheduler},
             {"authenticator", options.authenticator}});
@@ -132,11 +149,13 @@ Server::~Server() { Shutdown(absl::Now() + absl::Seconds(2)); }
 
 int Server::grpc_port() const { return parts_->grpc->port(); }
 int Server::http_port() const { return parts_->http->port(); }
+int Server::web_port() const { return parts_->web ? parts_->web->port() : 0; }
 
 void Server::Shutdown(absl::Time deadline) {
   if (parts_->shut_down.exchange(true)) return;
   parts_->grpc->Shutdown(deadline);
   parts_->http->Stop();
+  if (parts_->web) parts_->web->Stop();
   parts_->availability->Stop();
   LogEvent(LogLevel::kInfo, "gateway.stopped", {});
 }

@@ -52,6 +52,9 @@ struct Options {
   int max_calls_per_member = 16;
   int max_message_bytes = 1 << 20;
   std::string log_level = "info";
+  // The web page (services/gateway/web, docs/web.md) on http_address:web_port, same TLS files;
+  // -1 = no web page, 0 = any free port.
+  int web_port = -1;
 };
 
 class Server {
@@ -65,6 +68,7 @@ class Server {
 
   int grpc_port() const;
   int http_port() const;
+  int web_port() const;  // 0 without a web page
   // Stops serving (in-flight calls get until `deadline`) and the scheduler watch.
   void Shutdown(absl::Time deadline);
 

@@ -1,0 +1,36 @@
+#include "services/gateway/web/assets.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace labkube::gateway::web {
+namespace {
+
+const Asset* Find(std::string_view path) {
+  for (const Asset& a : Assets()) {
+    if (a.path == path) return &a;
+  }
+  return nullptr;
+}
+
+TEST(AssetsTest, ThePageIsCompiledIn) {
+  const Asset* index = Find("/index.html");
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->content_type, "text/html; charset=utf-8");
+  EXPECT_NE(index->data.find("<!doctype html>"), std::string::npos);
+  ASSERT_NE(Find("/app.js"), nullptr);
+  EXPECT_EQ(Find("/app.js")->content_type, "text/javascript; charset=utf-8");
+  ASSERT_NE(Find("/style.css"), nullptr);
+}
+
+TEST(AssetsTest, NothingIsFetchedFromElsewhere) {
+  for (const Asset& a : Assets()) {
+    for (const char* remote : {"http://", "https://", "//cdn", "@import"}) {
+      EXPECT_EQ(a.data.find(remote), std::string::npos) << a.path << " mentions " << remote;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace labkube::gateway::web
