@@ -8,13 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "lib/grpc_server.h"
-#include "lib/http_server.h"
-#include "lib/kube/config.h"
 #include "lib/kube/leader_election.h"
-#include "lib/kube/rest_client.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/service/endpoints.h"
+#include "lib/service/kube_client.h"
 #include "lib/status_macros.h"
 #include "services/scheduler/availability.h"
 #include "services/scheduler/cert_manager.h"
@@ -47,8 +45,7 @@ struct Server::Parts {
   std::unique_ptr<kube::LeaderElector> elector;
   std::unique_ptr<Controller> controller;
   std::unique_ptr<SchedulerService> service;
-  std::unique_ptr<GrpcServer> grpc;
-  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<service::Endpoints> endpoints;
   std::atomic<bool> shut_down{false};
 
   bool Leading() const { return elector == nullptr || elector->IsLeader(); }
@@ -72,21 +69,13 @@ struct Server::Parts {
 
 namespace {
 
-absl::StatusOr<std::unique_ptr<kube::Client>> NewClient(const Options& o) {
-  absl::StatusOr<kube::ClusterConfig> config =
-      o.kubeconfig.empty() ? kube::LoadDefault() : kube::LoadKubeconfig(o.kubeconfig);
-  if (!config.ok()) return config.status();
-  LK_ASSIGN_OR_RETURN(auto client, kube::RestClient::Create(*config));
-  return std::unique_ptr<kube::Client>(std::move(client));
-}
-
 std::string DefaultIdentity() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   return absl::StrCat(host, "-", getpid());
 }
 
-absl::Status StartHttp(Server::Parts& p);
+absl::Status StartEndpoints(Server::Parts& p);
 
 // Makes the certificates (retrying while another replica races or the API server starts) and
 // writes the scheduler's own into the certificate directory, which it then serves from.
@@ -152,7 +141,7 @@ void CertificateLoop(Server::Parts* p) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
-  LK_ASSIGN_OR_RETURN(auto client, NewClient(options));
+  LK_ASSIGN_OR_RETURN(auto client, service::NewKubeClient(options.kubeconfig));
   return Create(options, std::move(client), Clock::Real());
 }
 
@@ -166,6 +155,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->client = std::move(client);
   if (options.manage_certificates) LK_RETURN_IF_ERROR(BootstrapCertificates(*p));
   const Options& o = p->options;  // with the certificate files when they are managed
+  LK_RETURN_IF_ERROR(service::CheckServiceOptions(o));
   LK_ASSIGN_OR_RETURN(std::string key,
                       LoadOrCreateClaimKey(*p->client, options.reservation_namespace,
                                            options.claim_key_secret));
@@ -201,15 +191,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   p->service = std::make_unique<SchedulerService>(*p->claims, p->board,
                                                   [raw] { return raw->CanClaim(); },
                                                   metrics::DefaultRegistry(), std::move(callers));
-  GrpcServerOptions go;
-  go.address = options.grpc_address;
-  go.tls_cert_file = o.tls_cert;
-  go.tls_key_file = o.tls_key;
-  go.plaintext = o.plaintext;
-  go.tls_client_ca_file = o.plaintext ? "" : o.tls_client_ca;
-  go.max_threads = options.max_threads;
-  LK_ASSIGN_OR_RETURN(p->grpc, GrpcServer::Create(go, {p->service.get()}));
-  LK_RETURN_IF_ERROR(StartHttp(*p));
+  LK_RETURN_IF_ERROR(StartEndpoints(*p));
   p->controller->Start();
   if (p->elector != nullptr) p->elector->Start();
   if (p->certs != nullptr) p->cert_loop = std::thread(CertificateLoop, p.get());
@@ -218,9 +200,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
                                                   options.identity);
     p->mark_loop = std::thread(LeaderMarkLoop, p.get());
   }
-  p->grpc->SetServing(kServiceName, true);
   LogEvent(LogLevel::kInfo, "scheduler.started",
-           {{"grpc_port", p->grpc->port()}, {"http_port", p->http->port()},
+           {{"grpc_port", p->endpoints->grpc_port()}, {"http_port", p->endpoints->http_port()},
             {"leader_election", options.leader_elect}, {"tls", !options.plaintext},
             {"mutual_tls", mutual}, {"manages_certificates", p->certs != nullptr}});
   return std::unique_ptr<Server>(new Server(std::move(p)));
@@ -228,17 +209,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
 
 namespace {
 
-absl::Status StartHttp(Server::Parts& p) {
-  HttpServerOptions ho;
-  ho.address = p.options.http_address;
-  ho.port = p.options.http_port;
-  ho.tls_cert_file = p.options.tls_cert;
-  ho.tls_key_file = p.options.tls_key;
-  ho.allow_plaintext = p.options.plaintext;
-  LK_ASSIGN_OR_RETURN(p.http, HttpServer::Create(ho));
+// The gRPC port and the HTTPS endpoint (ready = Parts::Ready). Claims are logged by the
+// service itself (one "claim" line each), so successful calls' lines are at debug.
+absl::Status StartEndpoints(Server::Parts& p) {
   Server::Parts* raw = &p;
-  AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(), [raw] { return raw->Ready(); });
-  return p.http->Start();
+  LK_ASSIGN_OR_RETURN(
+      p.endpoints,
+      service::Endpoints::Start({.grpc = service::GrpcOptionsOf(p.options),
+                                 .services = {p.service.get()},
+                                 .api_service = kServiceName,
+                                 .metric_prefix = "labkube_scheduler",
+                                 .call_log = {.write_ok = LogLevel::kDebug, .failed = LogLevel::kInfo},
+                                 .http = service::HttpOptionsOf(p.options),
+                                 .ready = [raw] { return raw->Ready(); }}));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -247,8 +231,8 @@ Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 Server::~Server() { Shutdown(absl::Now() + absl::Seconds(2)); }
 
-int Server::grpc_port() const { return parts_->grpc->port(); }
-int Server::http_port() const { return parts_->http->port(); }
+int Server::grpc_port() const { return parts_->endpoints->grpc_port(); }
+int Server::http_port() const { return parts_->endpoints->http_port(); }
 bool Server::IsLeader() const { return parts_->Leading(); }
 bool Server::IsReady() const { return parts_->Ready(); }
 
@@ -260,8 +244,7 @@ void Server::Shutdown(absl::Time deadline) {
   parts_->board.Close();
   parts_->stop_loops.Notify();  // ends the certificate and leader-mark loops (unlabels the pod)
   if (parts_->mark_loop.joinable()) parts_->mark_loop.join();
-  parts_->grpc->Shutdown(deadline);
-  parts_->http->Stop();
+  parts_->endpoints->Shutdown(deadline);
   parts_->controller->Stop();
   if (parts_->cert_loop.joinable()) parts_->cert_loop.join();
   LogEvent(LogLevel::kInfo, "scheduler.stopped", {});

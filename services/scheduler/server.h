@@ -14,20 +14,17 @@
 #include "absl/time/time.h"
 #include "lib/clock.h"
 #include "lib/kube/client.h"
+#include "lib/service/options.h"
 
 namespace labkube::scheduler {
 
-struct Options {
-  std::string kubeconfig;  // "" = $KUBECONFIG, in-cluster, ~/.kube/config
-  std::string grpc_address = "0.0.0.0:8443";
-  std::string http_address = "0.0.0.0";
-  int http_port = 9443;
-  std::string tls_cert;  // PEM files for both ports, reloaded when they change
-  std::string tls_key;
-  bool plaintext = false;  // local development only (loopback addresses)
-  // Mutual TLS: clients must present a certificate signed by this CA, and each method is
-  // limited to the certificate names below ("" = no client certificates, no identity checks).
-  std::string tls_client_ca;
+// The common fields (kubeconfig, ports, TLS, plaintext, threads, log level) are
+// service::ServiceOptions'; tls_client_ca turns on mutual TLS, with the per-method names below.
+struct Options : service::ServiceOptions {
+  Options() { max_threads = 1024; }  // gRPC rejects calls beyond this (RESOURCE_EXHAUSTED)
+
+  // Mutual TLS (tls_client_ca): clients must present a certificate signed by that CA, and each
+  // method is limited to the certificate names below (no CA = no identity checks).
   std::vector<std::string> claim_clients = {"labkube-injector"};
   std::vector<std::string> availability_clients = {"labkube-gateway", "labkube-injector",
                                                     "labkube-admin"};
@@ -47,7 +44,6 @@ struct Options {
   absl::Duration claim_ttl = absl::Seconds(10);
   // Secret (in reservation_namespace) holding the claim signing key; created when missing.
   std::string claim_key_secret = "labkube-claim-key";
-  int max_threads = 1024;  // gRPC rejects calls beyond this (RESOURCE_EXHAUSTED)
   // labkube's own certificates (cert_manager.h): the scheduler keeps the CA, every service's
   // certificate Secret, the CA ConfigMap and the webhook's caBundle in `certificate_namespace`
   // (checked every `certificate_check` by the leader), and serves with its own certificate,
@@ -58,7 +54,6 @@ struct Options {
   std::string webhook_configuration = "labkube-injector";
   std::vector<std::string> gateway_names;  // more names/addresses in the gateway's certificate
   absl::Duration certificate_check = absl::Seconds(5);
-  std::string log_level = "info";
 };
 
 class Server {

@@ -1,0 +1,15 @@
+// The scheduler's command-line flags (absl flags, defined in flags.cc beside the shared ones of
+// lib/service/server_flags.h) and their mapping onto Options, so main.cc stays a few lines.
+// Call after absl::ParseCommandLine. Not thread-safe (reads flags once at start-up).
+#ifndef LABKUBE_SERVICES_SCHEDULER_FLAGS_H_
+#define LABKUBE_SERVICES_SCHEDULER_FLAGS_H_
+
+#include "services/scheduler/server.h"
+
+namespace labkube::scheduler {
+
+Options OptionsFromFlags();
+
+}  // namespace labkube::scheduler
+
+#endif  // LABKUBE_SERVICES_SCHEDULER_FLAGS_H_
