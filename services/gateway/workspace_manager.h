@@ -1,11 +1,13 @@
-// WorkspaceManager: JupyterLab / code-server workspaces in a member's namespace (objects:
-// workspace_spec.h; phase: workspace_status.h).
+// WorkspaceManager: the gateway's workspace calls as reads and writes of Workspace objects
+// (workspace_object.h) in a member's namespace; the WorkspaceController makes them real and
+// writes their status, so kubectl or GitOps may write the same objects.
 //   Start    checks the input (fields named in errors), resolves the machine type against the
-//            scheduler's list (NOT_FOUND lists the valid ones), refuses duplicates
-//            (ALREADY_EXISTS), creates the Deployment, then the Secret, Service and Ingress
-//            owned by it; if any of those fails, it deletes what it made.
-//   Stop     deletes the Ingress, Service, Secret and Deployment (and so its pods).
-//   Describe phase, reason, node, GPU model, URL, token, age. Concurrent callers share one
+//            scheduler's list (NOT_FOUND lists the valid ones), mounts the member's storage and
+//            creates the Workspace (ALREADY_EXISTS for a duplicate). It waits up to token_wait
+//            for the controller's token Secret, to answer with the token.
+//   Stop     deletes the Workspace (its objects follow: garbage collection of owned objects);
+//            answers the Workspace and the objects that go with it.
+//   Describe spec and status of the Workspace, the token, age. Concurrent callers share one
 //            read; running/failed answers are also reused for `describe_cache` (callers polling
 //            one workspace cost the API server one read per period, not one each); Start and
 //            Stop invalidate them.
@@ -31,24 +33,12 @@
 #include "services/gateway/access.h"
 #include "services/gateway/availability.h"
 #include "services/gateway/storage_manager.h"
+#include "services/gateway/workspace_object.h"
 #include "services/gateway/workspace_spec.h"
 
 namespace labkube::gateway {
 
 namespace gw = ::labkube::gateway::v1alpha1;
-
-struct WorkspaceOptions {
-  std::string jupyterlab_image = "quay.io/jupyter/base-notebook:latest";
-  std::string codeserver_image = "docker.io/codercom/code-server:latest";
-  // Patterns with {member}, {workspace}, {namespace}.
-  std::string ingress_host = "labkube.local";
-  std::string ingress_path = "/{member}/{workspace}/";
-  std::string ingress_class;       // "" = the cluster's default IngressClass
-  std::string ingress_tls_secret;  // "" = no TLS section on the Ingress
-  std::string url_scheme = "https";
-  absl::Duration watch_poll = absl::Seconds(1);
-  absl::Duration describe_cache = absl::Seconds(1);  // <= 0: no sharing across time
-};
 
 class WorkspaceManager {
  public:
@@ -68,16 +58,10 @@ class WorkspaceManager {
                      const std::function<bool()>& stop);
 
  private:
-  struct Snapshot;  // objects of a namespace, listed once
-
   absl::Status CheckStart(const gw::StartWorkspaceRequest& r) const;
-  WorkspaceSpec SpecFor(const Target& target, const gw::StartWorkspaceRequest& r,
-                        const gw::MachineType& type, std::vector<Mount> mounts) const;
-  absl::Status CreateOwned(const Target& target, const WorkspaceSpec& spec, const std::string& token,
-                           const rapidjson::Value& deployment);
-  absl::StatusOr<Snapshot> Load(const Target& target, std::string_view only);
-  gw::Workspace Build(const Target& target, const rapidjson::Value& deployment,
-                      const Snapshot& snapshot);
+  // The member's view of Workspace object `o`, with its token (read from its Secret).
+  gw::Workspace View(const Target& target, const rapidjson::Value& o);
+  std::string WaitForToken(const Target& target, std::string_view name);
 
   kube::Client& client_;
   Availability& availability_;

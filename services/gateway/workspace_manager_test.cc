@@ -8,6 +8,8 @@
 #include "lib/kube/resource.h"
 #include "lib/kube/testing/fake_client.h"
 #include "lib/testing/fake_clock.h"
+#include "lib/testing/wait_until.h"
+#include "services/gateway/workspace_controller.h"
 #include "services/gateway/testing/fakes.h"
 
 namespace labkube::gateway {
@@ -16,14 +18,14 @@ namespace {
 namespace json = kube::json;
 namespace res = kube::resources;
 
-// Fails creating Ingresses (to see Start clean up after itself).
-class NoIngressClient : public kube::testing::FakeClient {
+// Refuses Workspaces (as an API server without the CRD, or a quota, would).
+class NoWorkspaceClient : public kube::testing::FakeClient {
  public:
   using FakeClient::FakeClient;
   absl::StatusOr<rapidjson::Document> Create(const kube::Resource& r, std::string_view ns,
                                              const rapidjson::Value& o,
                                              const kube::WriteOptions& w = {}) override {
-    if (r.plural == "ingresses") return absl::InvalidArgumentError("ingress admission said no");
+    if (r.plural == "workspaces") return absl::InvalidArgumentError("workspace admission said no");
     return FakeClient::Create(r, ns, o, w);
   }
 };
@@ -34,6 +36,19 @@ class WorkspaceManagerTest : public ::testing::Test {
     availability_.Set({testing::TestType("lab", "rtx3090", 1, "NVIDIA-GeForce-RTX-3090", 2, 1),
                        testing::TestType("lab", "cpu", 0, "", 4, 4)});
     options_.watch_poll = absl::Milliseconds(5);
+    options_.token_wait = absl::ZeroDuration();  // the fake clock would wait forever
+  }
+  ~WorkspaceManagerTest() override {
+    if (controller_) controller_->Stop();
+  }
+
+  // The controller that makes Workspaces real (on the real clock: its informers poll).
+  void StartController() {
+    controller_ = std::make_unique<WorkspaceController>(
+        kube_, availability_, Clock::Real(), [] { return true; }, options_,
+        WorkspaceControllerOptions());
+    controller_->Start();
+    ASSERT_TRUE(controller_->WaitForSync(absl::Now() + absl::Seconds(10)));
   }
 
   gw::StartWorkspaceRequest Request(const std::string& name, const std::string& type = "rtx3090") {
@@ -61,15 +76,16 @@ class WorkspaceManagerTest : public ::testing::Test {
   }
 
   labkube::testing::FakeClock clock_;
-  NoIngressClient failing_{clock_};
+  NoWorkspaceClient failing_{clock_};
   kube::testing::FakeClient kube_{clock_};
   testing::FakeAvailability availability_;
   StorageManager storage_{kube_, StorageOptions()};
   WorkspaceOptions options_;
   const Target alice_{"alice", "lab-alice"};
+  std::unique_ptr<WorkspaceController> controller_;
 };
 
-TEST_F(WorkspaceManagerTest, StartCreatesEverythingOwnedByTheDeployment) {
+TEST_F(WorkspaceManagerTest, StartCreatesTheWorkspaceTheControllerMakesReal) {
   WorkspaceManager m(kube_, availability_, storage_, clock_, options_);
   absl::StatusOr<gw::Workspace> w = m.Start(alice_, Request("nb"));
   ASSERT_TRUE(w.ok()) << w.status();
@@ -81,18 +97,23 @@ TEST_F(WorkspaceManagerTest, StartCreatesEverythingOwnedByTheDeployment) {
   EXPECT_EQ(w->phase(), gw::PHASE_STARTING);
   EXPECT_EQ(w->url(), "https://labkube.local/alice/nb/");
   EXPECT_EQ(w->image(), "quay.io/jupyter/base-notebook:latest");
-  EXPECT_EQ(w->access_token().size(), 48u);
-  auto d = kube_.Get(res::Deployments(), "lab-alice", "ws-nb");
-  ASSERT_TRUE(d.ok());
-  const std::string uid(json::GetString(*d, {"metadata", "uid"}));
-  for (const kube::Resource* r : {&res::Services(), &res::Ingresses()}) {
-    auto o = kube_.Get(*r, "lab-alice", "ws-nb");
-    ASSERT_TRUE(o.ok()) << r->kind;
-    EXPECT_EQ(json::GetString((*o)["metadata"]["ownerReferences"][0], {"uid"}), uid);
+  auto o = kube_.Get(WorkspaceResource(), "lab-alice", "nb");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(json::GetString(*o, {"spec", "machine", "group"}), "lab");
+  EXPECT_EQ(json::GetString(*o, {"spec", "kind"}), "jupyterlab");
+  EXPECT_EQ(json::GetString(*o, {"metadata", "labels", "labkube.io/user"}), "alice");
+  EXPECT_FALSE(Exists(res::Deployments(), "ws-nb")) << "the controller's job, not Start's";
+  StartController();
+  const std::string uid(json::GetString(*o, {"metadata", "uid"}));
+  ASSERT_TRUE(labkube::testing::WaitUntil([&] {
+    absl::StatusOr<gw::Workspace> now = m.Describe(alice_, "nb");
+    return now.ok() && now->access_token().size() == 48u && Exists(res::Ingresses(), "ws-nb");
+  }));
+  for (const kube::Resource* r : {&res::Deployments(), &res::Services(), &res::Ingresses()}) {
+    auto child = kube_.Get(*r, "lab-alice", "ws-nb");
+    ASSERT_TRUE(child.ok()) << r->kind;
+    EXPECT_EQ(json::GetString((*child)["metadata"]["ownerReferences"][0], {"uid"}), uid);
   }
-  auto secret = kube_.Get(res::Secrets(), "lab-alice", "ws-nb-token");
-  ASSERT_TRUE(secret.ok());
-  EXPECT_EQ(json::GetString((*secret)["metadata"]["ownerReferences"][0], {"uid"}), uid);
 }
 
 TEST_F(WorkspaceManagerTest, BadInputNamesTheField) {
@@ -116,7 +137,7 @@ TEST_F(WorkspaceManagerTest, BadInputNamesTheField) {
   expect(Request("nb", "h100"), absl::StatusCode::kNotFound,
          "machine_type: unknown machine type \"h100\"; valid: lab/rtx3090, lab/cpu");
   expect(Request("nb", ""), absl::StatusCode::kInvalidArgument, "machine_type is required");
-  EXPECT_FALSE(Exists(res::Deployments(), "ws-nb"));
+  EXPECT_FALSE(Exists(WorkspaceResource(), "nb"));
 }
 
 TEST_F(WorkspaceManagerTest, DuplicatesAreAlreadyExists) {
@@ -136,45 +157,53 @@ TEST_F(WorkspaceManagerTest, MountsTheMembersStorage) {
   ASSERT_EQ(w->volumes_size(), 2);
   EXPECT_EQ(w->volumes(0), "labkube-cephfs");
   EXPECT_EQ(w->gpu_count(), 0);
-  // Storage cannot go while the workspace exists (even before its pod does).
-  EXPECT_EQ(storage_.Delete(alice_, "alice", false).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  // Storage cannot go while the workspace exists (even before its pod does): once the
+  // controller has made its Deployment.
+  StartController();
+  EXPECT_TRUE(labkube::testing::WaitUntil([&] {
+    return storage_.Delete(alice_, "alice", false).status().code() ==
+           absl::StatusCode::kFailedPrecondition;
+  }));
 }
 
-TEST_F(WorkspaceManagerTest, StopRemovesEverything) {
+TEST_F(WorkspaceManagerTest, StopDeletesTheWorkspaceAndNamesWhatGoesWithIt) {
+  StartController();
   WorkspaceManager m(kube_, availability_, storage_, clock_, options_);
   ASSERT_TRUE(m.Start(alice_, Request("nb")).ok());
+  ASSERT_TRUE(labkube::testing::WaitUntil([&] { return Exists(res::Secrets(), "ws-nb-token"); }));
+  ASSERT_TRUE(labkube::testing::WaitUntil([&] { return Exists(res::Ingresses(), "ws-nb"); }));
   absl::StatusOr<std::vector<std::string>> deleted = m.Stop(alice_, "nb");
   ASSERT_TRUE(deleted.ok()) << deleted.status();
-  EXPECT_EQ(deleted->size(), 4u);
-  for (const kube::Resource* r : {&res::Deployments(), &res::Services(), &res::Ingresses()}) {
-    EXPECT_FALSE(Exists(*r, "ws-nb")) << r->kind;
-  }
-  EXPECT_FALSE(Exists(res::Secrets(), "ws-nb-token"));
+  EXPECT_EQ(*deleted, (std::vector<std::string>{"Workspace/nb", "Deployment/ws-nb", "Service/ws-nb",
+                                                "Ingress/ws-nb", "Secret/ws-nb-token"}));
+  // The children go by garbage collection (their ownerReferences), which the fake API does not
+  // do: tests/integration/gateway checks that against a real control plane.
+  EXPECT_FALSE(Exists(WorkspaceResource(), "nb"));
   EXPECT_EQ(m.Stop(alice_, "nb").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(m.Describe(alice_, "nb").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(WorkspaceManagerTest, StartCleansUpWhenAnOwnedObjectFails) {
+TEST_F(WorkspaceManagerTest, ARefusedWorkspaceLeavesNothing) {
   StorageManager storage(failing_, StorageOptions());
   WorkspaceManager m(failing_, availability_, storage, clock_, options_);
   absl::StatusOr<gw::Workspace> w = m.Start(alice_, Request("nb"));
   EXPECT_EQ(w.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(w.status().message().find("ingress admission said no"), std::string::npos);
-  EXPECT_FALSE(failing_.Get(res::Deployments(), "lab-alice", "ws-nb").ok());
-  EXPECT_FALSE(failing_.Get(res::Secrets(), "lab-alice", "ws-nb-token").ok());
-  EXPECT_FALSE(failing_.Get(res::Services(), "lab-alice", "ws-nb").ok());
+  EXPECT_NE(w.status().message().find("workspace admission said no"), std::string::npos);
+  EXPECT_FALSE(failing_.Get(WorkspaceResource(), "lab-alice", "nb").ok());
 }
 
-TEST_F(WorkspaceManagerTest, DescribeAndListFollowThePods) {
+TEST_F(WorkspaceManagerTest, DescribeAndListFollowTheStatus) {
+  StartController();
   WorkspaceManager m(kube_, availability_, storage_, clock_, options_);
   ASSERT_TRUE(m.Start(alice_, Request("nb")).ok());
   ASSERT_TRUE(m.Start(alice_, Request("code", "cpu")).ok());
   clock_.Advance(absl::Minutes(3));
+  ASSERT_TRUE(labkube::testing::WaitUntil([&] { return Exists(res::Deployments(), "ws-nb"); }));
   AddPod("nb", R"({"phase":"Running","conditions":[{"type":"Ready","status":"True"}]})", "gpu-1");
+  ASSERT_TRUE(labkube::testing::WaitUntil(
+      [&] { return m.Describe(alice_, "nb")->phase() == gw::PHASE_RUNNING; }));
   absl::StatusOr<gw::Workspace> w = m.Describe(alice_, "nb");
   ASSERT_TRUE(w.ok()) << w.status();
-  EXPECT_EQ(w->phase(), gw::PHASE_RUNNING);
   EXPECT_EQ(w->node(), "gpu-1");
   EXPECT_EQ(w->age_seconds(), 180);
   absl::StatusOr<std::vector<gw::Workspace>> all = m.List(alice_);
@@ -186,15 +215,16 @@ TEST_F(WorkspaceManagerTest, DescribeAndListFollowThePods) {
   EXPECT_TRUE(m.List(Target{"bob", "lab-bob"})->empty());
 }
 
-TEST_F(WorkspaceManagerTest, DescribeIsSharedForAMomentAndReadsEventsOnlyWhenNeeded) {
+TEST_F(WorkspaceManagerTest, ARunningDescribeIsSharedForAMoment) {
+  StartController();
   options_.describe_cache = absl::Seconds(1);
   WorkspaceManager m(kube_, availability_, storage_, clock_, options_);
-  ASSERT_TRUE(m.Start(alice_, Request("nb")).ok());  // its own Describe: not running, events
+  ASSERT_TRUE(m.Start(alice_, Request("nb")).ok());
+  ASSERT_TRUE(labkube::testing::WaitUntil([&] { return Exists(res::Deployments(), "ws-nb"); }));
   AddPod("nb", R"({"phase":"Running","conditions":[{"type":"Ready","status":"True"}]})", "gpu-1");
-  int gets = kube_.CallCount("Get"), lists = kube_.CallCount("List");
-  EXPECT_EQ(m.Describe(alice_, "nb")->phase(), gw::PHASE_RUNNING);  // starting: not reused
-  EXPECT_EQ(kube_.CallCount("List") - lists, 1) << "pods only: a running workspace needs no events";
-  gets = kube_.CallCount("Get");
+  ASSERT_TRUE(labkube::testing::WaitUntil(
+      [&] { return m.Describe(alice_, "nb")->phase() == gw::PHASE_RUNNING; }));
+  int gets = kube_.CallCount("Get");
   EXPECT_EQ(m.Describe(alice_, "nb")->phase(), gw::PHASE_RUNNING);
   EXPECT_EQ(kube_.CallCount("Get"), gets) << "running: reused within describe_cache";
   clock_.Advance(absl::Seconds(1));
@@ -211,8 +241,10 @@ TEST_F(WorkspaceManagerTest, SchedulerDownIsUnavailable) {
 }
 
 TEST_F(WorkspaceManagerTest, WatchReportsChangesUntilGone) {
+  StartController();
   WorkspaceManager m(kube_, availability_, storage_, Clock::Real(), options_);
   ASSERT_TRUE(m.Start(alice_, Request("nb")).ok());
+  ASSERT_TRUE(labkube::testing::WaitUntil([&] { return Exists(res::Deployments(), "ws-nb"); }));
   std::vector<gw::Phase> seen;
   absl::Mutex mu;
   absl::Notification first;

@@ -1,6 +1,7 @@
 #include "services/gateway/workspace_spec.h"
 
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <utility>
 
@@ -8,23 +9,30 @@
 #include "absl/strings/str_cat.h"
 #include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
+#include "lib/kube/json.h"
 #include "lib/kube/objects.h"
+#include "services/gateway/names.h"
 
 namespace labkube::gateway {
 namespace {
 
-kube::ObjectMeta Metadata(const WorkspaceSpec& s, std::string name, const Owner* owner) {
+kube::ObjectMeta Metadata(const WorkspaceSpec& s, std::string name, const Owner& owner) {
   kube::ObjectMeta meta;
   meta.name = std::move(name);
   meta.namespace_ = s.ns;
   meta.labels = WorkspaceLabels(s.member, s.name);
   meta.labels[contract::kWorkspaceKindLabel] = std::string(KindName(s.kind));
-  if (owner != nullptr) {
-    meta.owner_references.push_back({"apps/v1", "Deployment", owner->name, owner->uid,
-                                     /*controller=*/true,
-                                     /*block_owner_deletion=*/false});
-  }
+  meta.owner_references.push_back({std::string(kWorkspaceApiVersion), std::string(kWorkspaceKind),
+                                   owner.name, owner.uid, /*controller=*/true,
+                                   /*block_owner_deletion=*/false});
   return meta;
+}
+
+// First 16 bytes of the SHA-256 of `text`, in hex.
+std::string Digest(std::string_view text) {
+  unsigned char sum[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), sum);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(sum), 16));
 }
 
 bool IsCodeServer(const WorkspaceSpec& s) { return s.kind == gw::WORKSPACE_KIND_CODESERVER; }
@@ -122,6 +130,21 @@ rapidjson::Value IngressRule(kube::Builder& b, const WorkspaceSpec& s) {
 
 }  // namespace
 
+std::string DefaultImage(const WorkspaceOptions& o, gw::WorkspaceKind kind) {
+  return kind == gw::WORKSPACE_KIND_CODESERVER ? o.codeserver_image : o.jupyterlab_image;
+}
+
+void Route(const WorkspaceOptions& o, WorkspaceSpec& s) {
+  s.host = ExpandPattern(o.ingress_host, s.member, s.name, s.ns);
+  std::string path = ExpandPattern(o.ingress_path, s.member, s.name, s.ns);
+  if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
+  if (path.back() != '/') path.push_back('/');
+  s.path = std::move(path);
+  s.url = s.host.empty() ? s.path : absl::StrCat(o.url_scheme, "://", s.host, s.path);
+  s.ingress_class = o.ingress_class;
+  s.ingress_tls_secret = o.ingress_tls_secret;
+}
+
 std::string DeploymentName(std::string_view workspace) {
   return absl::StrCat("ws-", ToAbsl(workspace));
 }
@@ -138,11 +161,8 @@ std::map<std::string, std::string> WorkspaceLabels(std::string_view member,
           {contract::kUserLabel, std::string(member)}};
 }
 
-absl::StatusOr<rapidjson::Document> BuildDeployment(const WorkspaceSpec& s) {
-  kube::ObjectMeta meta = Metadata(s, DeploymentName(s.name), nullptr);
-  // The machine type annotation's key is the type label's: "labkube.io/machine-type".
-  meta.annotations = {{contract::kUrlAnnotation, s.url},
-                      {contract::kTypeLabel, absl::StrCat(s.group, "/", s.type)}};
+absl::StatusOr<rapidjson::Document> BuildDeployment(const WorkspaceSpec& s, const Owner& owner) {
+  kube::ObjectMeta meta = Metadata(s, DeploymentName(s.name), owner);
   kube::Builder b;
   rapidjson::Value spec =
       b.Object({{"replicas", b.Int(1)},
@@ -150,6 +170,10 @@ absl::StatusOr<rapidjson::Document> BuildDeployment(const WorkspaceSpec& s) {
                 {"revisionHistoryLimit", b.Int(1)},
                 {"selector", b.Object({{"matchLabels", b.Map(WorkspaceLabels(s.member, s.name))}})},
                 {"template", PodTemplate(b, s)}});
+  // The machine type annotation's key is the type label's: "labkube.io/machine-type".
+  meta.annotations = {{contract::kUrlAnnotation, s.url},
+                      {contract::kTypeLabel, absl::StrCat(s.group, "/", s.type)},
+                      {contract::kWorkspaceSpecAnnotation, Digest(kube::json::ToString(spec))}};
   return b.Finish(b.Manifest("apps/v1", "Deployment", meta, {{"spec", std::move(spec)}}));
 }
 
@@ -157,7 +181,7 @@ absl::StatusOr<rapidjson::Document> BuildSecret(const WorkspaceSpec& s, const Ow
                                                 std::string_view token) {
   kube::Builder b;
   return b.Finish(
-      b.Manifest("v1", "Secret", Metadata(s, TokenSecretName(s.name), &owner),
+      b.Manifest("v1", "Secret", Metadata(s, TokenSecretName(s.name), owner),
                  {{"type", b.Str("Opaque")}, {"stringData", b.Object({{"token", b.Str(token)}})}}));
 }
 
@@ -169,7 +193,7 @@ absl::StatusOr<rapidjson::Document> BuildService(const WorkspaceSpec& s, const O
        {"ports",
         b.Array({b.Object(
             {{"name", b.Str("http")}, {"port", b.Int(80)}, {"targetPort", b.Str("http")}})})}});
-  return b.Finish(b.Manifest("v1", "Service", Metadata(s, DeploymentName(s.name), &owner),
+  return b.Finish(b.Manifest("v1", "Service", Metadata(s, DeploymentName(s.name), owner),
                              {{"spec", std::move(spec)}}));
 }
 
@@ -184,7 +208,7 @@ absl::StatusOr<rapidjson::Document> BuildIngress(const WorkspaceSpec& s, const O
   }
   b.Add(spec, "rules", b.Array({IngressRule(b, s)}));
   return b.Finish(b.Manifest("networking.k8s.io/v1", "Ingress",
-                             Metadata(s, DeploymentName(s.name), &owner),
+                             Metadata(s, DeploymentName(s.name), owner),
                              {{"spec", std::move(spec)}}));
 }
 

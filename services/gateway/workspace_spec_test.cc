@@ -28,7 +28,7 @@ WorkspaceSpec Spec() {
 }
 
 TEST(WorkspaceSpecTest, DeploymentIsAGuestOfItsMachineType) {
-  rapidjson::Document d = BuildDeployment(Spec()).value();
+  rapidjson::Document d = BuildDeployment(Spec(), Owner{"nb", "uid-1"}).value();
   EXPECT_EQ(json::GetString(d, {"metadata", "name"}), "ws-nb");
   EXPECT_EQ(json::GetInt(d, {"spec", "replicas"}), 1);
   EXPECT_EQ(json::GetString(d, {"spec", "strategy", "type"}), "Recreate");
@@ -75,7 +75,7 @@ TEST(WorkspaceSpecTest, CodeServerUsesPasswordAndHealthz) {
   WorkspaceSpec s = Spec();
   s.kind = gw::WORKSPACE_KIND_CODESERVER;
   s.mounts.clear();
-  rapidjson::Document d = BuildDeployment(s).value();
+  rapidjson::Document d = BuildDeployment(s, Owner{"nb", "uid-1"}).value();
   const rapidjson::Value& c = d["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(json::GetString(c, {"readinessProbe", "httpGet", "path"}), "/healthz");
   EXPECT_EQ(json::GetInt(c["ports"][0], {"containerPort"}), 8080);
@@ -84,19 +84,23 @@ TEST(WorkspaceSpecTest, CodeServerUsesPasswordAndHealthz) {
   EXPECT_EQ(json::GetString(d, {"metadata", "labels", "labkube.io/workspace-kind"}), "codeserver");
 }
 
-TEST(WorkspaceSpecTest, OwnedObjectsPointAtTheDeployment) {
-  const Owner owner{"ws-nb", "uid-1"};
+TEST(WorkspaceSpecTest, EveryObjectIsControlledByTheWorkspace) {
+  const Owner owner{"nb", "uid-1"};
   WorkspaceSpec s = Spec();
   s.ingress_class = "nginx";
   s.ingress_tls_secret = "wildcard";
   std::vector<rapidjson::Document> docs;
+  docs.push_back(BuildDeployment(s, owner).value());
   docs.push_back(BuildSecret(s, owner, "tok").value());
   docs.push_back(BuildService(s, owner).value());
   docs.push_back(BuildIngress(s, owner).value());
   for (const rapidjson::Document& d : docs) {
     const rapidjson::Value& ref = d["metadata"]["ownerReferences"][0];
-    EXPECT_STREQ(ref["kind"].GetString(), "Deployment");
+    EXPECT_STREQ(ref["apiVersion"].GetString(), "labkube.io/v1alpha1");
+    EXPECT_STREQ(ref["kind"].GetString(), "Workspace");
+    EXPECT_STREQ(ref["name"].GetString(), "nb");
     EXPECT_STREQ(ref["uid"].GetString(), "uid-1");
+    EXPECT_TRUE(ref["controller"].GetBool());
     EXPECT_EQ(json::GetString(d, {"metadata", "labels", "labkube.io/workspace"}), "nb");
     EXPECT_EQ(json::GetString(d, {"metadata", "labels", "app.kubernetes.io/managed-by"}),
               "labkube-gateway");
@@ -116,7 +120,7 @@ TEST(WorkspaceSpecTest, OwnedObjectsPointAtTheDeployment) {
 }
 
 TEST(WorkspaceSpecTest, ServiceSelectsTheWorkspacePods) {
-  rapidjson::Document svc = BuildService(Spec(), Owner{"ws-nb", "uid-1"}).value();
+  rapidjson::Document svc = BuildService(Spec(), Owner{"nb", "uid-1"}).value();
   EXPECT_EQ(json::GetString(svc, {"apiVersion"}), "v1");
   EXPECT_EQ(json::GetString(svc, {"kind"}), "Service");
   EXPECT_EQ(json::GetString(svc, {"metadata", "name"}), "ws-nb");
@@ -131,17 +135,17 @@ TEST(WorkspaceSpecTest, ServiceSelectsTheWorkspacePods) {
 }
 
 TEST(WorkspaceSpecTest, SecretIsOpaqueAndHoldsTheToken) {
-  rapidjson::Document secret = BuildSecret(Spec(), Owner{"ws-nb", "uid-1"}, "t0k").value();
+  rapidjson::Document secret = BuildSecret(Spec(), Owner{"nb", "uid-1"}, "t0k").value();
   EXPECT_EQ(json::GetString(secret, {"kind"}), "Secret");
   EXPECT_EQ(json::GetString(secret, {"type"}), "Opaque");
   EXPECT_EQ(json::GetString(secret, {"metadata", "namespace"}), "lab-alice");
   EXPECT_EQ(json::GetString(secret, {"stringData", "token"}), "t0k");
   EXPECT_TRUE(json::GetBool(secret["metadata"]["ownerReferences"][0], {"controller"}));
-  EXPECT_EQ(json::GetString(secret["metadata"]["ownerReferences"][0], {"apiVersion"}), "apps/v1");
+  EXPECT_EQ(json::GetString(secret["metadata"]["ownerReferences"][0], {"apiVersion"}), "labkube.io/v1alpha1");
 }
 
 TEST(WorkspaceSpecTest, IngressWithoutClassOrTlsHasNeither) {
-  rapidjson::Document ing = BuildIngress(Spec(), Owner{"ws-nb", "uid-1"}).value();
+  rapidjson::Document ing = BuildIngress(Spec(), Owner{"nb", "uid-1"}).value();
   EXPECT_EQ(json::GetString(ing, {"apiVersion"}), "networking.k8s.io/v1");
   EXPECT_FALSE(ing["spec"].HasMember("ingressClassName"));
   EXPECT_FALSE(ing["spec"].HasMember("tls"));
@@ -155,6 +159,7 @@ TEST(WorkspaceSpecTest, AnOwnerWithoutUidIsAnError) {
   EXPECT_NE(secret.status().message().find("ownerReferences[0].uid"), std::string::npos);
   EXPECT_FALSE(BuildService(Spec(), Owner{"ws-nb", ""}).ok());
   EXPECT_FALSE(BuildIngress(Spec(), Owner{"ws-nb", ""}).ok());
+  EXPECT_FALSE(BuildDeployment(Spec(), Owner{"nb", ""}).ok());
 }
 
 // Values from members are values: quotes, backslashes and `"}` cannot end a string, add a field
@@ -175,7 +180,7 @@ TEST(WorkspaceSpecTest, HostileValuesAreEscapedNotSpliced) {
   s.ingress_tls_secret = evil;
   const Owner owner{evil, evil};
   std::vector<rapidjson::Document> docs;
-  docs.push_back(BuildDeployment(s).value());
+  docs.push_back(BuildDeployment(s, owner).value());
   docs.push_back(BuildSecret(s, owner, evil).value());
   docs.push_back(BuildService(s, owner).value());
   docs.push_back(BuildIngress(s, owner).value());
@@ -197,6 +202,34 @@ TEST(WorkspaceSpecTest, HostileValuesAreEscapedNotSpliced) {
   EXPECT_EQ(json::GetString(docs[1]["metadata"]["ownerReferences"][0], {"uid"}), evil);
   EXPECT_EQ(json::GetString(docs[3], {"spec", "ingressClassName"}), evil);
   EXPECT_EQ(json::GetString(docs[3]["spec"]["rules"][0], {"host"}), evil);
+}
+
+// The digest changes with what the pod would run, and only then.
+TEST(WorkspaceSpecTest, DeploymentCarriesTheDigestOfItsSpec) {
+  const json::Path digest = {"metadata", "annotations", "labkube.io/workspace-spec"};
+  const Owner owner{"nb", "uid-1"};
+  WorkspaceSpec s = Spec();
+  const std::string first(json::GetString(BuildDeployment(s, owner).value(), digest));
+  EXPECT_EQ(first.size(), 32u);
+  EXPECT_EQ(json::GetString(BuildDeployment(s, owner).value(), digest), first);
+  s.image = "docker.io/me/other:1";
+  EXPECT_NE(json::GetString(BuildDeployment(s, owner).value(), digest), first);
+}
+
+TEST(WorkspaceSpecTest, RoutesFollowThePatterns) {
+  WorkspaceOptions o;
+  WorkspaceSpec s;
+  s.member = "alice";
+  s.ns = "lab-alice";
+  s.name = "nb";
+  Route(o, s);
+  EXPECT_EQ(s.url, "https://labkube.local/alice/nb/");
+  o.ingress_host = "";
+  o.ingress_path = "ide/{workspace}";
+  Route(o, s);
+  EXPECT_EQ(s.path, "/ide/nb/");
+  EXPECT_EQ(s.url, "/ide/nb/");
+  EXPECT_EQ(DefaultImage(o, gw::WORKSPACE_KIND_CODESERVER), o.codeserver_image);
 }
 
 TEST(WorkspaceSpecTest, KindsAndTokens) {

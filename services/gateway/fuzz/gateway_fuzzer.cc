@@ -227,9 +227,9 @@ void CheckWorkspace(const std::vector<std::string>& f, std::string_view input) {
   if (BuildService(s, Owner{DeploymentName(s.name), ""}).ok()) {
     Fail("a Service owned by a Deployment without uid", input);
   }
-  const Owner owner{DeploymentName(s.name), f[0].empty() ? "uid" : f[0]};
+  const Owner owner{s.name, f[0].empty() ? "uid" : f[0]};
 
-  rapidjson::Document deployment = Built(BuildDeployment(s), "Deployment", input);
+  rapidjson::Document deployment = Built(BuildDeployment(s, owner), "Deployment", input);
   CheckMetadata(deployment, s, DeploymentName(s.name), "Deployment", input);
   const rapidjson::Value* pod = json::Find(deployment, {"spec", "template"});
   if (pod == nullptr) Fail("Deployment without a pod template", input);
