@@ -18,6 +18,7 @@
 #include "services/gateway/gateway_service.h"
 #include "services/gateway/scheduler_availability.h"
 #include "services/gateway/token_reviewer.h"
+#include "services/gateway/workspace_controller.h"
 #include "services/gateway/web/web_server.h"
 
 namespace labkube::gateway {
@@ -34,6 +35,7 @@ struct Server::Parts {
   std::unique_ptr<GrpcAuthForwarder> auth;
   std::unique_ptr<StorageManager> storage;
   std::unique_ptr<WorkspaceManager> workspaces;
+  std::unique_ptr<ElectedWorkspaceController> workspace_controller;  // nullptr when disabled
   std::unique_ptr<GatewayService> service;
   std::unique_ptr<GrpcServer> grpc;
   std::unique_ptr<HttpServer> http;
@@ -132,6 +134,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   LK_RETURN_IF_ERROR(StartHttp(*p));
   LK_RETURN_IF_ERROR(StartWeb(*p, clock));
   p->availability->Start();
+  WorkspaceControllerOptions wc = options.workspace_controller;
+  wc.namespace_prefix = options.namespace_prefix;
+  LK_ASSIGN_OR_RETURN(p->workspace_controller,
+                      ElectedWorkspaceController::Start(*p->client, *p->availability, clock,
+                                                        options.workspaces, std::move(wc)));
   p->grpc->SetServing(kServiceName, true);
   LogEvent(LogLevel::kInfo, "gateway.started",
            {{"grpc_port", p->grpc->port()},
@@ -156,6 +163,7 @@ void Server::Shutdown(absl::Time deadline) {
   parts_->grpc->Shutdown(deadline);
   parts_->http->Stop();
   if (parts_->web) parts_->web->Stop();
+  if (parts_->workspace_controller) parts_->workspace_controller->Stop();
   parts_->availability->Stop();
   LogEvent(LogLevel::kInfo, "gateway.stopped", {});
 }

@@ -17,6 +17,7 @@
 #include "lib/clock.h"
 #include "lib/kube/client.h"
 #include "services/gateway/storage_manager.h"
+#include "services/gateway/workspace_controller.h"
 #include "services/gateway/workspace_manager.h"
 
 namespace labkube::gateway {
@@ -45,6 +46,9 @@ struct Options {
   absl::Duration token_cache_ttl = absl::Seconds(10);
   StorageOptions storage;
   WorkspaceOptions workspaces;
+  // The workspace controller this process runs (leader-elected; its namespace_prefix is the
+  // one above).
+  WorkspaceControllerOptions workspace_controller;
   int max_threads = 256;
   // Unary calls in progress at once, in all and per member (so one member cannot starve the
   // others); beyond them a call is refused at once with RESOURCE_EXHAUSTED.

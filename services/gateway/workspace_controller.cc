@@ -1,5 +1,7 @@
 #include "services/gateway/workspace_controller.h"
 
+#include <unistd.h>
+
 #include <memory>
 #include <utility>
 #include <vector>
@@ -398,6 +400,40 @@ absl::Status WorkspaceController::WriteStatus(const rapidjson::Value& ws, Worksp
              {{"workspace", absl::StrCat(ns, "/", name)}, {"phase", Str(PhaseName(next.phase))}});
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ElectedWorkspaceController>> ElectedWorkspaceController::Start(
+    kube::Client& client, Availability& availability, Clock& clock, WorkspaceOptions workspaces,
+    WorkspaceControllerOptions options) {
+  if (!options.enabled) return nullptr;
+  kube::LeaderElectionOptions le;
+  le.ns = options.lease_namespace;
+  le.name = options.lease_name;
+  le.identity = options.identity;
+  if (le.identity.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    le.identity = absl::StrCat(host, "-", getpid());
+  }
+  le.on_started_leading = [id = le.identity] {
+    LogEvent(LogLevel::kInfo, "workspace.controller_leading", {{"identity", id}});
+  };
+  auto c = std::unique_ptr<ElectedWorkspaceController>(new ElectedWorkspaceController());
+  LK_ASSIGN_OR_RETURN(c->elector_, kube::LeaderElector::Create(client, std::move(le), clock));
+  kube::LeaderElector* elector = c->elector_.get();
+  c->controller_ = std::make_unique<WorkspaceController>(
+      client, availability, clock, [elector] { return elector->IsLeader(); },
+      std::move(workspaces), std::move(options));
+  c->controller_->Start();
+  c->elector_->Run();
+  return c;
+}
+
+ElectedWorkspaceController::~ElectedWorkspaceController() { Stop(); }
+
+void ElectedWorkspaceController::Stop() {
+  if (controller_) controller_->Stop();
+  if (elector_) elector_->Stop();
 }
 
 }  // namespace labkube::gateway

@@ -22,16 +22,19 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "lib/clock.h"
 #include "lib/kube/client.h"
 #include "lib/kube/informer.h"
+#include "lib/kube/leader_election.h"
 #include "services/gateway/availability.h"
 #include "services/gateway/workspace_object.h"
 #include "services/gateway/workspace_spec.h"
@@ -43,6 +46,12 @@ struct WorkspaceControllerOptions {
   std::string settings_config_map = "labkube-settings";
   absl::Duration resync = absl::Seconds(30);
   absl::Duration retry_after = absl::Seconds(2);
+  // ElectedWorkspaceController: the Lease one gateway replica holds to lead; identity "" =
+  // <hostname>-<pid>. enabled = false: no controller in this process (another runs it).
+  bool enabled = true;
+  std::string lease_namespace = "labkube-system";
+  std::string lease_name = "labkube-gateway-workspaces";
+  std::string identity;
 };
 
 class WorkspaceController {
@@ -105,6 +114,24 @@ class WorkspaceController {
   std::set<std::string> queue_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
+};
+
+// The controller as the gateway runs it: with a LeaderElector on options.lease_* deciding which
+// replica acts. Owns both; Stop (also the destructor) stops the controller, then releases the
+// Lease so another replica takes over at once.
+class ElectedWorkspaceController {
+ public:
+  // nullptr (and OK) when !options.enabled.
+  static absl::StatusOr<std::unique_ptr<ElectedWorkspaceController>> Start(
+      kube::Client& client, Availability& availability, Clock& clock, WorkspaceOptions workspaces,
+      WorkspaceControllerOptions options);
+  ~ElectedWorkspaceController();
+  void Stop();
+
+ private:
+  ElectedWorkspaceController() = default;
+  std::unique_ptr<kube::LeaderElector> elector_;
+  std::unique_ptr<WorkspaceController> controller_;
 };
 
 }  // namespace labkube::gateway
