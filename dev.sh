@@ -22,6 +22,7 @@ DEBIAN_PACKAGES=(
   clang clang-format libclang-rt-14-dev iproute2 procps
   containerd runc containernetworking-plugins iptables conntrack umoci
   skopeo # with umoci: tools/images.sh
+  chromium # the web page's browser test (tests/e2e/web)
 )
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
@@ -63,6 +64,7 @@ The local lab is up: labkube runs in pods on the real node $(tests/cluster/node.
 credentials: $LABKUBE_CREDENTIALS
 Log in as the demo member (password in the credentials file):
   $LABCTL login --server $LABKUBE_GATEWAY --ca-file $LABKUBE_CA --username alice --password-stdin
+web: $LABKUBE_WEB
   $LABCTL machines
 Stop it with: ./dev.sh down
 export KUBECONFIG=$LABKUBE_KUBECONFIG
@@ -123,7 +125,7 @@ run_image_checks() {
 run_e2e_tests() {
   if LABKUBE_LOCAL_VOLUMES=4 tools/lab.sh up >"$LABKUBE_STATE/lab-up.log" 2>&1; then
     eval "$(tools/lab.sh env)"
-    export LABKUBE_GATEWAY LABKUBE_CA LABKUBE_CREDENTIALS LABKUBE_KUSTOMIZATION
+    export LABKUBE_GATEWAY LABKUBE_WEB LABKUBE_CA LABKUBE_CREDENTIALS LABKUBE_KUSTOMIZATION
     run_bazel_tests --config=e2e //...
     run_bazel_tests --config=install //tests/install:install_test
     run_bazel_tests --config=install //tests/install:uninstall_test

@@ -7,7 +7,8 @@
 #   lab.sh up     everything above (idempotent), then the first admin (the documented in-cluster
 #                 command), a demo member, the local lab's Machines and volumes
 #   lab.sh down   the real node and everything on it (the control plane stays: cluster.sh down)
-#   lab.sh env    KEY=value lines: LABKUBE_GATEWAY (node address:NodePort), LABKUBE_CA (labkube's
+#   lab.sh env    KEY=value lines: LABKUBE_GATEWAY (node address:NodePort), LABKUBE_WEB (the web
+#                 page's URL, https://node address:NodePort/), LABKUBE_CA (labkube's
 #                 CA, from ConfigMap labkube-ca), LABKUBE_CREDENTIALS, LABKUBE_KUSTOMIZATION, LABCTL
 #
 # The lab overlay ($LABKUBE_STATE/install/kustomization.yaml) only fills in what differs per
@@ -90,6 +91,14 @@ gateway_address() {
   echo "$LABKUBE_HOST_IP:$port"
 }
 
+# The web page's URL (the NodePort named "web" of the same Service).
+web_url() {
+  local port
+  port=$(k -n labkube-system get service labkube-gateway-external -o jsonpath='{.spec.ports[?(@.name=="web")].nodePort}')
+  [[ -n $port ]] || die "the gateway's NodePort Service has no web port yet"
+  echo "https://$LABKUBE_HOST_IP:$port/"
+}
+
 # gateway_call TOKEN METHOD JSON: a Gateway call through its NodePort, verified with labkube's CA.
 gateway_call() {
   local token=$1 method=$2 data=$3 auth=()
@@ -150,6 +159,7 @@ cmd_up() {
   k apply -f "$root/k8s/examples/machine-local-lab.yaml" >/dev/null
   "$root/tools/services.sh" volumes "${LABKUBE_LOCAL_VOLUMES:-6}"
   log "lab up in $((SECONDS - t0)) s; gateway $gateway"
+  log "web: $(web_url)"
 }
 
 cmd_down() {
@@ -159,6 +169,7 @@ cmd_down() {
 cmd_env() {
   cluster_env
   echo "LABKUBE_GATEWAY=$(gateway_address)"
+  echo "LABKUBE_WEB=$(web_url)"
   echo "LABKUBE_CA=$install_dir/ca.crt"
   echo "LABKUBE_CREDENTIALS=$LABKUBE_STATE/credentials.yaml"
   echo "LABKUBE_KUSTOMIZATION=$install_dir"

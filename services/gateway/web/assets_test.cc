@@ -26,8 +26,13 @@ TEST(AssetsTest, ThePageIsCompiledIn) {
 
 TEST(AssetsTest, NothingIsFetchedFromElsewhere) {
   for (const Asset& a : Assets()) {
+    std::string data(a.data);
+    // The SVG namespace is a name, not an address the browser loads.
+    for (size_t at; (at = data.find("http://www.w3.org/2000/svg")) != std::string::npos;) {
+      data.erase(at, 26);
+    }
     for (const char* remote : {"http://", "https://", "//cdn", "@import"}) {
-      EXPECT_EQ(a.data.find(remote), std::string::npos) << a.path << " mentions " << remote;
+      EXPECT_EQ(data.find(remote), std::string::npos) << a.path << " mentions " << remote;
     }
   }
 }
