@@ -3,11 +3,11 @@
 #include <atomic>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/http_server.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/service/endpoints.h"
 #include "lib/status_macros.h"
 #include "services/injector/grpc_claimer.h"
 #include "services/injector/mutator.h"
@@ -23,48 +23,34 @@ struct Server::Parts {
   std::unique_ptr<Claimer> claimer;
   std::unique_ptr<Mutator> mutator;
   std::unique_ptr<WebhookHandler> webhook;
-  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<service::Endpoints> endpoints;
   std::atomic<bool> shut_down{false};
 };
 
 namespace {
 
-bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
-}
-
 absl::Status CheckOptions(const Options& o) {
-  if (o.plaintext && !IsLoopbackHost(o.address)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("plaintext serving is only for loopback addresses (got ", o.address,
-                     "); the API server calls webhooks over HTTPS"));
-  }
-  if (!o.plaintext && (o.tls_cert.empty() || o.tls_key.empty())) {
-    return absl::InvalidArgumentError("--tls_cert and --tls_key are required (or --plaintext)");
-  }
+  LK_RETURN_IF_ERROR(service::CheckServiceOptions(o, {.grpc = false}));
   if (o.claim_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the claim timeout must be positive");
   }
   return absl::OkStatus();
 }
 
-absl::Status StartHttp(Server::Parts& p) {
-  HttpServerOptions ho;
-  ho.address = p.options.address;
-  ho.port = p.options.port;
-  ho.tls_cert_file = p.options.plaintext ? "" : p.options.tls_cert;
-  ho.tls_key_file = p.options.plaintext ? "" : p.options.tls_key;
-  ho.allow_plaintext = p.options.plaintext;
-  ho.tls_client_ca_file = p.options.plaintext ? "" : p.options.client_ca;
+// The HTTPS endpoint: the webhook beside /metrics, /healthz, /readyz; client certificates are
+// asked for (the API server's) when a client CA is set.
+absl::Status StartEndpoints(Server::Parts& p) {
+  HttpServerOptions ho = service::HttpOptionsOf(p.options);
+  if (!p.options.plaintext) ho.tls_client_ca_file = p.options.tls_client_ca;
   ho.threads = p.options.threads;
   // A backstop above the handler's own limit, so the handler can say why it refuses.
   ho.max_body_bytes = WebhookOptions().max_body_bytes + (1 << 20);
-  LK_ASSIGN_OR_RETURN(p.http, HttpServer::Create(ho));
-  p.webhook->Register(*p.http, kWebhookPath);
-  Server::Parts* raw = &p;
-  AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(),
-                      [raw] { return !raw->shut_down.load(); });
-  return p.http->Start();
+  WebhookHandler* webhook = p.webhook.get();
+  LK_ASSIGN_OR_RETURN(
+      p.endpoints,
+      service::Endpoints::Start(
+          {.http = ho, .routes = [webhook](HttpServer& http) { webhook->Register(http, kWebhookPath); }}));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -82,24 +68,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
                                                        std::unique_ptr<Claimer> claimer) {
-  LK_RETURN_IF_ERROR(SetLogLevel(options.log_level));
   LK_RETURN_IF_ERROR(CheckOptions(options));
+  LK_RETURN_IF_ERROR(SetLogLevel(options.log_level));
   auto p = std::make_unique<Parts>();
   p->options = options;
   p->claimer = std::move(claimer);
   p->mutator = std::make_unique<Mutator>(*p->claimer);
   WebhookOptions wo;
   wo.claim_timeout = options.claim_timeout;
-  if (!options.client_ca.empty() && !options.plaintext) {
+  if (!options.tls_client_ca.empty() && !options.plaintext) {
     wo.allowed_clients = {options.allowed_clients.begin(), options.allowed_clients.end()};
   } else {
     LogEvent(LogLevel::kWarn, "injector.no_client_authentication",
              {{"why", "no --client_ca: any caller that reaches the port may send reviews"}});
   }
   p->webhook = std::make_unique<WebhookHandler>(*p->mutator, metrics::DefaultRegistry(), wo);
-  LK_RETURN_IF_ERROR(StartHttp(*p));
+  LK_RETURN_IF_ERROR(StartEndpoints(*p));
   LogEvent(LogLevel::kInfo, "injector.started",
-           {{"port", p->http->port()},
+           {{"port", p->endpoints->http_port()},
             {"tls", !options.plaintext},
             {"scheduler", options.scheduler_address},
             {"claim_timeout_ms", absl::ToDoubleMilliseconds(options.claim_timeout)}});
@@ -110,12 +96,12 @@ Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 Server::~Server() { Shutdown(); }
 
-int Server::port() const { return parts_->http->port(); }
+int Server::port() const { return parts_->endpoints->http_port(); }
 
 bool Server::IsReady() const { return !parts_->shut_down.load(); }
 
 void Server::DrainAndShutdown(absl::Duration delay) {
-  parts_->http->Drain();
+  parts_->endpoints->Drain();
   LogEvent(LogLevel::kInfo, "injector.draining", {{"delay_ms", absl::ToDoubleMilliseconds(delay)}});
   absl::SleepFor(delay);
   Shutdown();
@@ -123,7 +109,7 @@ void Server::DrainAndShutdown(absl::Duration delay) {
 
 void Server::Shutdown() {
   if (parts_->shut_down.exchange(true)) return;
-  parts_->http->Stop();
+  parts_->endpoints->Shutdown(absl::Now());
   LogEvent(LogLevel::kInfo, "injector.stopped", {});
 }
 

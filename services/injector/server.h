@@ -14,29 +14,27 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "lib/service/options.h"
 #include "services/injector/claimer.h"
 
 namespace labkube::injector {
 
-struct Options {
-  std::string address = "0.0.0.0";
-  int port = 8443;       // 0 = any free port (see port())
-  std::string tls_cert;  // PEM files, reloaded when they change
-  std::string tls_key;
-  bool plaintext = false;  // serve plain HTTP: loopback addresses only, for local development
-  // The CA of the API server's webhook client certificate (its AdmissionConfiguration), and the
-  // certificate names accepted; "" = reviews from any caller (no client authentication).
-  std::string client_ca;
+// The common fields are service::ServiceOptions': the HTTPS endpoint is http_address:http_port
+// (flags --address, --port; 0 = any free port, see port()), TLS files, plaintext (plain HTTP,
+// loopback only, for local development), tls_client_ca (flag --client_ca: the CA of the API
+// server's webhook client certificate, "" = reviews from any caller), the log level and the
+// client certificate toward the scheduler. kubeconfig, grpc_address and max_threads are unused.
+struct Options : service::ServiceOptions {
+  Options() { http_port = 8443; }
+
+  // With tls_client_ca: the certificate names whose reviews are answered.
   std::vector<std::string> allowed_clients = {"labkube-webhook-client"};
   std::string scheduler_address = "labkube-scheduler.labkube-system.svc:8443";
   std::string scheduler_ca;  // CA for the scheduler's certificate ("" = system CAs)
-  std::string client_cert;   // the injector's certificate toward the scheduler (mutual TLS)
-  std::string client_key;
   bool scheduler_plaintext = false;
   // Upper bound for one scheduler call; well below the webhook's timeoutSeconds.
   absl::Duration claim_timeout = absl::Seconds(2);
-  int threads = 16;
-  std::string log_level = "info";
+  int threads = 16;  // HTTPS workers: one per open (keep-alive) connection
 };
 
 class Server {

@@ -44,8 +44,8 @@ class ServerTest : public ::testing::Test {
   // Starts the injector calling the scheduler at `scheduler_port`.
   void StartInjector(int scheduler_port, absl::Duration claim_timeout = absl::Seconds(2)) {
     Options o;
-    o.address = "127.0.0.1";
-    o.port = 0;
+    o.http_address = "127.0.0.1";
+    o.http_port = 0;
     o.tls_cert = cert_.cert_file;
     o.tls_key = cert_.key_file;
     o.scheduler_address = absl::StrCat("127.0.0.1:", scheduler_port);
