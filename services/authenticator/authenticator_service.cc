@@ -72,20 +72,11 @@ void ToProto(const MemberInfo& in, api::Member* out) {
   for (const auto& [k, v] : in.quota) (*out->mutable_quota())[k] = v;
 }
 
-AuthenticatorService::AuthenticatorService(Authenticator& auth, metrics::Registry& registry,
-                                           TrustedProxies trusted_proxies)
-    : auth_(auth),
-      trusted_proxies_(std::move(trusted_proxies)),
-      calls_(registry.Counter("labkube_authenticator_calls_total",
-                              "Authenticator calls by method and gRPC code.", {"method", "code"})),
-      latency_(registry.Histogram("labkube_authenticator_call_seconds",
-                                  "Authenticator call latency by method.", {"method"},
-                                  metrics::Registry::ExponentialBuckets(0.0005, 2, 16))) {}
+AuthenticatorService::AuthenticatorService(Authenticator& auth, TrustedProxies trusted_proxies)
+    : auth_(auth), trusted_proxies_(std::move(trusted_proxies)) {}
 
-grpc::Status AuthenticatorService::Finish(grpc::ServerContext* context, const char* method,
-                                          absl::Time start, const absl::Status& status) {
-  latency_->Labels({method}).Observe(absl::ToDoubleSeconds(absl::Now() - start));
-  calls_->Labels({method, absl::StatusCodeToString(status.code())}).Inc();
+grpc::Status AuthenticatorService::Finish(grpc::ServerContext* context,
+                                          const absl::Status& status) {
   if (std::optional<absl::Duration> retry = RetryAfter(status)) {
     context->AddTrailingMetadata("retry-after-seconds",
                                  std::to_string(absl::ToInt64Seconds(*retry)));
@@ -96,7 +87,6 @@ grpc::Status AuthenticatorService::Finish(grpc::ServerContext* context, const ch
 grpc::Status AuthenticatorService::Login(grpc::ServerContext* context,
                                          const api::LoginRequest* request,
                                          api::LoginResponse* response) {
-  absl::Time start = absl::Now();
   absl::StatusOr<Credentials> c = IfValid<Credentials>(Validate(*request), [&] {
     return auth_.Login(ContextOf(*context), request->username(), request->password(),
                        FromProto(request->form()));
@@ -110,13 +100,12 @@ grpc::Status AuthenticatorService::Login(grpc::ServerContext* context,
     response->set_member(c->member);
     response->set_namespace_(c->ns);
   }
-  return Finish(context, "Login", start, c.status());
+  return Finish(context, c.status());
 }
 
 grpc::Status AuthenticatorService::Refresh(grpc::ServerContext* context,
                                            const api::RefreshRequest* request,
                                            api::RefreshResponse* response) {
-  absl::Time start = absl::Now();
   std::optional<CredentialForm> form;
   if (request->want_kubeconfig()) form = FromProto(request->form());
   absl::StatusOr<Credentials> c = IfValid<Credentials>(Validate(*request), [&] {
@@ -130,68 +119,62 @@ grpc::Status AuthenticatorService::Refresh(grpc::ServerContext* context,
     response->set_member(c->member);
     response->set_namespace_(c->ns);
   }
-  return Finish(context, "Refresh", start, c.status());
+  return Finish(context, c.status());
 }
 
 grpc::Status AuthenticatorService::Logout(grpc::ServerContext* context,
                                           const api::LogoutRequest* request, api::LogoutResponse*) {
-  absl::Time start = absl::Now();
   absl::Status s = Validate(*request);
   if (s.ok()) s = auth_.Logout(ContextOf(*context), request->refresh_token());
-  return Finish(context, "Logout", start, s);
+  return Finish(context, s);
 }
 
 grpc::Status AuthenticatorService::CreateMember(grpc::ServerContext* context,
                                                 const api::CreateMemberRequest* request,
                                                 api::Member* response) {
-  absl::Time start = absl::Now();
   MemberSpec spec{request->name(), {}, request->admin()};
   for (const auto& [k, v] : request->quota()) spec.quota[k] = v;
   absl::StatusOr<MemberInfo> m = IfValid<MemberInfo>(Validate(*request), [&] {
     return auth_.CreateMember(ContextOf(*context), spec, request->password());
   });
   if (m.ok()) ToProto(*m, response);
-  return Finish(context, "CreateMember", start, m.status());
+  return Finish(context, m.status());
 }
 
 grpc::Status AuthenticatorService::DeleteMember(grpc::ServerContext* context,
                                                 const api::DeleteMemberRequest* request,
                                                 api::DeleteMemberResponse* response) {
-  absl::Time start = absl::Now();
   absl::StatusOr<int> revoked = IfValid<int>(Validate(*request), [&] {
     return auth_.DeleteMember(ContextOf(*context), request->name(), request->delete_namespace());
   });
   if (revoked.ok()) response->set_revoked_sessions(*revoked);
-  return Finish(context, "DeleteMember", start, revoked.status());
+  return Finish(context, revoked.status());
 }
 
 grpc::Status AuthenticatorService::SetPassword(grpc::ServerContext* context,
                                                const api::SetPasswordRequest* request,
                                                api::SetPasswordResponse*) {
-  absl::Time start = absl::Now();
   absl::Status s = Validate(*request);
   if (s.ok()) {
     s = auth_.SetPassword(ContextOf(*context), request->name(), request->new_password(),
                           request->old_password());
   }
-  return Finish(context, "SetPassword", start, s);
+  return Finish(context, s);
 }
 
 grpc::Status AuthenticatorService::ListMembers(grpc::ServerContext* context,
                                                const api::ListMembersRequest*,
                                                api::ListMembersResponse* response) {
-  absl::Time start = absl::Now();
   absl::StatusOr<std::vector<MemberInfo>> list = auth_.ListMembers(ContextOf(*context));
   if (list.ok()) {
     for (const MemberInfo& m : *list) ToProto(m, response->add_members());
   }
-  return Finish(context, "ListMembers", start, list.status());
+  return Finish(context, list.status());
 }
 
 grpc::Status AuthenticatorService::IssueKubeconfig(grpc::ServerContext* context,
                                                    const api::IssueKubeconfigRequest* request,
                                                    api::IssueKubeconfigResponse* response) {
-  absl::Time start = absl::Now();
   absl::StatusOr<IssuedKubeconfig> k = IfValid<IssuedKubeconfig>(Validate(*request), [&] {
     return auth_.IssueKubeconfig(ContextOf(*context), request->namespace_(),
                                  request->service_account(),
@@ -201,7 +184,7 @@ grpc::Status AuthenticatorService::IssueKubeconfig(grpc::ServerContext* context,
     response->set_kubeconfig(k->kubeconfig);
     SetTime(k->expiry, response->mutable_expiry());
   }
-  return Finish(context, "IssueKubeconfig", start, k.status());
+  return Finish(context, k.status());
 }
 
 }  // namespace labkube::authenticator

@@ -3,14 +3,15 @@
 // `authorization` metadata and client address (the gRPC peer, or the right-most `x-forwarded-for`
 // entry when the peer is one of `trusted_proxies`: see client_address.h), calls Authenticator,
 // and maps the result once (ToGrpcStatus). A lockout answer carries the `retry-after-seconds`
-// trailer. Metrics: calls by method and code, latency by method.
+// trailer. Calls are counted, timed and logged by the server's call interceptor
+// (lib/service/call_interceptor.h: labkube_authenticator_calls_total{method,code},
+// labkube_authenticator_call_seconds{method}).
 //
-// Borrows the Authenticator and the metrics registry. Thread-safe (gRPC calls it from its pool).
+// Borrows the Authenticator. Thread-safe (gRPC calls it from its pool).
 #ifndef LABKUBE_SERVICES_AUTHENTICATOR_AUTHENTICATOR_SERVICE_H_
 #define LABKUBE_SERVICES_AUTHENTICATOR_AUTHENTICATOR_SERVICE_H_
 
 #include "labkube/auth/v1alpha1/authenticator.grpc.pb.h"
-#include "lib/metrics.h"
 #include "services/authenticator/authenticator.h"
 #include "services/authenticator/client_address.h"
 
@@ -21,8 +22,7 @@ namespace api = ::labkube::auth::v1alpha1;
 class AuthenticatorService final : public api::Authenticator::Service {
  public:
   // `trusted_proxies`: peers whose x-forwarded-for is honoured (default: nobody).
-  AuthenticatorService(Authenticator& auth, metrics::Registry& registry,
-                       TrustedProxies trusted_proxies = {});
+  explicit AuthenticatorService(Authenticator& auth, TrustedProxies trusted_proxies = {});
 
   grpc::Status Login(grpc::ServerContext* context, const api::LoginRequest* request,
                      api::LoginResponse* response) override;
@@ -43,16 +43,13 @@ class AuthenticatorService final : public api::Authenticator::Service {
                                api::IssueKubeconfigResponse* response) override;
 
  private:
-  // Records metrics for `method`, adds the retry trailer, maps the status.
-  grpc::Status Finish(grpc::ServerContext* context, const char* method, absl::Time start,
-                      const absl::Status& status);
+  // Adds the retry trailer, maps the status.
+  grpc::Status Finish(grpc::ServerContext* context, const absl::Status& status);
   // The caller's authorization metadata and client address.
   RequestContext ContextOf(const grpc::ServerContext& context) const;
 
   Authenticator& auth_;
   const TrustedProxies trusted_proxies_;
-  metrics::CounterFamily* calls_;
-  metrics::HistogramFamily* latency_;
 };
 
 // Domain -> proto.

@@ -4,19 +4,13 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
+#include "lib/service/server_flags.h"
 
-ABSL_FLAG(std::string, kubeconfig, "", "kubeconfig file (default: in-cluster or $KUBECONFIG)");
-ABSL_FLAG(std::string, grpc_address, "0.0.0.0:8443", "gRPC listen address");
-ABSL_FLAG(std::string, http_address, "0.0.0.0", "metrics/health listen address");
-ABSL_FLAG(int, http_port, 9443, "metrics/health port (0 = any free port)");
-ABSL_FLAG(std::string, tls_cert, "", "TLS certificate PEM file (reloaded on change)");
-ABSL_FLAG(std::string, tls_key, "", "TLS private key PEM file");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "CA PEM file of client certificates: mutual TLS, only --allowed_clients may call");
 ABSL_FLAG(std::vector<std::string>, allowed_clients,
           std::vector<std::string>({"labkube-gateway", "labkube-admin"}),
           "client certificate names that may call the authenticator (with --tls_client_ca)");
-ABSL_FLAG(bool, plaintext, false, "serve without TLS (loopback only, for local development)");
 ABSL_FLAG(std::string, system_namespace, "labkube-system",
           "namespace of the members/sessions Secrets");
 ABSL_FLAG(std::string, namespace_prefix, "lab-", "member namespaces are <prefix><member>");
@@ -35,7 +29,6 @@ ABSL_FLAG(absl::Duration, lockout_window, absl::Minutes(5), "lockout window");
 ABSL_FLAG(std::string, trusted_proxies, "",
           "comma-separated IPs/CIDRs of proxies (the gateway) whose x-forwarded-for names the "
           "client for lockout and audit (default: trust nobody)");
-ABSL_FLAG(std::string, log_level, "info", "debug|info|warn|error");
 ABSL_FLAG(std::string, name, "", "bootstrap-admin: the admin member's name");
 ABSL_FLAG(bool, password_stdin, false, "bootstrap-admin: read the password from stdin");
 
@@ -43,15 +36,9 @@ namespace labkube::authenticator {
 
 Options OptionsFromFlags() {
   Options o;
-  o.kubeconfig = absl::GetFlag(FLAGS_kubeconfig);
-  o.grpc_address = absl::GetFlag(FLAGS_grpc_address);
-  o.http_address = absl::GetFlag(FLAGS_http_address);
-  o.http_port = absl::GetFlag(FLAGS_http_port);
-  o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
-  o.tls_key = absl::GetFlag(FLAGS_tls_key);
+  service::ApplyServerFlags(o);
   o.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   o.allowed_clients = absl::GetFlag(FLAGS_allowed_clients);
-  o.plaintext = absl::GetFlag(FLAGS_plaintext);
   o.system_namespace = absl::GetFlag(FLAGS_system_namespace);
   o.namespace_prefix = absl::GetFlag(FLAGS_namespace_prefix);
   o.public_server = absl::GetFlag(FLAGS_public_server);
@@ -66,7 +53,6 @@ Options OptionsFromFlags() {
   o.lockout_max_failures = absl::GetFlag(FLAGS_lockout_max_failures);
   o.lockout_window = absl::GetFlag(FLAGS_lockout_window);
   o.trusted_proxies = absl::GetFlag(FLAGS_trusted_proxies);
-  o.log_level = absl::GetFlag(FLAGS_log_level);
   return o;
 }
 

@@ -1,5 +1,6 @@
-// Command-line flags of labkube-authenticator, turned into Options (and the bootstrap-admin
-// subcommand's arguments), so main.cc stays a few lines. Call after absl::ParseCommandLine.
+// Command-line flags of labkube-authenticator (beside the shared ones of
+// lib/service/server_flags.h), turned into Options (and the bootstrap-admin subcommand's
+// arguments), so main.cc stays a few lines. Call after absl::ParseCommandLine.
 #ifndef LABKUBE_SERVICES_AUTHENTICATOR_FLAGS_H_
 #define LABKUBE_SERVICES_AUTHENTICATOR_FLAGS_H_
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/flags/parse.h"
+#include "lib/service/run.h"
 #include "lib/signals.h"
 #include "services/authenticator/bootstrap.h"
 #include "services/authenticator/flags.h"
@@ -27,12 +28,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "labkube-authenticator: unknown command %s\n", args[1]);
     return 2;
   }
-  auto server = labkube::authenticator::Server::Create(o);
-  if (!server.ok()) {
-    std::fprintf(stderr, "labkube-authenticator: %s\n", server.status().ToString().c_str());
-    return 1;
-  }
-  labkube::WaitForTerminationSignal();
-  (*server)->Shutdown(absl::Now() + absl::Seconds(5));
-  return 0;
+  return labkube::service::RunUntilSignal("labkube-authenticator",
+                                          labkube::authenticator::Server::Create(o),
+                                          absl::Seconds(5));
 }

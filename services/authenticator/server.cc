@@ -7,11 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "lib/contract.h"
 #include "lib/grpc_server.h"
-#include "lib/http_server.h"
-#include "lib/kube/config.h"
-#include "lib/kube/rest_client.h"
 #include "lib/log.h"
-#include "lib/metrics.h"
+#include "lib/service/endpoints.h"
+#include "lib/service/kube_client.h"
 #include "lib/status_macros.h"
 #include "services/authenticator/authenticator.h"
 #include "services/authenticator/authenticator_service.h"
@@ -38,8 +36,7 @@ struct Server::Parts {
   std::unique_ptr<CallerIdentity> identity;
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<AuthenticatorService> service;
-  std::unique_ptr<GrpcServer> grpc;
-  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<service::Endpoints> endpoints;
   std::atomic<bool> shut_down{false};
 
   bool Ready() const {
@@ -58,6 +55,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::Status CheckOptions(const Options& o) {
+  LK_RETURN_IF_ERROR(service::CheckServiceOptions(o));
   if (o.public_server.empty()) {
     return absl::InvalidArgumentError(
         "public_server: the API server URL for kubeconfigs is required");
@@ -108,48 +106,43 @@ absl::StatusOr<TrustedProxies> ParseTrustedProxies(const std::string& spec) {
 
 void LogStarted(const Server::Parts& p, const TrustedProxies& trusted) {
   LogEvent(LogLevel::kInfo, "authenticator.started",
-           {{"grpc_port", p.grpc->port()},
-            {"http_port", p.http->port()},
+           {{"grpc_port", p.endpoints->grpc_port()},
+            {"http_port", p.endpoints->http_port()},
             {"tls", !p.options.plaintext},
             {"public_server", p.options.public_server},
             {"trusted_proxies", trusted.ToString()},
             {"hash", p.options.hash_algorithm}});
 }
 
-absl::Status StartServers(Server::Parts& p) {
-  const Options& o = p.options;
-  GrpcServerOptions go;
-  go.address = o.grpc_address;
-  go.tls_cert_file = o.tls_cert;
-  go.tls_key_file = o.tls_key;
-  go.plaintext = o.plaintext;
-  go.tls_client_ca_file = o.plaintext ? "" : o.tls_client_ca;
-  go.allowed_clients = {o.allowed_clients.begin(), o.allowed_clients.end()};
-  go.max_threads = o.max_threads;
-  go.max_receive_message_bytes = o.max_message_bytes;
-  LK_ASSIGN_OR_RETURN(p.grpc, GrpcServer::Create(go, {p.service.get()}));
-  HttpServerOptions ho;
-  ho.address = o.http_address;
-  ho.port = o.http_port;
-  ho.tls_cert_file = o.tls_cert;
-  ho.tls_key_file = o.tls_key;
-  ho.allow_plaintext = o.plaintext;
-  LK_ASSIGN_OR_RETURN(p.http, HttpServer::Create(ho));
+// The gRPC port (only allowed_clients with a client CA) and the HTTPS endpoint (ready = both
+// Secrets' caches synced). Logins and admin actions write their own audit lines, so successful
+// calls' request lines are at debug and refusals at info.
+absl::Status StartEndpoints(Server::Parts& p) {
+  GrpcServerOptions go = service::GrpcOptionsOf(p.options);
+  if (!go.tls_client_ca_file.empty()) {
+    go.allowed_clients = {p.options.allowed_clients.begin(), p.options.allowed_clients.end()};
+  }
   Server::Parts* raw = &p;
-  AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(), [raw] { return raw->Ready(); });
-  return p.http->Start();
+  LK_ASSIGN_OR_RETURN(
+      p.endpoints,
+      service::Endpoints::Start({.grpc = go,
+                                 .services = {p.service.get()},
+                                 .api_service = kServiceName,
+                                 .metric_prefix = "labkube_authenticator",
+                                 .call_log = {.write_ok = LogLevel::kDebug, .failed = LogLevel::kInfo},
+                                 .http = service::HttpOptionsOf(p.options),
+                                 .ready = [raw] { return raw->Ready(); }}));
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
-  absl::StatusOr<kube::ClusterConfig> config =
-      options.kubeconfig.empty() ? kube::LoadDefault() : kube::LoadKubeconfig(options.kubeconfig);
-  if (!config.ok()) return config.status();
+  LK_ASSIGN_OR_RETURN(kube::ClusterConfig config, service::LoadClusterConfig(options.kubeconfig));
   Options o = options;
-  if (o.public_server.empty()) o.public_server = config->server;
-  if (o.public_ca_pem.empty() && o.public_ca_file.empty()) o.public_ca_pem = config->ca_pem;
-  LK_ASSIGN_OR_RETURN(auto client, kube::RestClient::Create(*config));
+  if (o.public_server.empty()) o.public_server = config.server;
+  if (o.public_ca_pem.empty() && o.public_ca_file.empty()) o.public_ca_pem = config.ca_pem;
+  LK_ASSIGN_OR_RETURN(auto client, service::NewKubeClient(config));
   return Create(o, std::move(client), Clock::Real());
 }
 
@@ -157,8 +150,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
                                                        std::unique_ptr<kube::Client> client,
                                                        Clock& clock,
                                                        std::unique_ptr<TokenVerifier> verifier) {
-  LK_RETURN_IF_ERROR(SetLogLevel(options.log_level));
   LK_RETURN_IF_ERROR(CheckOptions(options));
+  LK_RETURN_IF_ERROR(SetLogLevel(options.log_level));
   LK_ASSIGN_OR_RETURN(TrustedProxies trusted, ParseTrustedProxies(options.trusted_proxies));
   auto p = std::make_unique<Parts>();
   p->options = options;
@@ -177,12 +170,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
       std::make_unique<Authenticator>(Deps{*p->client, clock, *p->members, *p->sessions, *p->hasher,
                                            *p->lockout, *p->issuer, *p->provisioner, *p->identity},
                                       ao);
-  p->service =
-      std::make_unique<AuthenticatorService>(*p->auth, metrics::DefaultRegistry(), trusted);
+  p->service = std::make_unique<AuthenticatorService>(*p->auth, trusted);
   p->member_map->Start();
   p->session_map->Start();
-  LK_RETURN_IF_ERROR(StartServers(*p));
-  p->grpc->SetServing(kServiceName, true);
+  LK_RETURN_IF_ERROR(StartEndpoints(*p));
   LogStarted(*p, trusted);
   return std::unique_ptr<Server>(new Server(std::move(p)));
 }
@@ -191,14 +182,13 @@ Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 Server::~Server() { Shutdown(absl::Now() + absl::Seconds(2)); }
 
-int Server::grpc_port() const { return parts_->grpc->port(); }
-int Server::http_port() const { return parts_->http->port(); }
+int Server::grpc_port() const { return parts_->endpoints->grpc_port(); }
+int Server::http_port() const { return parts_->endpoints->http_port(); }
 bool Server::IsReady() const { return parts_->Ready(); }
 
 void Server::Shutdown(absl::Time deadline) {
   if (parts_->shut_down.exchange(true)) return;
-  parts_->grpc->Shutdown(deadline);
-  parts_->http->Stop();
+  parts_->endpoints->Shutdown(deadline);
   parts_->member_map->Stop();
   parts_->session_map->Stop();
   LogEvent(LogLevel::kInfo, "authenticator.stopped", {});

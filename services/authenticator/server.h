@@ -15,24 +15,22 @@
 #include "absl/time/time.h"
 #include "lib/clock.h"
 #include "lib/kube/client.h"
+#include "lib/service/options.h"
 #include "services/authenticator/caller_identity.h"
 
 namespace labkube::authenticator {
 
-struct Options {
-  std::string kubeconfig;  // "" = $KUBECONFIG, in-cluster, ~/.kube/config
-  std::string grpc_address = "0.0.0.0:8443";
-  std::string http_address = "0.0.0.0";
-  int http_port = 9443;
-  std::string tls_cert;  // PEM files for both ports, reloaded when they change
-  std::string tls_key;
-  // Mutual TLS: only callers with a certificate of this CA named in allowed_clients may call
-  // (the gateway forwards members' calls; admins' tools use labkube-admin). "" = any caller.
-  std::string tls_client_ca;
+// The common fields (kubeconfig, ports, TLS, plaintext, threads, log level) are
+// service::ServiceOptions'.
+struct Options : service::ServiceOptions {
+  Options() {
+    max_threads = 64;
+    max_message_bytes = 64 * 1024;
+  }
+
+  // Mutual TLS (tls_client_ca): only callers with a certificate of that CA named here may call
+  // (the gateway forwards members' calls; admins' tools use labkube-admin). No CA = any caller.
   std::vector<std::string> allowed_clients = {"labkube-gateway", "labkube-admin"};
-  bool plaintext = false;  // local development only (loopback addresses)
-  int max_threads = 64;
-  int max_message_bytes = 64 * 1024;
 
   std::string system_namespace = "labkube-system";
   std::string members_secret = "labkube-members";
@@ -66,7 +64,6 @@ struct Options {
   // comma-separated IPv4/IPv6 addresses or CIDR networks. "" = trust nobody. A bad entry makes
   // Create() fail. See client_address.h.
   std::string trusted_proxies;
-  std::string log_level = "info";
 };
 
 class Server {
