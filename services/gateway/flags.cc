@@ -3,21 +3,13 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "lib/service/client_flags.h"
+#include "lib/service/server_flags.h"
 
 using std::string;
 
-ABSL_FLAG(string, kubeconfig, "", "kubeconfig file (default: in-cluster or $KUBECONFIG)");
-ABSL_FLAG(string, grpc_address, "0.0.0.0:8443", "gRPC listen address");
-ABSL_FLAG(string, http_address, "0.0.0.0", "metrics/health listen address");
-ABSL_FLAG(int, http_port, 9443, "metrics/health port (0 = any free port)");
-ABSL_FLAG(string, tls_cert, "", "TLS certificate PEM file (reloaded on change)");
-ABSL_FLAG(string, tls_key, "", "TLS private key PEM file");
-ABSL_FLAG(bool, plaintext, false, "serve without TLS (loopback only, for local development)");
 ABSL_FLAG(string, scheduler, "labkube-scheduler.labkube-system.svc:8443", "scheduler host:port");
 ABSL_FLAG(string, scheduler_ca, "", "CA file to verify the scheduler (default: system roots)");
-ABSL_FLAG(string, client_cert, "",
-          "the gateway's client certificate toward the scheduler and authenticator (mutual TLS)");
-ABSL_FLAG(string, client_key, "", "its private key");
 ABSL_FLAG(bool, scheduler_plaintext, false, "talk to the scheduler without TLS");
 ABSL_FLAG(string, authenticator, "labkube-authenticator.labkube-system.svc:8443",
           "authenticator host:port");
@@ -46,23 +38,15 @@ ABSL_FLAG(string, ingress_tls_secret, "", "TLS Secret for workspace Ingresses (\
 ABSL_FLAG(string, url_scheme, "https", "scheme of workspace URLs");
 ABSL_FLAG(int, web_port, 10443,
           "HTTPS port of the web page, on --http_address with the --tls_* files (-1 = none)");
-ABSL_FLAG(string, log_level, "info", "debug|info|warn|error");
 
 namespace labkube::gateway {
 
 Options OptionsFromFlags() {
   Options o;
-  o.kubeconfig = absl::GetFlag(FLAGS_kubeconfig);
-  o.grpc_address = absl::GetFlag(FLAGS_grpc_address);
-  o.http_address = absl::GetFlag(FLAGS_http_address);
-  o.http_port = absl::GetFlag(FLAGS_http_port);
-  o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
-  o.tls_key = absl::GetFlag(FLAGS_tls_key);
-  o.plaintext = absl::GetFlag(FLAGS_plaintext);
+  service::ApplyServerFlags(o);
+  service::ApplyClientFlags(o);
   o.scheduler = absl::GetFlag(FLAGS_scheduler);
   o.scheduler_ca = absl::GetFlag(FLAGS_scheduler_ca);
-  o.client_cert = absl::GetFlag(FLAGS_client_cert);
-  o.client_key = absl::GetFlag(FLAGS_client_key);
   o.scheduler_plaintext = absl::GetFlag(FLAGS_scheduler_plaintext);
   o.authenticator = absl::GetFlag(FLAGS_authenticator);
   o.authenticator_ca = absl::GetFlag(FLAGS_authenticator_ca);
@@ -84,7 +68,6 @@ Options OptionsFromFlags() {
   o.workspaces.ingress_tls_secret = absl::GetFlag(FLAGS_ingress_tls_secret);
   o.workspaces.url_scheme = absl::GetFlag(FLAGS_url_scheme);
   o.web_port = absl::GetFlag(FLAGS_web_port);
-  o.log_level = absl::GetFlag(FLAGS_log_level);
   return o;
 }
 

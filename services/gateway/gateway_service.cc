@@ -7,6 +7,7 @@
 #include "lib/kube/absl_compat.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "lib/service/call_interceptor.h"
 #include "lib/status_macros.h"
 
 namespace labkube::gateway {
@@ -45,33 +46,15 @@ absl::Status CheckQuota(const google::protobuf::Map<std::string, std::string>& q
   return absl::OkStatus();
 }
 
-// One line per call: changes at info, successful reads (members poll them) at debug, refusals
-// of bad input at info, everything else at warn.
-LogLevel RequestLogLevel(std::string_view method, const absl::Status& s) {
-  if (s.ok()) {
-    bool read = absl::StartsWith(ToAbsl(method), "List") ||
-                absl::StartsWith(ToAbsl(method), "Describe") || method == "WhoAmI";
-    return read ? LogLevel::kDebug : LogLevel::kInfo;
-  }
-  return absl::IsNotFound(s) || absl::IsInvalidArgument(s) ? LogLevel::kInfo : LogLevel::kWarn;
-}
-
 }  // namespace
 
 GatewayService::GatewayService(GatewayDeps deps)
     : deps_(std::move(deps)),
-      requests_(deps_.registry.Counter("labkube_gateway_requests_total",
-                                       "Gateway calls by method and result code.",
-                                       {"method", "code"})),
-      latency_(deps_.registry.Histogram("labkube_gateway_request_seconds",
-                                        "Gateway call latency (streams: until they end).",
-                                        {"method"})),
       unary_(deps_.calls_total, deps_.calls_per_member, "calls in progress") {}
 
-grpc::Status GatewayService::Run(Ctx* c, const char* method,
+grpc::Status GatewayService::Run(Ctx* c, const char* /*method: the interceptor names it*/,
                                  const std::function<absl::Status(std::string& who)>& body,
                                  Kind kind) {
-  const absl::Time start = absl::Now();
   {
     absl::MutexLock lock(&calls_mu_);
     calls_.erase(c);
@@ -83,17 +66,7 @@ grpc::Status GatewayService::Run(Ctx* c, const char* method,
     absl::MutexLock lock(&calls_mu_);
     calls_.erase(c);  // gives the call's slot back
   }
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  const std::string code = absl::StatusCodeToString(s.code());
-  requests_->Labels({method, code}).Inc();
-  latency_->Labels({method}).Observe(seconds);
-  LogEvent(RequestLogLevel(method, s), "request",
-           {{"method", method},
-            {"member", who},
-            {"peer", c->peer()},
-            {"code", code},
-            {"error", std::string(s.message())},
-            {"latency_ms", seconds * 1000}});
+  service::AddCallLogField(c, "member", who);  // on the interceptor's line for this call
   return ToGrpcStatus(s);
 }
 

@@ -2,8 +2,9 @@
 // checks field sizes, authenticates the caller (all but Login/Refresh/Logout), picks the member
 // it acts for (Access), calls one of the plain classes (AuthForwarder, Availability,
 // StorageManager, WorkspaceManager) and maps the result once (ToGrpcStatus). Every call is
-// counted (labkube_gateway_requests_total{method,code}), timed and logged as one line (method,
-// member, code, latency; never tokens or passwords).
+// counted (labkube_gateway_calls_total{method,code}), timed and logged as one line (method,
+// member, code, latency; never tokens or passwords) by the server's call interceptor
+// (lib/service/call_interceptor.h); the handler adds the member it acted for.
 //
 // Borrows every dependency. Thread-safe (gRPC calls it from its pool).
 #ifndef LABKUBE_SERVICES_GATEWAY_GATEWAY_SERVICE_H_
@@ -35,7 +36,6 @@ struct GatewayDeps {
   Availability& availability;
   StorageManager& storage;
   WorkspaceManager& workspaces;
-  metrics::Registry& registry;
   std::function<bool()> shutting_down;  // ends streams when true
   // Unary calls in progress at once, in all and per member (each holds a server thread).
   int calls_total = 128;
@@ -94,8 +94,6 @@ class GatewayService final : public gw::Gateway::Service {
   CallMeta Meta(Ctx* c);
 
   GatewayDeps deps_;
-  metrics::CounterFamily* requests_;
-  metrics::HistogramFamily* latency_;
   // Watch* streams hold a server thread each (max_threads 256 by default): bounded in all and
   // per member, so idle streams cannot starve the other calls.
   CallLimiter streams_{/*total=*/128, /*per_caller=*/8};

@@ -6,11 +6,9 @@
 #include <atomic>
 
 #include "lib/grpc_server.h"
-#include "lib/http_server.h"
-#include "lib/kube/config.h"
-#include "lib/kube/rest_client.h"
 #include "lib/log.h"
-#include "lib/metrics.h"
+#include "lib/service/endpoints.h"
+#include "lib/service/kube_client.h"
 #include "lib/status_macros.h"
 #include "lib/tls.h"
 #include "services/gateway/access.h"
@@ -37,21 +35,12 @@ struct Server::Parts {
   std::unique_ptr<WorkspaceManager> workspaces;
   std::unique_ptr<ElectedWorkspaceController> workspace_controller;  // nullptr when disabled
   std::unique_ptr<GatewayService> service;
-  std::unique_ptr<GrpcServer> grpc;
-  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<service::Endpoints> endpoints;  // gRPC + /metrics, /healthz, /readyz
   std::unique_ptr<web::WebServer> web;  // calls the gRPC service in-process
   std::atomic<bool> shut_down{false};
 };
 
 namespace {
-
-absl::StatusOr<std::unique_ptr<kube::Client>> NewClient(const Options& o) {
-  absl::StatusOr<kube::ClusterConfig> config =
-      o.kubeconfig.empty() ? kube::LoadDefault() : kube::LoadKubeconfig(o.kubeconfig);
-  if (!config.ok()) return config.status();
-  LK_ASSIGN_OR_RETURN(auto client, kube::RestClient::Create(*config));
-  return std::unique_ptr<kube::Client>(std::move(client));
-}
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> NewChannel(const std::string& target,
                                                           const std::string& ca, bool plaintext,
@@ -61,18 +50,16 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> NewChannel(const std::string& tar
   return grpc::CreateChannel(target, creds);
 }
 
-absl::Status StartHttp(Server::Parts& p) {
-  HttpServerOptions ho;
-  ho.address = p.options.http_address;
-  ho.port = p.options.http_port;
-  ho.tls_cert_file = p.options.tls_cert;
-  ho.tls_key_file = p.options.tls_key;
-  ho.allow_plaintext = p.options.plaintext;
-  LK_ASSIGN_OR_RETURN(p.http, HttpServer::Create(ho));
-  Server::Parts* raw = &p;
-  AddMetricsAndHealth(*p.http, metrics::DefaultRegistry(),
-                      [raw] { return !raw->shut_down.load(); });
-  return p.http->Start();
+// The gRPC port (every call counted and logged by the call interceptor, with the member the
+// handler acted for) and the HTTPS endpoint (ready while serving).
+absl::Status StartEndpoints(Server::Parts& p) {
+  LK_ASSIGN_OR_RETURN(p.endpoints,
+                      service::Endpoints::Start({.grpc = service::GrpcOptionsOf(p.options),
+                                                 .services = {p.service.get()},
+                                                 .api_service = kServiceName,
+                                                 .metric_prefix = "labkube_gateway",
+                                                 .http = service::HttpOptionsOf(p.options)}));
+  return absl::OkStatus();
 }
 
 absl::Status StartWeb(Server::Parts& p, Clock& clock) {
@@ -83,7 +70,7 @@ absl::Status StartWeb(Server::Parts& p, Clock& clock) {
                      .tls_key = p.options.tls_key,
                      .plaintext = p.options.plaintext,
                      .history = {}};
-  LK_ASSIGN_OR_RETURN(p.web, web::WebServer::Create(wo, p.grpc->InProcessChannel(),
+  LK_ASSIGN_OR_RETURN(p.web, web::WebServer::Create(wo, p.endpoints->grpc()->InProcessChannel(),
                                                     *p.availability, clock));
   return p.web->Start();
 }
@@ -91,7 +78,7 @@ absl::Status StartWeb(Server::Parts& p, Clock& clock) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
-  LK_ASSIGN_OR_RETURN(auto client, NewClient(options));
+  LK_ASSIGN_OR_RETURN(auto client, service::NewKubeClient(options.kubeconfig));
   LK_ASSIGN_OR_RETURN(auto scheduler, NewChannel(options.scheduler, options.scheduler_ca,
                                                  options.scheduler_plaintext, options));
   LK_ASSIGN_OR_RETURN(auto authenticator,
@@ -104,6 +91,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options) {
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     const Options& options, std::unique_ptr<kube::Client> client, Clock& clock,
     std::shared_ptr<grpc::Channel> scheduler, std::shared_ptr<grpc::Channel> authenticator) {
+  LK_RETURN_IF_ERROR(service::CheckServiceOptions(options));
   LK_RETURN_IF_ERROR(SetLogLevel(options.log_level));
   auto p = std::make_unique<Parts>();
   p->options = options;
@@ -121,17 +109,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   Parts* raw = p.get();
   p->service = std::make_unique<GatewayService>(
       GatewayDeps{*p->access, *p->auth, *p->availability, *p->storage, *p->workspaces,
-                  metrics::DefaultRegistry(), [raw] { return raw->shut_down.load(); },
+                  [raw] { return raw->shut_down.load(); },
                   options.max_calls, options.max_calls_per_member});
-  GrpcServerOptions go;
-  go.address = options.grpc_address;
-  go.tls_cert_file = options.tls_cert;
-  go.tls_key_file = options.tls_key;
-  go.plaintext = options.plaintext;
-  go.max_threads = options.max_threads;
-  go.max_receive_message_bytes = options.max_message_bytes;
-  LK_ASSIGN_OR_RETURN(p->grpc, GrpcServer::Create(go, {p->service.get()}));
-  LK_RETURN_IF_ERROR(StartHttp(*p));
+  LK_RETURN_IF_ERROR(StartEndpoints(*p));
   LK_RETURN_IF_ERROR(StartWeb(*p, clock));
   p->availability->Start();
   WorkspaceControllerOptions wc = options.workspace_controller;
@@ -139,10 +119,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   LK_ASSIGN_OR_RETURN(p->workspace_controller,
                       ElectedWorkspaceController::Start(*p->client, *p->availability, clock,
                                                         options.workspaces, std::move(wc)));
-  p->grpc->SetServing(kServiceName, true);
   LogEvent(LogLevel::kInfo, "gateway.started",
-           {{"grpc_port", p->grpc->port()},
-            {"http_port", p->http->port()},
+           {{"grpc_port", p->endpoints->grpc_port()},
+            {"http_port", p->endpoints->http_port()},
             {"web_port", p->web ? p->web->port() : 0},
             {"tls", !options.plaintext},
             {"scheduler", options.scheduler},
@@ -154,14 +133,13 @@ Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 Server::~Server() { Shutdown(absl::Now() + absl::Seconds(2)); }
 
-int Server::grpc_port() const { return parts_->grpc->port(); }
-int Server::http_port() const { return parts_->http->port(); }
+int Server::grpc_port() const { return parts_->endpoints->grpc_port(); }
+int Server::http_port() const { return parts_->endpoints->http_port(); }
 int Server::web_port() const { return parts_->web ? parts_->web->port() : 0; }
 
 void Server::Shutdown(absl::Time deadline) {
   if (parts_->shut_down.exchange(true)) return;
-  parts_->grpc->Shutdown(deadline);
-  parts_->http->Stop();
+  parts_->endpoints->Shutdown(deadline);
   if (parts_->web) parts_->web->Stop();
   if (parts_->workspace_controller) parts_->workspace_controller->Stop();
   parts_->availability->Stop();

@@ -16,27 +16,25 @@
 #include "absl/time/time.h"
 #include "lib/clock.h"
 #include "lib/kube/client.h"
+#include "lib/service/options.h"
 #include "services/gateway/storage_manager.h"
 #include "services/gateway/workspace_controller.h"
 #include "services/gateway/workspace_manager.h"
 
 namespace labkube::gateway {
 
-struct Options {
-  std::string kubeconfig;  // "" = $KUBECONFIG, in-cluster, ~/.kube/config
-  std::string grpc_address = "0.0.0.0:8443";
-  std::string http_address = "0.0.0.0";
-  int http_port = 9443;
-  std::string tls_cert;  // PEM files for both ports, reloaded when they change
-  std::string tls_key;
-  bool plaintext = false;  // local development only (loopback addresses)
+// The common fields (kubeconfig, ports, TLS, plaintext, threads, message size, log level, and
+// client_cert/client_key: the gateway's own certificate, CN labkube-gateway, toward the
+// scheduler and the authenticator when they require mutual TLS) are service::ServiceOptions'.
+struct Options : service::ServiceOptions {
+  Options() {
+    max_threads = 256;
+    max_message_bytes = 1 << 20;
+  }
+
   // Upstreams (host:port). *_ca: the CA to trust ("" = system roots); *_plaintext: no TLS.
   std::string scheduler = "labkube-scheduler.labkube-system.svc:8443";
   std::string scheduler_ca;
-  // The gateway's own certificate (CN labkube-gateway) toward the scheduler and the
-  // authenticator when they require mutual TLS.
-  std::string client_cert;
-  std::string client_key;
   bool scheduler_plaintext = false;
   std::string authenticator = "labkube-authenticator.labkube-system.svc:8443";
   std::string authenticator_ca;
@@ -49,13 +47,10 @@ struct Options {
   // The workspace controller this process runs (leader-elected; its namespace_prefix is the
   // one above).
   WorkspaceControllerOptions workspace_controller;
-  int max_threads = 256;
   // Unary calls in progress at once, in all and per member (so one member cannot starve the
   // others); beyond them a call is refused at once with RESOURCE_EXHAUSTED.
   int max_calls = 128;
   int max_calls_per_member = 16;
-  int max_message_bytes = 1 << 20;
-  std::string log_level = "info";
   // The web page (services/gateway/web, docs/web.md) on http_address:web_port, same TLS files;
   // -1 = no web page, 0 = any free port.
   int web_port = -1;
