@@ -21,6 +21,8 @@ namespace res = kube::resources;
 
 // Concurrent API writes when creating reservation pods.
 constexpr size_t kWriters = 8;
+// How long a waiting pod whose handover failed is passed over.
+constexpr absl::Duration kHandoverBackoff = absl::Seconds(5);
 
 bool HasFinalizer(const rapidjson::Value& machine) {
   const rapidjson::Value* f = json::Find(machine, {"metadata", "finalizers"});
@@ -124,10 +126,15 @@ absl::Status Reconciler::HandOverOne(const Handover& h) {
 }
 
 void Reconciler::HandOver(PassResult& r) {
+  absl::Time now = clock_.Now();
+  std::erase_if(handover_retry_, [now](const auto& e) { return e.second <= now; });
   for (const Handover& h : r.plan.handover) {
+    std::string key = absl::StrCat(h.pod.ns, "/", h.pod.name);
+    if (handover_retry_.count(key) > 0) continue;
     absl::Status s = HandOverOne(h);
     if (absl::IsFailedPrecondition(s)) continue;  // it left the queue meanwhile
-    Count(s, r, "queue.handover", absl::StrCat(h.pod.ns, "/", h.pod.name));
+    if (!s.ok()) handover_retry_[key] = now + kHandoverBackoff;
+    Count(s, r, "queue.handover", key);
   }
 }
 

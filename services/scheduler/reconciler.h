@@ -63,6 +63,9 @@ class Reconciler {
   Clock& clock_;
   const ReconcilerOptions options_;
   std::map<std::string, std::string> last_status_;  // machine name -> last status patch written
+  // Waiting pod (ns/name) -> when a failed handover to it may be tried again (so a pod the API
+  // server refuses to patch costs one write per kHandoverBackoff, not one per pass).
+  std::map<std::string, absl::Time> handover_retry_;
 };
 
 }  // namespace labkube::scheduler

@@ -224,6 +224,33 @@ grpc::Status SchedulerService::GetAvailability(grpc::ServerContext* context,
                    "; valid group/type: ", absl::StrJoin(valid, ", "))));
 }
 
+grpc::Status SchedulerService::GetQueue(grpc::ServerContext* context,
+                                        const api::GetAvailabilityRequest* request,
+                                        api::Queue* response) {
+  api::MachineType type;
+  if (grpc::Status s = GetAvailability(context, request, &type); !s.ok()) return s;
+  auto [version, list] = board_.Current();
+  for (const TypeAvailability& a : *list) {
+    if (a.group != request->group() || a.type.name != request->machine_type()) continue;
+    response->set_group(a.group);
+    response->set_machine_type(a.type.name);
+    int32_t position = 0;
+    for (const WaitingPod& w : a.status.queue) {
+      api::QueueEntry* e = response->add_entries();
+      e->set_namespace_(w.ns);
+      e->set_pod(w.name);
+      e->set_position(++position);
+      e->set_waiting_since(absl::FormatTime(absl::RFC3339_sec, w.created, absl::UTCTimeZone()));
+    }
+    // Running guests end when their users stop them: without an enforced time limit there is
+    // no start time to promise.
+    response->set_estimate_note(
+        "no estimate: guests of this type have no enforced time limit, so when a slot frees "
+        "depends on when its guest is stopped");
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status SchedulerService::WatchAvailability(
     grpc::ServerContext* context, const api::ListMachineTypesRequest* request,
     grpc::ServerWriter<api::ListMachineTypesResponse>* writer) {

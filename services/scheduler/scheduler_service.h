@@ -43,6 +43,8 @@ class SchedulerService final : public api::Scheduler::Service {
   grpc::Status GetAvailability(grpc::ServerContext* context,
                                const api::GetAvailabilityRequest* request,
                                api::MachineType* response) override;
+  grpc::Status GetQueue(grpc::ServerContext* context, const api::GetAvailabilityRequest* request,
+                        api::Queue* response) override;
   grpc::Status WatchAvailability(grpc::ServerContext* context,
                                  const api::ListMachineTypesRequest* request,
                                  grpc::ServerWriter<api::ListMachineTypesResponse>* writer) override;

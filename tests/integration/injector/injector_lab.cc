@@ -1,11 +1,15 @@
 #include "tests/integration/injector/injector_lab.h"
 
+#include <cstdlib>
+#include <fstream>
+
 #include <httplib.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <iostream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -90,8 +94,10 @@ void InjectorLabTest::SetUp() {
   ASSERT_NO_FATAL_FAILURE(RefuseForeignState());
   ASSERT_NO_FATAL_FAILURE(ForceCleanUp());  // whatever a crashed run left
   identity_ = UniqueName("it-inj");
+  ASSERT_NO_FATAL_FAILURE(MakeSchedulerAccount());
   SchedulerFlags flags;
   flags.identity = identity_;
+  flags.extra_args = {absl::StrCat("--kubeconfig=", scheduler_kubeconfig_)};
   auto s = StartScheduler(flags);
   ASSERT_TRUE(s.ok()) << s.status();
   scheduler_ = std::move(*s);
@@ -278,6 +284,39 @@ void InjectorLabTest::ForceCleanUp() {
   }
 }
 
+// The scheduler runs as a ServiceAccount of labkube-system, as it does when installed: the
+// guest-integrity policy exempts labkube's own accounts (its handover patches waiting pods),
+// so a scheduler running as the cluster admin would be held to the members' rules.
+void InjectorLabTest::MakeSchedulerAccount() {
+  constexpr char kAccount[] = "labkube-it-scheduler";
+  std::string yaml = absl::StrCat(
+      "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ", kAccount, ", namespace: ",
+      kSystemNs, "}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n",
+      "metadata: {name: ", kAccount, "}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ",
+      "ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: ", kAccount,
+      ", namespace: ", kSystemNs, "}]\n");
+  absl::Status applied = ApplyYaml(yaml);
+  ASSERT_TRUE(applied.ok()) << applied;
+  auto token = Kubectl({"create", "token", "-n", kSystemNs, kAccount, "--duration=2h"});
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto server = Kubectl({"config", "view", "--raw", "--minify", "--flatten", "-o",
+                         "jsonpath={.clusters[0].cluster.server}"});
+  auto ca = Kubectl({"config", "view", "--raw", "--minify", "--flatten", "-o",
+                     "jsonpath={.clusters[0].cluster.certificate-authority-data}"});
+  ASSERT_TRUE(server.ok() && ca.ok()) << server.status() << ca.status();
+  // Not among the test outputs: it holds a token.
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  scheduler_kubeconfig_ =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/scheduler-", identity_, ".kubeconfig");
+  std::string config = absl::StrCat(
+      "apiVersion: v1\nkind: Config\nclusters: [{name: lab, cluster: {server: '",
+      absl::StripAsciiWhitespace(*server), "', certificate-authority-data: ",
+      absl::StripAsciiWhitespace(*ca), "}}]\nusers: [{name: sa, user: {token: ",
+      absl::StripAsciiWhitespace(*token), "}}]\ncontexts: [{name: sa, context: {cluster: lab, ",
+      "user: sa}}]\ncurrent-context: sa\n");
+  std::ofstream(scheduler_kubeconfig_) << config;
+}
+
 void InjectorLabTest::StopProcesses() {
   auto stop = [&](Process& p) {
     p.Kill(SIGTERM, absl::Seconds(10));
@@ -314,7 +353,8 @@ void InjectorLabTest::RestartScheduler() {
   flags.identity = identity_;
   flags.wait = SchedulerFlags::Wait::kNone;
   flags.extra_args = {absl::StrCat("--grpc_address=127.0.0.1:", scheduler_grpc_port_),
-                      absl::StrCat("--http_port=", scheduler_http_port_)};
+                      absl::StrCat("--http_port=", scheduler_http_port_),
+                      absl::StrCat("--kubeconfig=", scheduler_kubeconfig_)};
   auto s = StartScheduler(flags);
   ASSERT_TRUE(s.ok()) << s.status();
   scheduler_ = std::move(*s);

@@ -90,6 +90,7 @@ class InjectorLabTest : public WebhookLabTest {
 
  private:
   void RefuseForeignState();
+  void MakeSchedulerAccount();
   void EnsureManifests();
   void StartInjector();
   void ApplyMachine();
@@ -99,6 +100,7 @@ class InjectorLabTest : public WebhookLabTest {
   void StopProcesses();
 
   std::string identity_;
+  std::string scheduler_kubeconfig_;  // a labkube-system ServiceAccount's (MakeSchedulerAccount)
   int scheduler_grpc_port_ = 0;
   int scheduler_http_port_ = 0;
   std::unique_ptr<api::Scheduler::Stub> stub_;

@@ -169,7 +169,20 @@ TEST_F(InjectorTest, GuestPodGetsItsSlotAndRunsOnTheClaimedNode) {
   EXPECT_TRUE(WaitUsage({kTypeSlots - 1, 1}));
 }
 
-TEST_F(InjectorTest, DeploymentGetsOnlyTheFreeSlotsAndAnEventForTheRest) {
+// With queueing Disabled for the type (imperator's behaviour; queue_test.cc has the default).
+TEST_F(InjectorTest, DeploymentGetsOnlyTheFreeSlotsAndAnEventForTheRestWithoutQueueing) {
+  CommandResult off = RunKubectl(
+      {"patch", "machine", group_, "--type=json", "-p",
+       R"([{"op":"add","path":"/spec/machineTypes/1/queueing","value":"Disabled"}])"});
+  ASSERT_EQ(off.exit_code, 0) << off.output;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto m = client_->Get(res::Machines(), "", group_);
+        return m.ok() && json::GetInt(*m, {"status", "observedGeneration"}) ==
+                             json::GetInt(*m, {"metadata", "generation"});
+      },
+      kConverge))
+      << "the scheduler never observed queueing: Disabled";
   std::string yaml =
       absl::StrReplaceAll(kDeploymentYaml, {{"$NS", ns_},
                                             {"$REPLICAS", absl::StrCat(kTypeSlots + 1)},

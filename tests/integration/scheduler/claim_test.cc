@@ -141,6 +141,8 @@ TEST_F(ClaimTest, ClaimWithoutGuestExpiresAfterTtl) {
   EXPECT_TRUE(WaitReservations("cpu-machines", "cpu-small", 4));
 }
 
+// Queueing off: this burst checks the scheduler's refusals (what imperator did, and what a type
+// with queueing: Disabled still does); tests/integration/injector/queue_test.cc has the queue.
 constexpr char kBurstMachine[] = R"(
 apiVersion: labkube.io/v1alpha1
 kind: Machine
@@ -150,7 +152,7 @@ spec:
     - {name: cpu-a, mode: ready, machineType: [{name: cpu-4}]}
     - {name: gpu-3090-b, mode: ready, machineType: [{name: cpu-4}]}
   machineTypes:
-    - {name: cpu-4, spec: {cpu: 4, memory: 8Gi}, available: 10}
+    - {name: cpu-4, spec: {cpu: 4, memory: 8Gi}, available: 10, queueing: Disabled}
 )";
 
 struct ClaimOutcome {

@@ -1,0 +1,234 @@
+// The queue against the real control plane (issue 12): guests that find no free slot are
+// admitted gated by the real injector and handed their slots by the real scheduler as guests
+// end, in the documented order (docs/queue.md), on the freed node; kube-scheduler and kwok run
+// them. Throughout, the slots held never exceed the type's maximum.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gtest/gtest.h"
+#include "lib/kube/json.h"
+#include "lib/kube/resource.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/injector/injector_lab.h"
+
+namespace labkube::it {
+namespace {
+
+namespace json = kube::json;
+namespace res = kube::resources;
+using rapidjson::Value;
+
+std::string Str(const Value& v, json::Path path) { return std::string(json::GetString(v, path)); }
+
+bool Gated(const Value& pod) {
+  const Value* gates = json::Find(pod, {"spec", "schedulingGates"});
+  if (gates == nullptr || !gates->IsArray()) return false;
+  for (const Value& g : gates->GetArray()) {
+    if (Str(g, {"name"}) == "labkube.io/queue") return true;
+  }
+  return false;
+}
+
+struct PodState {
+  std::string key;  // ns/name
+  std::string phase;
+  std::string node;
+  bool gated = false;
+  bool claimed = false;
+};
+
+class QueueTest : public InjectorLabTest {
+ protected:
+  // Guest ns/name of kType; returns the stored pod (with what the webhook patched).
+  rapidjson::Document Guest(const std::string& ns, const std::string& name) {
+    return CreatedObject(KubectlCreate(GuestPodYaml(ns, name, group_, kType)));
+  }
+
+  // Every live guest of the test's namespaces, by ns/name; also checks that the guests holding
+  // a claim and the scheduler's reserved + used never exceed the type's maximum.
+  std::map<std::string, PodState> Guests() {
+    std::map<std::string, PodState> out;
+    int claimed = 0;
+    for (const std::string& ns : namespaces_) {
+      kube::ListOptions o;
+      o.label_selector = absl::StrCat("labkube.io/machine-type=", kType);
+      auto pods = client_->List(res::Pods(), ns, o);
+      if (!pods.ok()) continue;
+      for (const Value& p : pods->items().GetArray()) {
+        if (json::Find(p, {"metadata", "deletionTimestamp"}) != nullptr) continue;
+        PodState s{absl::StrCat(ns, "/", Str(p, {"metadata", "name"})), Str(p, {"status", "phase"}),
+                   Str(p, {"spec", "nodeName"}), Gated(p),
+                   !Annotations(p)["labkube.io/claim"].empty()};
+        claimed += s.claimed;
+        out[s.key] = s;
+      }
+    }
+    EXPECT_LE(claimed, kTypeSlots) << "more guests hold a slot than the type has";
+    if (auto u = GetUsage(); u.ok()) {
+      EXPECT_LE(u->reserved + u->used, kTypeSlots) << "reserved + used above the maximum";
+    }
+    return out;
+  }
+
+  // Waits until exactly `running` (ns/name) run and `waiting` are gated.
+  ::testing::AssertionResult WaitQueue(std::set<std::string> running,
+                                       std::set<std::string> waiting) {
+    std::map<std::string, PodState> last;
+    bool ok = WaitFor(
+        [&] {
+          last = Guests();
+          std::set<std::string> r, w;
+          for (const auto& [key, s] : last) {
+            if (s.gated && !s.claimed) w.insert(key);
+            if (s.phase == "Running" && s.claimed && !s.gated) r.insert(key);
+          }
+          return r == running && w == waiting;
+        },
+        kConverge, absl::Milliseconds(200));
+    if (ok) return ::testing::AssertionSuccess();
+    auto failure = ::testing::AssertionFailure() << "queue never settled; last:";
+    for (const auto& [key, s] : last) {
+      failure << " " << key << "(" << s.phase << (s.gated ? ",gated" : "")
+              << (s.claimed ? ",claimed" : "") << ")";
+    }
+    return failure;
+  }
+
+  std::string Member(const std::string& prefix) {
+    std::string ns = CreateNamespace(prefix, /*enabled=*/true);
+    namespaces_.push_back(ns);
+    return ns;
+  }
+
+  void Delete(const std::string& ns, const std::string& name) {
+    auto s = client_->Delete(res::Pods(), ns, name, {});
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  int Waiting() {
+    auto t = Availability();
+    return t.ok() ? t->usage().waiting() : -1;
+  }
+
+  std::vector<std::string> namespaces_;
+};
+
+TEST_F(QueueTest, AFullTypeQueuesAndEachFreedSlotGoesToTheNextInLineOnItsNode) {
+  std::string a = Member("it-q-a"), b = Member("it-q-b");
+  ASSERT_TRUE(Guest(a, "a1").IsObject());
+  ASSERT_TRUE(Guest(a, "a2").IsObject());
+  ASSERT_TRUE(WaitQueue({a + "/a1", a + "/a2"}, {}));
+  // The type is full: the next guests are admitted, gated, with the type's resources, and told.
+  CommandResult third = KubectlCreate(GuestPodYaml(a, "a3", group_, kType));
+  ASSERT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_TRUE(absl::StrContains(third.output, "waits in line (1st now)")) << third.output;
+  rapidjson::Document a3 = CreatedObject(third);
+  ASSERT_TRUE(a3.IsObject());
+  EXPECT_TRUE(Gated(a3));
+  EXPECT_FALSE(Annotations(a3)["labkube.io/queue-ticket"].empty());
+  EXPECT_EQ(Str(a3["spec"]["containers"][0], {"resources", "limits", "nvidia.com/gpu"}), "1");
+  ASSERT_TRUE(Guest(b, "b1").IsObject());  // after a3, but b holds nothing: b1 goes first
+  ASSERT_TRUE(WaitQueue({a + "/a1", a + "/a2"}, {a + "/a3", b + "/b1"}));
+  EXPECT_TRUE(WaitFor([&] { return Waiting() == 2; }, kConverge)) << Waiting();
+
+  // A member cannot let its own pod out of line.
+  CommandResult out = RunKubectl({"-n", a, "patch", "pod", "a3", "--type=json", "-p",
+                                  R"([{"op":"remove","path":"/spec/schedulingGates/0"}])"});
+  EXPECT_NE(out.exit_code, 0) << out.output;
+  EXPECT_TRUE(absl::StrContains(out.output, "labkube.io/queue is labkube's")) << out.output;
+
+  std::string freed = Guests()[a + "/a1"].node;
+  Delete(a, "a1");
+  ASSERT_TRUE(WaitQueue({a + "/a2", b + "/b1"}, {a + "/a3"}));
+  EXPECT_EQ(Guests()[b + "/b1"].node, freed) << "b1 runs on the node whose slot it was handed";
+  Delete(a, "a2");
+  ASSERT_TRUE(WaitQueue({b + "/b1", a + "/a3"}, {}));
+  EXPECT_TRUE(WaitFor([&] { return Waiting() == 0; }, kConverge)) << Waiting();
+}
+
+TEST_F(QueueTest, FairnessAWaitingPodDeletedAndALeaderKilled) {
+  std::string a = Member("it-q-a"), b = Member("it-q-b");
+  ASSERT_TRUE(Guest(a, "a1").IsObject());
+  ASSERT_TRUE(Guest(a, "a2").IsObject());
+  ASSERT_TRUE(WaitQueue({a + "/a1", a + "/a2"}, {}));
+  std::set<std::string> waiting;
+  for (int i = 3; i <= 7; ++i) {  // a waits with five, b with one (the newest)
+    ASSERT_TRUE(Guest(a, absl::StrCat("a", i)).IsObject());
+    waiting.insert(absl::StrCat(a, "/a", i));
+  }
+  ASSERT_TRUE(Guest(b, "b1").IsObject());
+  waiting.insert(b + "/b1");
+  ASSERT_TRUE(WaitQueue({a + "/a1", a + "/a2"}, waiting));
+  // A waiting pod deleted leaves the line.
+  Delete(a, "a7");
+  waiting.erase(a + "/a7");
+  ASSERT_TRUE(WaitQueue({a + "/a1", a + "/a2"}, waiting));
+  EXPECT_TRUE(WaitFor([&] { return Waiting() == 5; }, kConverge)) << Waiting();
+
+  // The leader dies while they wait; the new one rebuilds the line from the pods.
+  KillScheduler();
+  RestartScheduler();
+  ASSERT_TRUE(WaitQueue({a + "/a1", a + "/a2"}, waiting));
+  Delete(a, "a1");  // b holds none, a one: b1 is next although a's pods came first
+  waiting.erase(b + "/b1");
+  ASSERT_TRUE(WaitQueue({a + "/a2", b + "/b1"}, waiting));
+  Delete(a, "a2");  // a holds none now, b one: a's oldest
+  waiting.erase(a + "/a3");
+  ASSERT_TRUE(WaitQueue({b + "/b1", a + "/a3"}, waiting));
+}
+
+TEST_F(QueueTest, ADeploymentLargerThanTheFreeSlotsWaitsInsteadOfFailing) {
+  std::string ns = Member("it-q-d");
+  std::string yaml = absl::StrCat(
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: train, namespace: ", ns,
+      "}\nspec:\n  replicas: ", kTypeSlots + 1,
+      "\n  selector: {matchLabels: {app: train}}\n  template:\n    metadata:\n"
+      "      labels: {app: train, labkube.io/pod-role: guest, labkube.io/machine-group: ",
+      group_, ", labkube.io/machine-type: ", kType,
+      "}\n    spec:\n      terminationGracePeriodSeconds: 0\n      containers: [{name: main, "
+      "image: ",
+      kPauseImage, "}]\n");
+  ASSERT_EQ(KubectlCreate(yaml).exit_code, 0);
+  auto counts = [&](int* running, int* gated) {
+    *running = *gated = 0;
+    for (const auto& [key, s] : Guests()) {
+      *running += s.phase == "Running" && s.claimed;
+      *gated += s.gated;
+    }
+  };
+  int running = 0, gated = 0;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        counts(&running, &gated);
+        return running == kTypeSlots && gated == 1;
+      },
+      kConverge))
+      << running << " running, " << gated << " waiting";
+  // No FailedCreate loop: the ReplicaSet made every pod.
+  kube::ListOptions o;
+  o.field_selector = "involvedObject.kind=ReplicaSet,reason=FailedCreate";
+  auto events = client_->List(res::Events(), ns, o);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->items().Size(), 0u);
+  // One running replica ends: the waiting one takes its slot; the replacement waits.
+  std::string victim;
+  for (const auto& [key, s] : Guests()) {
+    if (s.phase == "Running") victim = key.substr(key.find('/') + 1);
+  }
+  Delete(ns, victim);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        counts(&running, &gated);
+        return running == kTypeSlots && gated == 1 && Guests().count(ns + "/" + victim) == 0;
+      },
+      kConverge))
+      << running << " running, " << gated << " waiting";
+}
+
+}  // namespace
+}  // namespace labkube::it
