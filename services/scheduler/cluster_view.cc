@@ -330,7 +330,8 @@ const kube::FieldMask& PodFields() {
            .Keep({"spec", "schedulingGates"})
            .Keep({"spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
                   "nodeSelectorTerms"})
-           .Keep({"status", "phase"});
+           .Keep({"status", "phase"})
+           .Keep({"status", "startTime"});
   return *mask;
 }
 
@@ -385,6 +386,10 @@ PodView ClassifyPod(const Value& pod, const std::string& reservation_ns, const G
   s.finished = Finished(pod);
   absl::Time created = Created(pod);
   if (created != absl::InfinitePast()) s.created = created;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, Str(pod, {"status", "startTime"}), &s.started, &err)) {
+    s.started = absl::InfinitePast();
+  }
   return v;
 }
 

@@ -125,7 +125,11 @@ struct SlotPod {
   bool finished = false;     // Succeeded or Failed
   std::string claim_id;      // guests: the claim annotation
   absl::Time created;
+  absl::Time started = absl::InfinitePast();  // status.startTime (guests; InfinitePast: not yet)
 };
+
+// A guest past its type's maxRuntime is warned, and ended this long after the limit.
+inline constexpr absl::Duration kRuntimeGrace = absl::Minutes(15);
 
 // A guest admitted to wait for a slot (scheduling gate kQueueGate, a valid queue ticket).
 struct WaitingPod {

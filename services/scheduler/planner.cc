@@ -25,7 +25,15 @@ struct GroupPlan {
   // namespace -> slots held, per type and in the whole group (for the queue's order and caps).
   std::map<std::string, std::map<std::string, int32_t>> held_of_type;
   std::map<std::string, int32_t> held_in_group;
+  std::map<std::string, std::vector<absl::Time>> busy_until;  // type -> per occupied slot
 };
+
+// When the slot held by a guest (started at `started`, InfinitePast: not yet) or a claim frees
+// at the latest.
+absl::Time BusyUntil(const PlannerInput& in, const MachineType& t, absl::Time started) {
+  if (started == absl::InfinitePast()) return in.now + t.max_runtime + kRuntimeGrace;
+  return std::max(started + t.max_runtime + kRuntimeGrace, in.now);  // past it: ended now
+}
 
 NodeCondition ConditionOf(const PoolNode& entry, const std::map<std::string, NodeInfo>& nodes,
                           std::string* message) {
@@ -102,6 +110,7 @@ void PlanHolders(const PlannerInput& in, GroupPlan& gp, Plan& plan) {
       ++gp.used[t->name];
       ++gp.held_of_type[t->name][p.ns];
       ++gp.held_in_group[p.ns];
+      gp.busy_until[t->name].push_back(BusyUntil(in, *t, p.started));
       if (!p.running && !p.terminating) ++gp.waiting[t->name];
     } else if (t == nullptr) {
       plan.remove.push_back({p.name, p.uid, "machine type no longer declared"});
@@ -114,6 +123,7 @@ void PlanHolders(const PlannerInput& in, GroupPlan& gp, Plan& plan) {
     if (t == nullptr) continue;
     take(c.node, *t);
     ++gp.used[t->name];
+    gp.busy_until[t->name].push_back(BusyUntil(in, *t, absl::InfinitePast()));
     if (!c.ns.empty()) {
       ++gp.held_of_type[t->name][c.ns];
       ++gp.held_in_group[c.ns];
@@ -162,7 +172,7 @@ const std::string* BestFitNode(GroupPlan& gp, const MachineType& t) {
 }
 
 // Keeps the existing reservation pods that still have a place, then creates the missing ones.
-void PlaceType(const MachineType& t, GroupPlan& gp, Plan& plan) {
+void PlaceType(const PlannerInput& in, const MachineType& t, GroupPlan& gp, Plan& plan) {
   int32_t used = gp.used[t.name];
   int32_t want = std::max(0, t.available - used);
   std::vector<const SlotPod*>& pods = gp.reservations[t.name];
@@ -220,6 +230,14 @@ void PlaceType(const MachineType& t, GroupPlan& gp, Plan& plan) {
   ts.fits = std::min(t.available, used + kept + created);
   ts.queue.reserve(queue.pods.size() - handed);
   for (size_t i = handed; i < queue.pods.size(); ++i) ts.queue.push_back(*queue.pods[i]);
+  if (t.max_runtime > absl::ZeroDuration() && queue.eligible > handed) {
+    std::vector<absl::Time> busy = gp.busy_until[t.name];
+    for (size_t i = 0; i < handed; ++i) busy.push_back(in.now + t.max_runtime + kRuntimeGrace);
+    // Slots that exist but are neither held nor handed (being re-locked, or free) free now.
+    while (busy.size() < static_cast<size_t>(std::max(0, ts.fits))) busy.push_back(in.now);
+    ts.latest_start = LatestStarts(std::move(busy), t.max_runtime + kRuntimeGrace,
+                                   queue.eligible - handed);
+  }
 }
 
 void FillTypeDetails(const PlannerInput& in, GroupPlan& gp) {
@@ -275,7 +293,7 @@ Plan ComputePlan(const PlannerInput& in) {
     gp.status.group = g->group;
     PlanPool(in, plan.node_owner, gp);
     PlanHolders(in, gp, plan);
-    for (const MachineType* t : PackingOrder(*g)) PlaceType(*t, gp, plan);
+    for (const MachineType* t : PackingOrder(*g)) PlaceType(in, *t, gp, plan);
     FillTypeDetails(in, gp);
     plan.groups.push_back(std::move(gp.status));
   }

@@ -38,6 +38,7 @@ struct PlannerInput {
   std::vector<SlotPod> pods;  // reservation pods and guests (with a claim annotation)
   std::vector<LiveClaim> claims;
   std::vector<WaitingPod> waiting;  // guests admitted to wait in line (queue.h)
+  absl::Time now = absl::InfinitePast();  // for the queue's estimates
   // group/type -> guests recently refused for lack of a slot (counted as waiting).
   std::map<std::string, int32_t> refused;
 };
@@ -66,6 +67,10 @@ struct TypeStatus {
   // The pods still waiting for the type after this plan's handovers, in the order they get
   // slots (queue.h).
   std::vector<WaitingPod> queue;
+  // For the first of them (those not held back by a cap), when each starts at the latest if
+  // every guest runs to the type's maxRuntime (+ kRuntimeGrace); empty when the type has no
+  // maxRuntime (then no start can be promised).
+  std::vector<absl::Time> latest_start;
 };
 
 struct PoolNodeStatus {

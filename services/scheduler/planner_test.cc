@@ -292,3 +292,27 @@ TEST(PlannerQueueTest, NoSlotNoHandover) {
 
 }  // namespace
 }  // namespace labkube::scheduler
+
+namespace labkube::scheduler {
+namespace {
+
+TEST(PlannerQueueTest, EstimatesOnlyWithATimeLimit) {
+  PlannerInput in = TwoNodeLab();
+  in.now = absl::FromUnixSeconds(1'800'000'000);
+  SlotPod g = Pod(SlotRole::kGuest, "g1", "rtx3090-x2", "node-a");
+  g.ns = "lab-a";
+  g.started = in.now - absl::Hours(1);
+  in.pods.push_back(g);
+  in.groups[0].types[0].available = 1;
+  in.waiting = {Waiter("lab-b", "b1", "rtx3090-x2", 1), Waiter("lab-c", "c1", "rtx3090-x2", 2)};
+  EXPECT_TRUE(Status(ComputePlan(in), "rtx3090-x2").latest_start.empty());
+  in.groups[0].types[0].max_runtime = absl::Hours(8);
+  Plan plan = ComputePlan(in);
+  const TypeStatus& ts = Status(plan, "rtx3090-x2");
+  ASSERT_EQ(ts.latest_start.size(), 2u);
+  EXPECT_EQ(ts.latest_start[0], g.started + absl::Hours(8) + kRuntimeGrace);
+  EXPECT_EQ(ts.latest_start[1], ts.latest_start[0] + absl::Hours(8) + kRuntimeGrace);
+}
+
+}  // namespace
+}  // namespace labkube::scheduler

@@ -1,6 +1,8 @@
 #include "services/scheduler/queue.h"
 
 #include <algorithm>
+#include <functional>
+#include <queue>
 #include <set>
 #include <tuple>
 
@@ -65,6 +67,22 @@ QueueOrder OrderQueue(const MachineGroup& group, const MachineType& type,
   out.eligible = out.pods.size();
   for (const WaitingPod* p : waiting) {  // at a cap: they wait for one of their own slots
     if (taken.count(p) == 0) out.pods.push_back(p);
+  }
+  return out;
+}
+
+std::vector<absl::Time> LatestStarts(std::vector<absl::Time> busy_until, absl::Duration run,
+                                     size_t n) {
+  std::vector<absl::Time> out;
+  if (busy_until.empty()) return out;
+  std::priority_queue<absl::Time, std::vector<absl::Time>, std::greater<>> free_at(
+      busy_until.begin(), busy_until.end());
+  out.reserve(n);
+  while (out.size() < n) {
+    absl::Time t = free_at.top();
+    free_at.pop();
+    out.push_back(t);
+    free_at.push(t + run);
   }
   return out;
 }

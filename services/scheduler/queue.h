@@ -35,6 +35,13 @@ QueueOrder OrderQueue(const MachineGroup& group, const MachineType& type,
                       std::map<std::string, int32_t> held_of_type,
                       std::map<std::string, int32_t> held_in_group);
 
+// The latest times the first `n` pods of a queue start, if every guest runs to its time
+// limit: `busy_until` has one entry per slot of the type (when its guest's limit and grace end;
+// `now` for a free slot), and each slot handed on is busy for `run` more. Earlier guests ending
+// early only make starts earlier.
+std::vector<absl::Time> LatestStarts(std::vector<absl::Time> busy_until, absl::Duration run,
+                                     size_t n);
+
 }  // namespace labkube::scheduler
 
 #endif  // LABKUBE_SERVICES_SCHEDULER_QUEUE_H_

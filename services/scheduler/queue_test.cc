@@ -105,3 +105,20 @@ TEST_F(QueueTest, SameInputSameOrder) {
 
 }  // namespace
 }  // namespace labkube::scheduler
+
+namespace labkube::scheduler {
+namespace {
+
+TEST(LatestStartsTest, EachSlotHandedOnRunsItsLimitAgain) {
+  absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  // Two slots: one frees at +1h, one at +3h; each guest then may run 2h.
+  std::vector<absl::Time> starts =
+      LatestStarts({t0 + absl::Hours(3), t0 + absl::Hours(1)}, absl::Hours(2), 4);
+  std::vector<absl::Time> want = {t0 + absl::Hours(1), t0 + absl::Hours(3), t0 + absl::Hours(3),
+                                  t0 + absl::Hours(5)};
+  EXPECT_EQ(starts, want);
+  EXPECT_TRUE(LatestStarts({}, absl::Hours(2), 3).empty());  // no slot: nothing to promise
+}
+
+}  // namespace
+}  // namespace labkube::scheduler

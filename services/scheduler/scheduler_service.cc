@@ -239,14 +239,24 @@ grpc::Status SchedulerService::GetQueue(grpc::ServerContext* context,
       api::QueueEntry* e = response->add_entries();
       e->set_namespace_(w.ns);
       e->set_pod(w.name);
-      e->set_position(++position);
       e->set_waiting_since(absl::FormatTime(absl::RFC3339_sec, w.created, absl::UTCTimeZone()));
+      if (static_cast<size_t>(position) < a.status.latest_start.size()) {
+        e->set_estimated_start(absl::FormatTime(
+            absl::RFC3339_sec, a.status.latest_start[position], absl::UTCTimeZone()));
+      }
+      e->set_position(++position);
     }
-    // Running guests end when their users stop them: without an enforced time limit there is
-    // no start time to promise.
-    response->set_estimate_note(
-        "no estimate: guests of this type have no enforced time limit, so when a slot frees "
-        "depends on when its guest is stopped");
+    if (a.type.max_runtime <= absl::ZeroDuration()) {
+      // Running guests end when their users stop them: no start time can be promised.
+      response->set_estimate_note(
+          "no estimate: this machine type has no maxRuntime, so when a slot frees depends on "
+          "when its guest is stopped");
+    } else {
+      response->set_estimate_note(absl::StrCat(
+          "estimated starts are the latest ones, if every guest runs to its maxRuntime (",
+          absl::FormatDuration(a.type.max_runtime), ") and the grace period after it; pods "
+          "held back by their member's cap have none"));
+    }
   }
   return grpc::Status::OK;
 }

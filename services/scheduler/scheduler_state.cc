@@ -591,6 +591,7 @@ PlannerInput SchedulerState::Snapshot() {
       in.claims.push_back({absl::StrCat("inferred-", uid), c.group, c.type, c.node});
     }
     in.refused = claims_.RecentRefusals(clock_.Now());
+    in.now = clock_.Now();
   }
   std::sort(handed_over.begin(), handed_over.end());
   in.pods.reserve(in.pods.size() + views.size());

@@ -84,7 +84,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<api::Scheduler::Stub> stub_;
 };
 
-TEST_F(ServerTest, ClaimsTheOneSlotThenRefuses) {
+TEST_F(ServerTest, ClaimsTheOneSlotThenQueues) {
   ASSERT_TRUE(WaitUntil([&] { return fake_->List(res::Pods(), "labkube-system", {})->items().Size() == 1; }));
   RunReservations();
   api::ClaimResponse dry;
@@ -96,10 +96,25 @@ TEST_F(ServerTest, ClaimsTheOneSlotThenRefuses) {
   EXPECT_EQ(r.node(), "node-a");
   EXPECT_EQ(r.requests().at("nvidia.com/gpu"), "1");
   EXPECT_EQ(r.annotations().at("labkube.io/claim"), r.claim_id());
+  // The type is full: the next guest is told to wait in line, with what waiting needs.
   api::ClaimResponse again;
   s = Claim("x1", "adm-2", &again);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_NE(s.error_message().find("maximum 1, used 1"), std::string::npos) << s.error_message();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(again.queued());
+  EXPECT_EQ(again.position(), 1);
+  EXPECT_TRUE(again.claim_id().empty());
+  EXPECT_EQ(again.annotations().count("labkube.io/claim"), 0u);
+  EXPECT_FALSE(again.annotations().at("labkube.io/queue-ticket").empty());
+  EXPECT_EQ(again.annotations().at("labkube.io/waiting"), "lab/x1");
+  EXPECT_EQ(again.requests().at("nvidia.com/gpu"), "1");
+  api::Queue queue;
+  grpc::ClientContext ctx;
+  api::GetAvailabilityRequest req;
+  req.set_group("lab");
+  req.set_machine_type("x1");
+  ASSERT_TRUE(stub_->GetQueue(&ctx, req, &queue).ok());
+  EXPECT_EQ(queue.entries_size(), 0);  // the pod is not created in this test
+  EXPECT_NE(queue.estimate_note().find("no estimate"), std::string::npos);
 }
 
 TEST_F(ServerTest, UnknownTypeAndBadRequestsAreClear) {
