@@ -181,7 +181,7 @@ function renderMachines() {
       el('td', { class: 'free', text: `${t.free} / ${t.maximum}` }),
       el('td', { text: String(t.waiting) }), el('td', { class: 'own', text: String(ownUse(t)) }),
       el('td', {}, sparkline(key, t.maximum))));
-    select.append(el('option', { value: key, text: `${key} — ${gpuText(t)}, ${t.free} free` }));
+    select.append(el('option', { value: key, text: `${key} (${t.free} free)` }));
   }
   if (chosen) select.value = chosen;
 }
@@ -196,7 +196,15 @@ function watchMachines() {
     renderMachines();
   };
   s.addEventListener('failure', (ev) => streamFailed(s, ev, 'machines-live'));
-  s.onerror = () => { $('machines-live').textContent = 'reconnecting to the gateway…'; };
+  // Each event is one response: the browser reconnects after every one (an error event each
+  // time). Only a long silence means the gateway is out of reach.
+  let contact = Date.now();
+  s.onopen = () => { contact = Date.now(); };
+  s.addEventListener('message', () => { contact = Date.now(); });
+  const timer = setInterval(() => {
+    if (state.machineStream !== s || s.readyState === EventSource.CLOSED) { clearInterval(timer); return; }
+    if (Date.now() - contact > 45000) $('machines-live').textContent = 'cannot reach the gateway: reconnecting…';
+  }, 5000);
 }
 
 function streamFailed(stream, ev, hintId) {
