@@ -54,7 +54,11 @@ std::string FinalizerPatch(const rapidjson::Value& machine) {
 
 Reconciler::Reconciler(kube::Client& client, SchedulerState& state, Clock& clock,
                        ReconcilerOptions options)
-    : client_(client), state_(state), clock_(clock), options_(std::move(options)) {}
+    : client_(client),
+      state_(state),
+      clock_(clock),
+      options_(std::move(options)),
+      notices_(client, clock, options_.identity) {}
 
 void Reconciler::Count(const absl::Status& s, PassResult& r, const char* what,
                        const std::string& name) {
@@ -72,6 +76,8 @@ PassResult Reconciler::RunOnce(bool leader) {
   r.plan = ComputePlan(r.input);
   if (!leader) return r;
   HandOver(r);
+  notices_.AnnounceQueues(r.plan);
+  r.writes += notices_.EnforceTimeLimits(r.input);
   RemoveReservations(r);
   CreateReservations(r);
   SyncNodes(r);
@@ -114,6 +120,7 @@ absl::Status Reconciler::HandOverOne(const Handover& h) {
     state_.AbandonClaim(d.record.id);
     return patched.status();
   }
+  notices_.HandedOver(h);
   LogEvent(LogLevel::kInfo, "queue.handed_over",
            {{"pod", absl::StrCat(h.pod.ns, "/", h.pod.name)},
             {"group", h.group},

@@ -19,6 +19,7 @@
 #include "lib/contract.h"
 #include "lib/kube/client.h"
 #include "services/scheduler/planner.h"
+#include "services/scheduler/queue_notices.h"
 #include "services/scheduler/scheduler_state.h"
 #include "services/scheduler/slot_spec.h"
 
@@ -29,6 +30,7 @@ inline constexpr const auto& kFinalizer = contract::kCleanupFinalizer;
 
 struct ReconcilerOptions {
   ReservationOptions reservation;
+  std::string identity = "labkube-scheduler";  // the replica, on the Events it writes
 };
 
 struct PassResult {
@@ -62,6 +64,7 @@ class Reconciler {
   SchedulerState& state_;
   Clock& clock_;
   const ReconcilerOptions options_;
+  QueueNotices notices_;
   std::map<std::string, std::string> last_status_;  // machine name -> last status patch written
   // Waiting pod (ns/name) -> when a failed handover to it may be tried again (so a pod the API
   // server refuses to patch costs one write per kHandoverBackoff, not one per pass).

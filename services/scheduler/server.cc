@@ -177,6 +177,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const Options& options,
   ControllerOptions co;
   co.reconciler.reservation = {options.reservation_namespace, options.reservation_image,
                                options.priority_class};
+  co.reconciler.identity = options.identity.empty() ? DefaultIdentity() : options.identity;
   p->controller = std::make_unique<Controller>(*p->client, *p->state, p->board, clock,
                                                [raw] { return raw->Leading(); },
                                                metrics::DefaultRegistry(), co);

@@ -110,6 +110,17 @@ class QueueTest : public InjectorLabTest {
     ASSERT_TRUE(s.ok()) << s;
   }
 
+  // The messages of pod ns/name's events with `reason`, joined.
+  std::string EventsOf(const std::string& ns, const std::string& name, const std::string& reason) {
+    kube::ListOptions o;
+    o.field_selector = absl::StrCat("involvedObject.name=", name, ",reason=", reason);
+    auto events = client_->List(res::Events(), ns, o);
+    std::string out;
+    if (!events.ok()) return out;
+    for (const Value& e : events->items().GetArray()) absl::StrAppend(&out, Str(e, {"message"}), ";");
+    return out;
+  }
+
   int Waiting() {
     auto t = Availability();
     return t.ok() ? t->usage().waiting() : -1;
@@ -149,6 +160,13 @@ TEST_F(QueueTest, AFullTypeQueuesAndEachFreedSlotGoesToTheNextInLineOnItsNode) {
   Delete(a, "a2");
   ASSERT_TRUE(WaitQueue({b + "/b1", a + "/a3"}, {}));
   EXPECT_TRUE(WaitFor([&] { return Waiting() == 0; }, kConverge)) << Waiting();
+  // What `kubectl describe pod` shows: queued with its place, then the slot handed over.
+  EXPECT_TRUE(WaitFor([&] { return !EventsOf(b, "b1", "Queued").empty(); }, kConverge));
+  EXPECT_TRUE(absl::StrContains(EventsOf(b, "b1", "Queued"), "1st in line"))
+      << EventsOf(b, "b1", "Queued");
+  EXPECT_TRUE(WaitFor([&] { return !EventsOf(b, "b1", "SlotHandedOver").empty(); }, kConverge));
+  EXPECT_TRUE(absl::StrContains(EventsOf(b, "b1", "SlotHandedOver"), "on node " + freed))
+      << EventsOf(b, "b1", "SlotHandedOver");
 }
 
 TEST_F(QueueTest, FairnessAWaitingPodDeletedAndALeaderKilled) {
