@@ -15,14 +15,8 @@
 // deletes nodes bench-node-*. It needs labkube's CRD, namespace and PriorityClass
 // (`kubectl apply -f k8s/crds/ -f k8s/base/`) and stops at once, saying so, when they are missing
 // or the scheduler exits.
-#include <arpa/inet.h>
-#include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,9 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,6 +39,7 @@
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/rest_client.h"
+#include "services/scheduler/bench_support.h"
 
 ABSL_FLAG(std::string, kubeconfig, "", "admin kubeconfig of a cluster of its own");
 ABSL_FLAG(std::string, scheduler, "", "path of the labkube scheduler binary");
@@ -56,107 +49,23 @@ ABSL_FLAG(int, threads, 16, "concurrent API writers and claim clients");
 ABSL_FLAG(int, guests, 500, "claims made (and released) against the converged lab");
 ABSL_FLAG(int, quiet_seconds, 20, "window over which reconcile passes are measured");
 
-extern char** environ;
-
 namespace labkube::scheduler {
 namespace {
 
 namespace json = kube::json;
 namespace res = kube::resources;
+using bench::Check;
+using bench::CountRunning;
+using bench::Fail;
+using bench::PeakRssKb;
+using bench::Percentile;
+using bench::Scrape;
+using bench::WaitRunning;
 
-// Runs fn(i) for i in [0, n) on --threads threads.
 void Parallel(int n, const std::function<void(int)>& fn) {
-  std::atomic<int> next{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < absl::GetFlag(FLAGS_threads); ++t) {
-    threads.emplace_back([&] {
-      for (int i = next++; i < n; i = next++) fn(i);
-    });
-  }
-  for (auto& t : threads) t.join();
+  bench::Parallel(n, absl::GetFlag(FLAGS_threads), fn);
 }
 
-pid_t scheduler_pid = 0;  // stopped when the bench gives up
-
-[[noreturn]] void Fail(const std::string& why) {
-  std::fprintf(stderr, "scale_bench: %s\n", why.c_str());
-  if (scheduler_pid > 0) kill(scheduler_pid, SIGTERM);
-  std::exit(1);
-}
-
-// A failed setup/teardown call stops the bench (AlreadyExists/NotFound are fine).
-void Check(const absl::Status& s, const char* what) {
-  if (!s.ok() && !absl::IsAlreadyExists(s) && !absl::IsNotFound(s)) {
-    Fail(absl::StrCat(what, ": ", s.ToString()));
-  }
-}
-template <typename T>
-void Check(const absl::StatusOr<T>& s, const char* what) {
-  Check(s.status(), what);
-}
-
-void CreateNodes(kube::Client& c, int n) {
-  Parallel(n, [&](int i) {
-    std::string name = absl::StrCat("bench-node-", i);
-    auto node = json::Parse(absl::StrCat(
-        R"({"apiVersion":"v1","kind":"Node","metadata":{"name":")", name,
-        R"(","annotations":{"kwok.x-k8s.io/node":"fake"},"labels":{"kubernetes.io/hostname":")",
-        name,
-        R"(","type":"kwok"}},"status":{"capacity":{"cpu":"64","memory":"256Gi","pods":"110"},)",
-        R"("allocatable":{"cpu":"64","memory":"256Gi","pods":"110"}}})"));
-    Check(c.Create(res::Nodes(), "", *node), "create node");
-  });
-}
-
-int CountRunning(kube::Client& c, const std::string& ns, const std::string& selector) {
-  kube::ListOptions o;
-  o.label_selector = selector;
-  o.field_selector = "status.phase=Running";
-  o.limit = 5000;
-  int count = 0;
-  do {
-    auto page = c.List(res::Pods(), ns, o);
-    if (!page.ok()) return -1;
-    count += page->items().Size();
-    o.continue_token = page->continue_token;
-  } while (!o.continue_token.empty());
-  return count;
-}
-
-// Waits for `want` Running pods; stops the bench if the scheduler (when started) exits.
-double WaitRunning(kube::Client& c, const std::string& ns, const std::string& sel, int want,
-                   absl::Time start) {
-  absl::Time deadline = start + absl::Minutes(30);
-  while (absl::Now() < deadline) {
-    if (CountRunning(c, ns, sel) >= want) return absl::ToDoubleSeconds(absl::Now() - start);
-    int status = 0;
-    if (scheduler_pid > 0 && waitpid(scheduler_pid, &status, WNOHANG) == scheduler_pid) {
-      scheduler_pid = 0;
-      Fail(absl::StrCat("the scheduler exited (status ", status, ") before its pods ran"));
-    }
-    absl::SleepFor(absl::Milliseconds(500));
-  }
-  return -1;
-}
-
-// What the scheduler needs in the cluster, or a reason to stop now.
-void Preflight(kube::Client& c) {
-  struct Need {
-    const kube::Resource& resource;
-    const char* ns;
-    const char* name;
-  };
-  for (const Need& n : {Need{res::CustomResourceDefinitions(), "", "machines.labkube.io"},
-                        Need{res::Namespaces(), "", "labkube-system"},
-                        Need{res::PriorityClasses(), "", "labkube-reservation"}}) {
-    absl::StatusOr<rapidjson::Document> got = c.Get(n.resource, n.ns, n.name);
-    if (absl::IsNotFound(got.status())) {
-      Fail(absl::StrCat(n.resource.kind, " ", n.name, " is missing: install labkube's base first ",
-                        "(kubectl apply -f k8s/crds/ -f k8s/base/)"));
-    }
-    Check(got.status(), "preflight");
-  }
-}
 
 double Bare(kube::Client& c, int pods) {
   auto ns =
@@ -196,58 +105,6 @@ std::string MachineJson(int nodes, int pods) {
       R"("memory":"64Mi"},"available":)", pods, "}]}}");
 }
 
-long PeakRssKb(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-// A free TCP port on 127.0.0.1, for the scheduler's flags (the bench calls and scrapes it).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    Fail("cannot find a free port");
-  }
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-// The sum over every series of `name` in the scheduler's /metrics (plain HTTP with --plaintext).
-double Scrape(int port, const std::string& name) {
-  std::string body;
-  CURL* curl = curl_easy_init();
-  std::string url = absl::StrCat("http://127.0.0.1:", port, "/metrics");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  CURLcode rc = curl_easy_perform(curl);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) Fail(absl::StrCat("scrape ", url, ": ", curl_easy_strerror(rc)));
-  double sum = 0;
-  std::istringstream lines(body);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
-    char next = line[name.size()];
-    if (next != '{' && next != ' ') continue;
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
 struct PassCost {
   double passes = 0, cpu_ms = 0, wall_ms = 0;  // per pass
 };
@@ -275,13 +132,6 @@ struct ClaimFigures {
   int granted = 0, released = 0;
   double p50_ms = 0, p99_ms = 0, relock_s = 0;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
-  std::nth_element(v.begin(), v.begin() + i, v.end());
-  return v[i];
-}
 
 // The API server's own time for what a claim waits on: DELETEs (grace 0) of `n` plain pods made
 // for the purpose, from --threads clients at once, in this lab. Returns {p50, p99} in ms.
@@ -367,28 +217,13 @@ int Run() {
   if (!client.ok()) return std::fprintf(stderr, "%s\n", client.status().ToString().c_str()), 1;
   kube::Client& c = **client;
   int nodes = absl::GetFlag(FLAGS_nodes), pods = absl::GetFlag(FLAGS_pods);
-  Preflight(c);
-  CreateNodes(c, nodes);
+  bench::Preflight(c);
+  bench::CreateNodes(c, "bench-node-", nodes, absl::GetFlag(FLAGS_threads));
   double bare = Bare(c, pods);
-  std::string kc = absl::GetFlag(FLAGS_kubeconfig);
-  std::string bin = absl::GetFlag(FLAGS_scheduler);
-  int grpc_port = FreePort(), http_port = FreePort();
-  std::vector<std::string> args = {bin,
-                                   "--kubeconfig=" + kc,
-                                   absl::StrCat("--grpc_address=127.0.0.1:", grpc_port),
-                                   "--http_address=127.0.0.1",
-                                   absl::StrCat("--http_port=", http_port),
-                                   "--plaintext",
-                                   "--leader_elect=false",
-                                   "--log_level=warn"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-    return std::fprintf(stderr, "cannot start %s\n", bin.c_str()), 1;
-  }
-  scheduler_pid = pid;
+  bench::SchedulerProcess sched =
+      bench::StartScheduler(absl::GetFlag(FLAGS_scheduler), absl::GetFlag(FLAGS_kubeconfig));
+  pid_t pid = sched.pid;
+  int grpc_port = sched.grpc_port, http_port = sched.http_port;
   absl::Time start = absl::Now();
   Check(c.Create(res::Machines(), "", *json::Parse(MachineJson(nodes, pods))), "create Machine");
   double labkube = WaitRunning(c, "labkube-system", "labkube.io/machine-group=bench", pods, start);
@@ -403,12 +238,8 @@ int Run() {
          absl::Now() < deadline) {
     absl::SleepFor(absl::Seconds(1));
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
-  scheduler_pid = 0;
-  Parallel(nodes, [&](int i) {
-    Check(c.Delete(res::Nodes(), "", absl::StrCat("bench-node-", i)), "delete node");
-  });
+  bench::StopScheduler(sched);
+  bench::DeleteNodes(c, "bench-node-", nodes, absl::GetFlag(FLAGS_threads));
   std::printf(
       "scale_bench nodes=%d pods=%d bare_s=%.1f labkube_s=%.1f ratio=%.2f "
       "scheduler_peak_rss_mb=%.1f pass_cpu_ms=%.1f claim_p99_ms=%.2f\n",
@@ -445,5 +276,6 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  labkube::scheduler::bench::SetName("scale_bench");
   return labkube::scheduler::Run();
 }
