@@ -105,6 +105,11 @@ inline constexpr char kGatewayAudience[] = "labkube.io/gateway";
 // (clients/cli/exit_codes.h); never sent over the wire.
 inline constexpr char kLocalErrorPayload[] = "labkube.io/labctl-local";
 
+// gRPC metadata the gateway's web page sets on its in-process calls to the gateway: the IP
+// address of the browser's HTTP connection, which the gateway forwards to the authenticator
+// (its per-address lockout) instead of its own. Honoured from in-process peers only.
+inline constexpr char kWebClientAddressMetadata[] = "labkube-web-client-address";
+
 }  // namespace labkube::contract
 
 #endif  // LABKUBE_LIB_CONTRACT_H_

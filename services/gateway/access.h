@@ -33,6 +33,9 @@ class Access {
   // (kPermissionDenied otherwise); kInvalidArgument "member: ..." when not a DNS label.
   absl::StatusOr<Target> Resolve(const Caller& caller, std::string_view requested) const;
 
+  // Member namespaces are <prefix><member>.
+  const std::string& namespace_prefix() const { return prefix_; }
+
  private:
   TokenReviewer& reviewer_;
   const std::string prefix_;

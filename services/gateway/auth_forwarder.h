@@ -30,7 +30,9 @@ namespace gw = ::labkube::gateway::v1alpha1;
 // What the gateway knows about the incoming call.
 struct CallMeta {
   std::string authorization;  // "Bearer <token>" or ""
-  std::string peer;           // client address, e.g. "ipv4:10.0.0.7:51234"
+  // Client address, e.g. "ipv4:10.0.0.7:51234"; for the web page's calls the browser's
+  // ("ipv4:10.0.0.7": gateway_service.cc, CallerPeer).
+  std::string peer;
   // The caller's deadline: the authenticator call ends by it, or by the forwarder's own
   // timeout if that comes first.
   absl::Time deadline = absl::InfiniteFuture();

@@ -34,6 +34,10 @@ class Availability {
   // Blocks until there is a snapshot whose version differs from `version`, or `timeout`
   // passes; returns the latest snapshot either way.
   virtual AvailabilitySnapshot WaitNewer(uint64_t version, absl::Duration timeout) = 0;
+  // The line of `type` as the scheduler sees it (entries with namespace, pod, position, since
+  // and estimate; member, mine and workspace unset: queue_view.h fills them for a caller).
+  // kUnavailable when the scheduler cannot be reached, kNotFound for a type it does not know.
+  virtual absl::StatusOr<gw::Queue> Queue(const gw::MachineType& type) = 0;
 };
 
 // `spec` is "type" or "group/type". kInvalidArgument "machine_type is required" / "...: the

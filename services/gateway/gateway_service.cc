@@ -1,8 +1,12 @@
 #include "services/gateway/gateway_service.h"
 
+#include <arpa/inet.h>
+#include <grpc/grpc_security_constants.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "lib/contract.h"
 #include "lib/grpc_status.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/log.h"
@@ -46,6 +50,36 @@ absl::Status CheckQuota(const google::protobuf::Map<std::string, std::string>& q
   return absl::OkStatus();
 }
 
+// Whether call `c` came over the gRPC server's in-process channel (only the web page uses it):
+// it has no network peer address and no transport security type. Every port the gateway
+// listens on has credentials (TLS, or insecure on loopback), which name one.
+bool InProcess(const grpc::ServerContext& c) {
+  const std::string peer = c.peer();
+  for (const char* network : {"ipv4:", "ipv6:", "unix:"}) {
+    if (absl::StartsWith(peer, network)) return false;
+  }
+  std::shared_ptr<const grpc::AuthContext> auth = c.auth_context();
+  return auth == nullptr ||
+         auth->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME).empty();
+}
+
+// Call `c`'s client address: its gRPC peer, or, for the web page's in-process calls, the
+// browser's address the web server sent in kWebClientAddressMetadata, as a gRPC peer without a
+// port ("ipv4:10.0.0.7", "ipv6:[::1]"). That metadata from a remote caller never counts (it
+// could pick its own lockout key); one that is not an IP address is ignored.
+std::string CallerPeer(const grpc::ServerContext& c) {
+  std::string peer = c.peer();
+  if (!InProcess(c)) return peer;
+  auto it = c.client_metadata().find(contract::kWebClientAddressMetadata);
+  if (it == c.client_metadata().end()) return peer;
+  const std::string address(it->second.data(), it->second.size());
+  in_addr v4;
+  in6_addr v6;
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return absl::StrCat("ipv4:", address);
+  if (inet_pton(AF_INET6, address.c_str(), &v6) == 1) return absl::StrCat("ipv6:[", address, "]");
+  return peer;
+}
+
 }  // namespace
 
 GatewayService::GatewayService(GatewayDeps deps)
@@ -75,7 +109,7 @@ CallMeta GatewayService::Meta(Ctx* c) {
   auto it = c->client_metadata().find("authorization");
   if (it != c->client_metadata().end())
     meta.authorization.assign(it->second.data(), it->second.size());
-  meta.peer = c->peer();
+  meta.peer = CallerPeer(*c);
   if (c->deadline() != std::chrono::system_clock::time_point::max()) {
     meta.deadline = absl::FromChrono(c->deadline());
   }

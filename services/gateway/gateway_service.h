@@ -62,6 +62,7 @@ class GatewayService final : public gw::Gateway::Service {
                                 gw::ListMachineTypesResponse* out) override;
   grpc::Status WatchMachineTypes(Ctx* c, const gw::ListMachineTypesRequest* r,
                                  grpc::ServerWriter<gw::ListMachineTypesResponse>* w) override;
+  grpc::Status GetQueue(Ctx* c, const gw::GetQueueRequest* r, gw::Queue* out) override;
   grpc::Status CreateStorage(Ctx* c, const gw::CreateStorageRequest* r, gw::Storage* out) override;
   grpc::Status ResizeStorage(Ctx* c, const gw::ResizeStorageRequest* r, gw::Storage* out) override;
   grpc::Status DeleteStorage(Ctx* c, const gw::DeleteStorageRequest* r,

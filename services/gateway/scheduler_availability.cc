@@ -43,6 +43,29 @@ gw::MachineType FromScheduler(const sched::MachineType& in) {
   return out;
 }
 
+gw::Queue FromScheduler(const sched::Queue& in) {
+  gw::Queue out;
+  out.set_group(in.group());
+  out.set_machine_type(in.machine_type());
+  out.set_estimate_note(in.estimate_note());
+  auto set_time = [](const std::string& text, google::protobuf::Timestamp* t) {
+    absl::Time parsed;
+    std::string error;
+    if (!text.empty() && absl::ParseTime(absl::RFC3339_full, text, &parsed, &error)) {
+      t->set_seconds(absl::ToUnixSeconds(parsed));
+    }
+  };
+  for (const sched::QueueEntry& e : in.entries()) {
+    gw::QueueEntry* o = out.add_entries();
+    o->set_position(e.position());
+    o->set_namespace_(e.namespace_());
+    o->set_pod(e.pod());
+    set_time(e.waiting_since(), o->mutable_waiting_since());
+    if (!e.estimated_start().empty()) set_time(e.estimated_start(), o->mutable_estimated_start());
+  }
+  return out;
+}
+
 SchedulerAvailability::SchedulerAvailability(std::shared_ptr<grpc::Channel> channel,
                                              SchedulerAvailabilityOptions options)
     : stub_(sched::Scheduler::NewStub(std::move(channel))), options_(options) {}
@@ -124,6 +147,25 @@ absl::StatusOr<AvailabilitySnapshot> SchedulerAvailability::Current() {
         absl::StrCat("the scheduler is unavailable (", s.error_message(), "); try again shortly"));
   }
   return AvailabilitySnapshot{version, Convert(response)};
+}
+
+absl::StatusOr<gw::Queue> SchedulerAvailability::Queue(const gw::MachineType& type) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoMilliseconds(options_.call_timeout));
+  sched::GetAvailabilityRequest request;
+  request.set_group(type.group());
+  request.set_machine_type(type.name());
+  sched::Queue response;
+  grpc::Status s = stub_->GetQueue(&context, request, &response);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return absl::NotFoundError(s.error_message());
+  }
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("the scheduler is unavailable (", s.error_message(),
+                                               "); try again shortly"));
+  }
+  return FromScheduler(response);
 }
 
 AvailabilitySnapshot SchedulerAvailability::WaitNewer(uint64_t version, absl::Duration timeout) {

@@ -1,7 +1,8 @@
 // SchedulerAvailability: Availability from the scheduler. One background thread keeps a
 // WatchAvailability stream open (reconnecting with backoff) and publishes each update as a new
 // snapshot, so any number of gateway callers share one stream. While the stream is down,
-// Current() asks the scheduler directly (ListMachineTypes, with a deadline).
+// Current() asks the scheduler directly (ListMachineTypes, with a deadline). Queue() asks the
+// scheduler's GetQueue each time (with a deadline): lines change with every handover.
 //
 // Ownership: shares the channel; owns its thread (Stop() or the destructor joins it).
 // Thread safety: all methods are safe from many threads.
@@ -43,6 +44,7 @@ class SchedulerAvailability : public Availability {
   absl::StatusOr<AvailabilitySnapshot> Current() override ABSL_LOCKS_EXCLUDED(mu_);
   AvailabilitySnapshot WaitNewer(uint64_t version, absl::Duration timeout) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<gw::Queue> Queue(const gw::MachineType& type) override;
 
   // True while the stream is up and has delivered at least one update.
   bool Connected() ABSL_LOCKS_EXCLUDED(mu_);
@@ -65,6 +67,8 @@ class SchedulerAvailability : public Availability {
 
 // Scheduler proto -> gateway proto.
 gw::MachineType FromScheduler(const sched::MachineType& in);
+// Scheduler Queue -> gateway Queue (RFC 3339 times -> Timestamps; member/mine/workspace unset).
+gw::Queue FromScheduler(const sched::Queue& in);
 
 }  // namespace labkube::gateway
 

@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/status_macros.h"
 #include "services/gateway/names.h"
+#include "services/gateway/queue_view.h"
 #include "services/gateway/workspace_status.h"
 
 namespace labkube::gateway {
@@ -159,15 +160,32 @@ std::set<std::string> WorkspaceController::Take(absl::Duration timeout) {
   return keys;
 }
 
+std::set<std::string> WorkspaceController::InLine() {
+  std::set<std::string> keys;
+  for (const kube::ObjectPtr& w : workspaces_.List()) {
+    WorkspaceStatus st = ReadStatus(*w);
+    if (st.queue_position > 0 || st.reason == "InLine") keys.insert(kube::Informer::KeyOf(*w));
+  }
+  return keys;
+}
+
 void WorkspaceController::Loop() {
   bool leading = false;
   absl::Time next_resync = absl::InfinitePast();
+  uint64_t availability_seen = 0;
   while (!Stopping()) {
     std::set<std::string> keys = Take(absl::Milliseconds(200));
     if (!HasSynced() || !is_leader_()) {
       leading = false;  // what came meanwhile is covered by the pass over all on leading
       continue;
     }
+    // Places in line move with every change of usage: refresh the waiting workspaces.
+    if (uint64_t v = availability_.WaitNewer(availability_seen, absl::ZeroDuration()).version;
+        v != availability_seen) {
+      availability_seen = v;
+      keys.merge(InLine());
+    }
+    lines_.clear();
     const absl::Time now = clock_.Now();
     if (!leading || now >= next_resync) {
       for (const kube::ObjectPtr& w : workspaces_.List()) keys.insert(kube::Informer::KeyOf(*w));
@@ -185,7 +203,7 @@ void WorkspaceController::Loop() {
     for (const std::string& key : keys) {
       if (Stopping()) return;
       const size_t slash = key.find('/');
-      absl::Status s = Reconcile(key.substr(0, slash), key.substr(slash + 1));
+      absl::Status s = ReconcileOne(key.substr(0, slash), key.substr(slash + 1));
       if (s.ok()) continue;
       retry_[key] = clock_.Now() + options_.retry_after;
       LogEvent(LogLevel::kWarn, "workspace.reconcile_failed",
@@ -244,6 +262,11 @@ WorkspaceController::Desired WorkspaceController::Resolve(const rapidjson::Value
 }
 
 absl::Status WorkspaceController::Reconcile(const std::string& ns, const std::string& name) {
+  lines_.clear();
+  return ReconcileOne(ns, name);
+}
+
+absl::Status WorkspaceController::ReconcileOne(const std::string& ns, const std::string& name) {
   kube::ObjectPtr ws = workspaces_.Get(ns, name);
   if (ws == nullptr || json::Find(*ws, {"metadata", "deletionTimestamp"}) != nullptr) {
     return absl::OkStatus();  // its children go with it (garbage collection)
@@ -374,7 +397,27 @@ WorkspaceStatus WorkspaceController::Observe(const Desired& d, const kube::Objec
   s.reason = std::move(info.reason);
   s.message = std::move(info.message);
   s.node = std::move(info.node);
+  if (!info.queued_pod.empty()) AddPlaceInLine(d, info.queued_pod, s);
   return s;
+}
+
+void WorkspaceController::AddPlaceInLine(const Desired& d, const std::string& pod,
+                                         WorkspaceStatus& s) {
+  if (!d.type) return;
+  const std::string key = absl::StrCat(d.type->group(), "/", d.type->name());
+  auto it = lines_.find(key);
+  if (it == lines_.end()) it = lines_.emplace(key, availability_.Queue(*d.type)).first;
+  if (!it->second.ok()) return;  // the generic message stays; the next change or resync retries
+  const gw::Queue& line = *it->second;
+  const gw::QueueEntry* e = FindEntry(line, d.ns, pod);
+  if (e == nullptr) return;  // not yet (or no longer) in the scheduler's line
+  s.queue_position = e->position();
+  s.queue_length = line.entries_size();
+  s.estimate_note = line.estimate_note();
+  if (e->has_estimated_start() && e->estimated_start().seconds() > 0) {
+    s.estimated_start = Rfc3339(absl::FromUnixSeconds(e->estimated_start().seconds()));
+  }
+  s.message = InLineMessage(d.type->name(), *e, line.entries_size());
 }
 
 absl::Status WorkspaceController::WriteStatus(const rapidjson::Value& ws, WorkspaceStatus next) {

@@ -11,7 +11,11 @@
 // It reconciles a Workspace after any change of it or of its labelled children (informers on
 // Workspaces, and on workspace Deployments, Services, Ingresses and Pods by label), after a
 // failure (retry_after), and every Workspace every `resync` (Secrets are not watched: a deleted
-// token Secret comes back within `resync`). It acts only while `is_leader()` (one gateway
+// token Secret comes back within `resync`). A workspace whose pod waits in line (gated by
+// labkube.io/queue) gets its place, the line's length and the estimated start from the
+// scheduler's GetQueue (Availability::Queue, asked once per type per pass), and is reconciled
+// again whenever the scheduler's availability changes (a handover, a new or departed waiting
+// pod all change usage), so its place stays current. It acts only while `is_leader()` (one gateway
 // replica leads, kube::LeaderElector); followers keep their caches warm.
 //
 // Ownership: borrows the client, availability and clock; owns its informers and thread.
@@ -95,6 +99,11 @@ class WorkspaceController {
                            const Desired& d, const rapidjson::Document& object);
   absl::Status EnsureDeployment(const Desired& d, kube::ObjectPtr& deployment);
   WorkspaceStatus Observe(const Desired& d, const kube::ObjectPtr& deployment);
+  // Adds the place in line of `pod` (queue fields and message) when the scheduler answers.
+  void AddPlaceInLine(const Desired& d, const std::string& pod, WorkspaceStatus& s);
+  absl::Status ReconcileOne(const std::string& ns, const std::string& name);
+  // Keys of Workspaces whose status says they wait in line.
+  std::set<std::string> InLine();
   absl::Status WriteStatus(const rapidjson::Value& workspace, WorkspaceStatus next);
 
   kube::Client& client_;
@@ -109,6 +118,8 @@ class WorkspaceController {
   kube::Informer ingresses_;
   kube::Informer pods_;
   std::map<std::string, absl::Time> retry_;  // loop thread only: failed keys -> when
+  // Reconcile's thread only: the lines asked for in this pass, by group/type.
+  std::map<std::string, absl::StatusOr<gw::Queue>> lines_;
 
   absl::Mutex mu_;
   std::set<std::string> queue_ ABSL_GUARDED_BY(mu_);

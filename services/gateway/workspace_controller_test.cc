@@ -224,3 +224,89 @@ TEST_F(WorkspaceControllerTest, OnlyTheLeaderActs) {
 
 }  // namespace
 }  // namespace labkube::gateway
+
+namespace labkube::gateway {
+namespace {
+
+gw::Queue LineOf(const std::vector<std::string>& pods, int64_t first_estimate = 0) {
+  gw::Queue q;
+  q.set_group("lab");
+  q.set_machine_type("rtx3090");
+  q.set_estimate_note("no estimate: this machine type has no maxRuntime");
+  for (const std::string& p : pods) {
+    gw::QueueEntry* e = q.add_entries();
+    e->set_namespace_(kNs);
+    e->set_pod(p);
+    e->set_position(q.entries_size());
+    if (first_estimate > 0) e->mutable_estimated_start()->set_seconds(first_estimate + 60 * q.entries_size());
+  }
+  return q;
+}
+
+TEST_F(WorkspaceControllerTest, AGatedPodShowsItsPlaceInLineAndFollowsIt) {
+  StartController();
+  CreateWorkspace("nb");
+  ASSERT_TRUE(WaitUntil([&] { return kube_.Get(res::Deployments(), kNs, "ws-nb").ok(); }));
+  availability_.SetQueue(LineOf({"other-1", "ws-nb-5f7-abcde", "other-2"}));
+  auto pod = json::Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"ws-nb-5f7-abcde",
+      "labels":{"app.kubernetes.io/managed-by":"labkube-gateway","labkube.io/component":"workspace",
+      "labkube.io/workspace":"nb","labkube.io/user":"alice"},
+      "annotations":{"labkube.io/waiting":"lab/rtx3090"}},
+      "spec":{"schedulingGates":[{"name":"labkube.io/queue"}]},
+      "status":{"phase":"Pending"}})");
+  ASSERT_TRUE(kube_.Create(res::Pods(), kNs, *pod).ok());
+  ASSERT_TRUE(WaitUntil([&] { return StatusOf("nb").queue_position == 2; }));
+  WorkspaceStatus s = StatusOf("nb");
+  EXPECT_EQ(s.phase, gw::PHASE_WAITING);
+  EXPECT_EQ(s.reason, "InLine");
+  EXPECT_EQ(s.queue_length, 3);
+  EXPECT_EQ(s.estimated_start, "");
+  EXPECT_EQ(s.estimate_note, "no estimate: this machine type has no maxRuntime");
+  EXPECT_EQ(s.message, "waiting for rtx3090: 2nd of 3 in line (no estimate)");
+
+  // The one ahead got its slot: nothing about our pod changed, the availability did.
+  availability_.SetQueue(LineOf({"ws-nb-5f7-abcde", "other-2"}, 1714573200 - 60));
+  ASSERT_TRUE(WaitUntil([&] { return StatusOf("nb").queue_position == 1; }));
+  s = StatusOf("nb");
+  EXPECT_EQ(s.queue_length, 2);
+  EXPECT_EQ(s.estimated_start, "2024-05-01T14:20:00Z");
+  EXPECT_EQ(s.message, "waiting for rtx3090: 1st of 2 in line (estimated 2024-05-01 14:20 UTC)");
+  gw::Workspace view = WorkspaceView(*kube_.Get(WorkspaceResource(), kNs, "nb"), "alice", absl::Now());
+  EXPECT_EQ(view.queue_position(), 1);
+  EXPECT_EQ(view.queue_length(), 2);
+  EXPECT_EQ(view.estimated_start().seconds(), 1714573200);
+
+  // Handed over: gate removed, placed and ready; the queue fields go.
+  auto running = json::Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"ws-nb-5f7-abcde",
+      "labels":{"app.kubernetes.io/managed-by":"labkube-gateway","labkube.io/component":"workspace",
+      "labkube.io/workspace":"nb","labkube.io/user":"alice"}},"spec":{"nodeName":"gpu-1"},
+      "status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})");
+  ASSERT_TRUE(kube_.Delete(res::Pods(), kNs, "ws-nb-5f7-abcde", {}).ok());
+  ASSERT_TRUE(kube_.Create(res::Pods(), kNs, *running).ok());
+  ASSERT_TRUE(WaitUntil([&] { return StatusOf("nb").phase == gw::PHASE_RUNNING; }));
+  s = StatusOf("nb");
+  EXPECT_EQ(s.queue_position, 0);
+  EXPECT_EQ(s.estimate_note, "");
+  auto raw = kube_.Get(WorkspaceResource(), kNs, "nb");
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(json::Find(*raw, {"status", "queue"}), nullptr) << json::ToString(*raw);
+}
+
+TEST_F(WorkspaceControllerTest, ASchedulerThatCannotSayKeepsTheGenericMessage) {
+  StartController();
+  CreateWorkspace("nb");
+  ASSERT_TRUE(WaitUntil([&] { return kube_.Get(res::Deployments(), kNs, "ws-nb").ok(); }));
+  // Not (yet) in the scheduler's line.
+  auto pod = json::Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"ws-nb-5f7-abcde",
+      "labels":{"app.kubernetes.io/managed-by":"labkube-gateway","labkube.io/component":"workspace",
+      "labkube.io/workspace":"nb","labkube.io/user":"alice"},
+      "annotations":{"labkube.io/waiting":"lab/rtx3090"}},
+      "spec":{"schedulingGates":[{"name":"labkube.io/queue"}]},"status":{"phase":"Pending"}})");
+  ASSERT_TRUE(kube_.Create(res::Pods(), kNs, *pod).ok());
+  ASSERT_TRUE(WaitUntil([&] { return StatusOf("nb").reason == "InLine"; }));
+  EXPECT_EQ(StatusOf("nb").queue_position, 0);
+  EXPECT_EQ(StatusOf("nb").message, "waiting in line for a lab/rtx3090 slot");
+}
+
+}  // namespace
+}  // namespace labkube::gateway

@@ -218,7 +218,9 @@ absl::Status WorkspaceManager::Watch(const Target& t, std::string_view name,
     }
     if (!w.ok()) return w.status();
     std::string key =
-        absl::StrCat(w->phase(), "\n", w->reason(), "\n", w->message(), "\n", w->node());
+        absl::StrCat(w->phase(), "\n", w->reason(), "\n", w->message(), "\n", w->node(), "\n",
+                     w->queue_position(), "/", w->queue_length(), "\n",
+                     w->estimated_start().seconds());
     if (first || key != last) {
       if (!on_change(*w)) return absl::OkStatus();
       last = std::move(key);

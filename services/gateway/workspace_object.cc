@@ -153,6 +153,10 @@ WorkspaceStatus ReadStatus(const rapidjson::Value& workspace) {
   s.gpu_model = Str(json::GetString(*st, {"gpuModel"}));
   s.gpu_count = static_cast<int32_t>(json::GetInt(*st, {"gpuCount"}));
   s.url = Str(json::GetString(*st, {"url"}));
+  s.queue_position = static_cast<int32_t>(json::GetInt(*st, {"queue", "position"}));
+  s.queue_length = static_cast<int32_t>(json::GetInt(*st, {"queue", "length"}));
+  s.estimated_start = Str(json::GetString(*st, {"queue", "estimatedStart"}));
+  s.estimate_note = Str(json::GetString(*st, {"queue", "estimateNote"}));
   const rapidjson::Value* conditions = json::Find(*st, {"conditions"});
   if (conditions == nullptr || !conditions->IsArray()) return s;
   for (const rapidjson::Value& c : conditions->GetArray()) {
@@ -179,6 +183,17 @@ absl::StatusOr<std::string> StatusPatch(const WorkspaceStatus& s) {
                                       {"gpuCount", b.Int(s.gpu_count)},
                                       {"url", b.Str(s.url)},
                                       {"conditions", std::move(conditions)}});
+  if (s.queue_position > 0) {
+    rapidjson::Value queue = b.Object({{"position", b.Int(s.queue_position)},
+                                       {"length", b.Int(s.queue_length)},
+                                       {"estimateNote", b.Str(s.estimate_note)}});
+    // null (not ""): the schema wants a date-time, and a merge patch removes an old one.
+    b.Add(queue, "estimatedStart",
+          s.estimated_start.empty() ? b.Null() : b.Str(s.estimated_start));
+    b.Add(status, "queue", std::move(queue));
+  } else {
+    b.Add(status, "queue", b.Null());
+  }
   LK_ASSIGN_OR_RETURN(rapidjson::Document doc, b.Finish(b.Object({{"status", std::move(status)}})));
   return json::ToString(doc);
 }
@@ -241,6 +256,14 @@ gw::Workspace WorkspaceView(const rapidjson::Value& o, std::string_view member, 
   w.set_gpu_model(s.gpu_model);
   w.set_gpu_count(s.gpu_count);
   w.set_url(s.url);
+  if (s.phase == gw::PHASE_WAITING && s.queue_position > 0) {
+    w.set_queue_position(s.queue_position);
+    w.set_queue_length(s.queue_length);
+    w.set_estimate_note(s.estimate_note);
+    if (std::optional<absl::Time> at = ParseTime(s.estimated_start)) {
+      w.mutable_estimated_start()->set_seconds(absl::ToUnixSeconds(*at));
+    }
+  }
   if (std::optional<absl::Time> created =
           ParseTime(json::GetString(o, {"metadata", "creationTimestamp"}))) {
     w.mutable_created()->set_seconds(absl::ToUnixSeconds(*created));

@@ -3,7 +3,8 @@
 //   spec    kind (jupyterlab | codeserver), machine {group, type}, image, imagePullSecrets
 //           [{name}], volumes [{claimName, mountPath, readOnly}] (WorkspaceRequest);
 //   status  observedGeneration, phase (Waiting | Starting | Running | Failed | Stopping), reason,
-//           message, node, machineGroup, gpuModel, gpuCount, url, conditions
+//           message, node, machineGroup, gpuModel, gpuCount, url, conditions, and while its pod
+//           waits in line for a slot queue {position, length, estimatedStart, estimateNote}
 //           (WorkspaceStatus; written only by the controller, through the status subresource).
 // Workspace objects carry the workspace labels (managed-by, component, workspace, user) too, so
 // a member's `kubectl get ws -l ...` and the manager's lists select them like the children.
@@ -61,6 +62,12 @@ struct WorkspaceStatus {
   int32_t gpu_count = 0;
   std::string url;
   std::vector<WorkspaceCondition> conditions;
+  // While the pod waits in line (queue_position > 0): its place, the line's length, the
+  // estimated start (RFC 3339, "" = none) and what the estimate assumes or why there is none.
+  int32_t queue_position = 0;
+  int32_t queue_length = 0;
+  std::string estimated_start;
+  std::string estimate_note;
   bool operator==(const WorkspaceStatus&) const = default;
 };
 
@@ -75,7 +82,8 @@ absl::StatusOr<rapidjson::Document> BuildWorkspace(std::string_view ns, std::str
 
 // The status as written (a missing status reads as the zero WorkspaceStatus).
 WorkspaceStatus ReadStatus(const rapidjson::Value& workspace);
-// {"status": {...}}: a merge patch of the status subresource that sets every field of `status`.
+// {"status": {...}}: a merge patch of the status subresource that sets every field of `status`
+// (queue: null when not in line, so the field and its printer column go away).
 absl::StatusOr<std::string> StatusPatch(const WorkspaceStatus& status);
 
 // "Waiting", "Starting", "Running", "Failed", "Stopping" ("" for others) and back.

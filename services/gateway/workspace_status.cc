@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
 #include "services/gateway/names.h"
@@ -90,13 +91,13 @@ PhaseInfo NoPod(const rapidjson::Value& deployment,
     std::string reason;
     if (!ConditionIs(deployment, "ReplicaFailure", "True", &reason, &message)) message.clear();
   }
-  if (message.empty()) return {gw::PHASE_STARTING, "Creating", "creating the pod", ""};
+  if (message.empty()) return {gw::PHASE_STARTING, "Creating", "creating the pod", "", ""};
   if (IsWaitingMessage(message)) {
     return {gw::PHASE_WAITING,
             absl::StrContains(message, "no free ") ? "NoFreeSlot" : "MachinesUnavailable",
-            AdmissionDetail(message), ""};
+            AdmissionDetail(message), "", ""};
   }
-  return {gw::PHASE_FAILED, "FailedCreate", AdmissionDetail(message), ""};
+  return {gw::PHASE_FAILED, "FailedCreate", AdmissionDetail(message), "", ""};
 }
 
 const rapidjson::Value* NewestPod(const std::vector<const rapidjson::Value*>& pods,
@@ -112,6 +113,16 @@ const rapidjson::Value* NewestPod(const std::vector<const rapidjson::Value*>& po
     }
   }
   return best;
+}
+
+// The pod waits in labkube's queue (the gate the injector adds, the scheduler removes).
+bool QueueGated(const rapidjson::Value& pod) {
+  const rapidjson::Value* gates = json::Find(pod, {"spec", "schedulingGates"});
+  if (gates == nullptr || !gates->IsArray()) return false;
+  for (const rapidjson::Value& g : gates->GetArray()) {
+    if (json::GetString(g, {"name"}) == contract::kQueueGate) return true;
+  }
+  return false;
 }
 
 // The first container waiting reason/message, if any.
@@ -145,9 +156,17 @@ PhaseInfo WithPod(const rapidjson::Value& pod, const std::vector<const rapidjson
     if (info.message.empty()) info.message = warning_message;
     if (info.message.empty()) info.message = "the workspace process ended";
   } else if (ContainerWaiting(pod, &reason, &message) && IsFailureReason(reason)) {
-    info = {gw::PHASE_FAILED, reason, message.empty() ? warning_message : message, info.node};
+    info = {gw::PHASE_FAILED, reason, message.empty() ? warning_message : message, info.node, ""};
   } else if (PodReady(pod)) {
     info.phase = gw::PHASE_RUNNING;
+  } else if (info.node.empty() && QueueGated(pod)) {
+    std::string_view waiting =
+        json::GetString(pod, {"metadata", "annotations", contract::kWaitingAnnotation});
+    info.phase = gw::PHASE_WAITING;
+    info.reason = "InLine";
+    info.message = absl::StrCat("waiting in line for a ",
+                                waiting.empty() ? "machine" : ToAbsl(waiting), " slot");
+    info.queued_pod = pod_name;
   } else if (info.node.empty()) {
     info.phase = gw::PHASE_WAITING;
     std::string cond_reason, cond_message;
@@ -173,13 +192,13 @@ PhaseInfo WorkspacePhase(const rapidjson::Value& deployment,
                          const std::vector<const rapidjson::Value*>& pods,
                          const std::vector<const rapidjson::Value*>& events) {
   if (json::Find(deployment, {"metadata", "deletionTimestamp"}) != nullptr) {
-    return {gw::PHASE_STOPPING, "Stopping", "the workspace is being removed", ""};
+    return {gw::PHASE_STOPPING, "Stopping", "the workspace is being removed", "", ""};
   }
   bool only_terminating = false;
   const rapidjson::Value* pod = NewestPod(pods, &only_terminating);
   if (pod != nullptr) return WithPod(*pod, events);
   if (only_terminating) {
-    return {gw::PHASE_STARTING, "Restarting", "waiting for the previous pod to stop", ""};
+    return {gw::PHASE_STARTING, "Restarting", "waiting for the previous pod to stop", "", ""};
   }
   return NoPod(deployment, events);
 }

@@ -2,7 +2,9 @@
 // and recent events (pure function; the manager gathers the objects):
 //   WAITING  no machine yet: the injector refused the pod for lack of a slot (ReplicaSet
 //            FailedCreate / Deployment ReplicaFailure saying "no free ... slot" or "in
-//            maintenance or not ready"), or the pod is unschedulable or not yet scheduled;
+//            maintenance or not ready"), the pod waits in line for a slot (gated by
+//            labkube.io/queue: reason InLine, `queued_pod` set so the caller can add its place
+//            from the scheduler's queue), or the pod is unschedulable or not yet scheduled;
 //   STARTING the pod has a node (or is being created) but is not ready: image pull, start;
 //   RUNNING  the pod is Ready;
 //   FAILED   cannot start without a change: other admission refusals (unknown type, quota),
@@ -29,6 +31,7 @@ struct PhaseInfo {
   std::string reason;
   std::string message;
   std::string node;
+  std::string queued_pod;  // WAITING InLine: the pod that waits in line
 };
 
 // `pods`: the workspace's pods; `events`: events of the namespace (any; those about the

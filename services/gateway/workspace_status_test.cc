@@ -118,3 +118,32 @@ TEST(WorkspaceStatusTest, FailedPodAndDeletion) {
 
 }  // namespace
 }  // namespace labkube::gateway
+
+namespace labkube::gateway {
+namespace {
+
+TEST(WorkspaceStatusQueueTest, AGatedPodWaitsInLine) {
+  PhaseInfo p = Phase(kDeployment, {R"({"metadata":{"name":"ws-nb-5f7-abcde",
+      "creationTimestamp":"2024-01-01T00:00:00Z",
+      "annotations":{"labkube.io/waiting":"lab/rtx3090"}},
+      "spec":{"schedulingGates":[{"name":"labkube.io/queue"}]},
+      "status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False",
+      "reason":"SchedulingGated","message":"Scheduling is blocked due to non-empty scheduling gates"}]}})"});
+  EXPECT_EQ(p.phase, gw::PHASE_WAITING);
+  EXPECT_EQ(p.reason, "InLine");
+  EXPECT_EQ(p.message, "waiting in line for a lab/rtx3090 slot");
+  EXPECT_EQ(p.queued_pod, "ws-nb-5f7-abcde");
+}
+
+TEST(WorkspaceStatusQueueTest, OtherGatesAreNotTheQueue) {
+  PhaseInfo p = Phase(kDeployment, {R"({"metadata":{"name":"ws-nb-5f7-abcde"},
+      "spec":{"schedulingGates":[{"name":"example.com/other"}]},
+      "status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False",
+      "reason":"SchedulingGated","message":"blocked"}]}})"});
+  EXPECT_EQ(p.phase, gw::PHASE_WAITING);
+  EXPECT_EQ(p.reason, "SchedulingGated");
+  EXPECT_EQ(p.queued_pod, "");
+}
+
+}  // namespace
+}  // namespace labkube::gateway

@@ -123,6 +123,30 @@ AvailabilitySnapshot FakeAvailability::WaitNewer(uint64_t version, absl::Duratio
   return snapshot_;
 }
 
+void FakeAvailability::SetQueue(gw::Queue queue) {
+  absl::MutexLock lock(&mu_);
+  std::string key = absl::StrCat(queue.group(), "/", queue.machine_type());
+  queues_[key] = std::move(queue);
+  ++snapshot_.version;  // as the scheduler's usage.waiting would change
+}
+
+absl::StatusOr<gw::Queue> FakeAvailability::Queue(const gw::MachineType& type) {
+  absl::MutexLock lock(&mu_);
+  ++queue_calls_;
+  if (!error_.ok()) return error_;
+  auto it = queues_.find(absl::StrCat(type.group(), "/", type.name()));
+  if (it != queues_.end()) return it->second;
+  gw::Queue empty;
+  empty.set_group(type.group());
+  empty.set_machine_type(type.name());
+  return empty;
+}
+
+int FakeAvailability::queue_calls() {
+  absl::MutexLock lock(&mu_);
+  return queue_calls_;
+}
+
 void FakeAuthForwarder::SetError(absl::Status status) {
   absl::MutexLock lock(&mu_);
   error_ = std::move(status);

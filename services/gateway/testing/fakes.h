@@ -71,11 +71,17 @@ class FakeAvailability : public Availability {
   absl::StatusOr<AvailabilitySnapshot> Current() override ABSL_LOCKS_EXCLUDED(mu_);
   AvailabilitySnapshot WaitNewer(uint64_t version, absl::Duration timeout) override
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The line Queue() answers for queue.group()/queue.machine_type() (none set: an empty line).
+  void SetQueue(gw::Queue queue) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<gw::Queue> Queue(const gw::MachineType& type) override ABSL_LOCKS_EXCLUDED(mu_);
+  int queue_calls() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   absl::Mutex mu_;
   AvailabilitySnapshot snapshot_ ABSL_GUARDED_BY(mu_);
   absl::Status error_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, gw::Queue> queues_ ABSL_GUARDED_BY(mu_);
+  int queue_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class FakeAuthForwarder : public AuthForwarder {

@@ -76,12 +76,26 @@ void FakeAuthenticatorService::Record(grpc::ServerContext* c, const std::string&
   }
 }
 
+void FakeAuthenticatorService::LockAddressesAfter(int failures) {
+  absl::MutexLock lock(&mu_);
+  lock_after_ = failures;
+}
+
 grpc::Status FakeAuthenticatorService::Login(grpc::ServerContext* c, const auth::LoginRequest* r,
                                              auth::LoginResponse* out) {
   Record(c, "Login " + r->username());
+  auto forwarded = c->client_metadata().find("x-forwarded-for");
+  const std::string address = forwarded == c->client_metadata().end()
+                                  ? c->peer()
+                                  : std::string(forwarded->second.data(), forwarded->second.size());
   absl::MutexLock lock(&mu_);
+  if (lock_after_ > 0 && failures_by_address_[address] >= lock_after_) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("too many failed logins from ", address, "; try again later"));
+  }
   auto it = users_.find(r->username());
   if (it == users_.end() || it->second.password != r->password()) {
+    ++failures_by_address_[address];
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "wrong username or password");
   }
   out->set_access_token(it->second.token);

@@ -54,6 +54,10 @@ class FakeAuthenticatorService final : public auth::Authenticator::Service {
   std::vector<std::string> Calls() ABSL_LOCKS_EXCLUDED(mu_);
   // While held, ListMembers waits (a slow upstream call that keeps a gateway thread busy).
   void HoldListMembers(bool hold) ABSL_LOCKS_EXCLUDED(mu_);
+  // After `failures` wrong passwords from one client address (the x-forwarded-for the gateway
+  // sends), Login from that address answers RESOURCE_EXHAUSTED, as the authenticator's
+  // per-address lockout does. 0 (the default): never.
+  void LockAddressesAfter(int failures) ABSL_LOCKS_EXCLUDED(mu_);
 
   grpc::Status Login(grpc::ServerContext* c, const auth::LoginRequest* r,
                      auth::LoginResponse* out) override;
@@ -82,6 +86,8 @@ class FakeAuthenticatorService final : public auth::Authenticator::Service {
   std::map<std::string, std::string> metadata_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> calls_ ABSL_GUARDED_BY(mu_);
   bool hold_list_members_ ABSL_GUARDED_BY(mu_) = false;
+  int lock_after_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> failures_by_address_ ABSL_GUARDED_BY(mu_);
 };
 
 class GatewayHarness {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "lib/contract.h"
 #include "lib/grpc_status.h"
 #include "lib/kube/absl_compat.h"
 #include "rapidjson/stringbuffer.h"
@@ -46,6 +47,14 @@ absl::Status ToBuffer(const pb::Message& m, grpc::ByteBuffer& out) {
   bool own = false;
   grpc::Status s = grpc::SerializationTraits<pb::Message>::Serialize(m, &out, &own);
   return FromGrpcStatus(s);
+}
+
+// `who`'s metadata on a call to the gateway.
+void AddMetadata(const PageCall& who, grpc::ClientContext& context) {
+  if (!who.authorization.empty()) context.AddMetadata("authorization", who.authorization);
+  if (!who.client_address.empty()) {
+    context.AddMetadata(contract::kWebClientAddressMetadata, who.client_address);
+  }
 }
 
 absl::Status FromBuffer(grpc::ByteBuffer& in, pb::Message& m) {
@@ -195,7 +204,7 @@ const pb::MethodDescriptor* JsonGateway::Find(std::string_view method) const {
 }
 
 absl::Status JsonGateway::Invoke(std::string_view method, const pb::Message& request,
-                                 pb::Message& response, const std::string& authorization) {
+                                 pb::Message& response, const PageCall& who) {
   const pb::MethodDescriptor* m = Find(method);
   if (m == nullptr || m->server_streaming() || m->client_streaming()) {
     return absl::NotFoundError(absl::StrCat("no unary Gateway method ", ToAbsl(method)));
@@ -203,7 +212,7 @@ absl::Status JsonGateway::Invoke(std::string_view method, const pb::Message& req
   const std::string path = MethodPath(*m);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+  AddMetadata(who, context);
   grpc::ByteBuffer in, out;
   absl::Status s = ToBuffer(request, in);
   if (!s.ok()) return s;
@@ -214,8 +223,7 @@ absl::Status JsonGateway::Invoke(std::string_view method, const pb::Message& req
   return FromBuffer(out, response);
 }
 
-JsonReply JsonGateway::Call(std::string_view method, std::string_view json,
-                            const std::string& authorization) {
+JsonReply JsonGateway::Call(std::string_view method, std::string_view json, const PageCall& who) {
   const pb::MethodDescriptor* m = Find(method);
   if (m == nullptr || m->server_streaming() || IsSessionMethod(m->name())) {
     return ErrorReply(absl::NotFoundError(
@@ -224,13 +232,13 @@ JsonReply JsonGateway::Call(std::string_view method, std::string_view json,
   std::unique_ptr<pb::Message> request = NewMessage(m->input_type());
   std::unique_ptr<pb::Message> response = NewMessage(m->output_type());
   absl::Status s = FromJson(json, *request);
-  if (s.ok()) s = Invoke(method, *request, *response, authorization);
+  if (s.ok()) s = Invoke(method, *request, *response, who);
   if (!s.ok()) return ErrorReply(s);
   return JsonReply{200, ToJson(*response)};
 }
 
 std::string JsonGateway::WatchEvent(std::string_view method, std::string_view json,
-                                    const std::string& authorization, std::string_view last_id,
+                                    const PageCall& who, std::string_view last_id,
                                     absl::Duration hold, absl::StatusCode* code) {
   auto fail = [&](const absl::Status& s) {
     if (code != nullptr) *code = s.code();
@@ -250,7 +258,7 @@ std::string JsonGateway::WatchEvent(std::string_view method, std::string_view js
   const std::string path = MethodPath(*m);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + hold));
-  if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+  AddMetadata(who, context);
   grpc::internal::RpcMethod rpc(path.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING);
   std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
       grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel_.get(), rpc,

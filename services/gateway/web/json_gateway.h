@@ -3,7 +3,8 @@
 // (google::protobuf::util::JsonStringToMessage: lowerCamelCase or proto field names, enum
 // names); it is sent as that message over a gRPC channel to the gateway itself (the gRPC
 // server's in-process channel in production), with the session's access token as the same
-// `authorization: Bearer` metadata labctl sends, so the gateway's own handler runs: the same
+// `authorization: Bearer` metadata labctl sends (and the browser's address: PageCall), so the
+// gateway's own handler runs: the same
 // field checks, identity check (TokenReview), member resolution, call limits, metrics, log line
 // and error mapping. Nothing here decides anything about the request. Answers come back as JSON
 // (MessageToJsonString, fields with default values included); errors as
@@ -60,24 +61,33 @@ std::vector<std::string> PageMethods();
 // The Gateway's server-streaming methods (WatchMachineTypes, WatchWorkspace).
 std::vector<std::string> WatchMethods();
 
+// Who a page call is for, sent with it as gRPC metadata.
+struct PageCall {
+  std::string authorization;  // "Bearer <token>", or "" (sign-in, refresh, logout)
+  // The IP address of the browser's HTTP connection (HttpRequest::remote_addr), sent as
+  // contract::kWebClientAddressMetadata: the gateway forwards it to the authenticator for its
+  // per-address lockout instead of its own. "" = none.
+  std::string client_address;
+};
+
 class JsonGateway {
  public:
   JsonGateway(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
 
-  // Calls `method` with `request`; `authorization` "Bearer <token>" or "" (sign-in).
+  // Calls `method` with `request` for `who`.
   absl::Status Invoke(std::string_view method, const google::protobuf::Message& request,
-                      google::protobuf::Message& response, const std::string& authorization);
+                      google::protobuf::Message& response, const PageCall& who);
   // A PageMethods() call with a JSON body.
-  JsonReply Call(std::string_view method, std::string_view json, const std::string& authorization);
+  JsonReply Call(std::string_view method, std::string_view json, const PageCall& who);
 
   // One server-sent event of Watch method `method` (request from `json`): the first message
   // whose id differs from `last_id` ("id: ...\ndata: <json>"), else after `hold` a comment only
   // (the browser reconnects with the same Last-Event-ID). "event: end" when the stream ended,
   // "event: failure" with ErrorJson when it failed. Every answer starts with "retry: <ms>".
   // The id is a hash of the message without fields that change with time alone (age_seconds).
-  std::string WatchEvent(std::string_view method, std::string_view json,
-                         const std::string& authorization, std::string_view last_id,
-                         absl::Duration hold, absl::StatusCode* code = nullptr);
+  std::string WatchEvent(std::string_view method, std::string_view json, const PageCall& who,
+                         std::string_view last_id, absl::Duration hold,
+                         absl::StatusCode* code = nullptr);
 
  private:
   const google::protobuf::MethodDescriptor* Find(std::string_view method) const;

@@ -123,9 +123,9 @@ TEST_F(JsonGatewayTest, SessionMethodsAndStreamsAreNotOnThePageApi) {
     EXPECT_EQ(r.http_status, 404) << m;
   }
   std::vector<std::string> methods = PageMethods();
-  EXPECT_EQ(methods.size(), 14u);  // 19 methods, less 3 session methods and 2 streams
-  for (const char* m : {"WhoAmI", "CreateMember", "ListMachineTypes", "StartWorkspace",
-                        "DeleteStorage", "DescribeWorkspace"}) {
+  EXPECT_EQ(methods.size(), 15u);  // 20 methods, less 3 session methods and 2 streams
+  for (const char* m : {"WhoAmI", "CreateMember", "ListMachineTypes", "GetQueue",
+                        "StartWorkspace", "DeleteStorage", "DescribeWorkspace"}) {
     EXPECT_NE(std::find(methods.begin(), methods.end(), m), methods.end()) << m;
   }
   EXPECT_EQ(WatchMethods(), (std::vector<std::string>{"WatchMachineTypes", "WatchWorkspace"}));

@@ -23,7 +23,12 @@ void AddSecurityHeaders(HttpResponse& r, bool tls) {
   if (tls) r.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
 }
 
-std::string Bearer(const WebSession& s) { return absl::StrCat("Bearer ", s.access_token); }
+// A call for `session` from the browser of `req`.
+PageCall As(const WebSession& session, const HttpRequest& req) {
+  return PageCall{absl::StrCat("Bearer ", session.access_token), req.remote_addr};
+}
+// A call with no session (sign-in, logout) from the browser of `req`.
+PageCall Anonymous(const HttpRequest& req) { return PageCall{"", req.remote_addr}; }
 
 }  // namespace
 
@@ -82,28 +87,28 @@ void WebServer::Routes() {
   http_->Handle("GET", "/api/session", [this](const HttpRequest& r) { return Session(r); });
   http_->Handle("POST", "/api/logout", [this](const HttpRequest& r) { return Logout(r); });
   http_->Handle("GET", "/api/history", [this](const HttpRequest& r) {
-    return WithSession(r, false, kJson, [this](const WebSession& session) {
-      gw::WhoAmIResponse who;  // the same identity check as every call
-      absl::Status s = gateway_.Invoke("WhoAmI", gw::WhoAmIRequest(), who, Bearer(session));
+    return WithSession(r, false, kJson, [this](const WebSession&, const PageCall& who) {
+      gw::WhoAmIResponse me;  // the same identity check as every call
+      absl::Status s = gateway_.Invoke("WhoAmI", gw::WhoAmIRequest(), me, who);
       return s.ok() ? JsonReply{200, history_.Json()} : ErrorReply(s);
     });
   });
   for (const std::string& method : PageMethods()) {
     http_->Handle("POST", absl::StrCat(kApiPrefix, method), [this, method](const HttpRequest& r) {
       std::string body(r.body);
-      return WithSession(r, true, kJson, [this, method, body](const WebSession& session) {
-        return gateway_.Call(method, body, Bearer(session));
-      });
+      return WithSession(r, true, kJson,
+                         [this, method, body](const WebSession&, const PageCall& who) {
+                           return gateway_.Call(method, body, who);
+                         });
     });
   }
   for (const std::string& method : WatchMethods()) {
     http_->Handle("GET", absl::StrCat(kApiPrefix, method), [this, method](const HttpRequest& r) {
       std::string json = ParamsToJson(r.params);
       std::string last = r.Header("Last-Event-ID");
-      return WithSession(r, false, kEvents, [=, this](const WebSession& session) {
+      return WithSession(r, false, kEvents, [=, this](const WebSession&, const PageCall& who) {
         JsonReply reply;
-        reply.body =
-            gateway_.WatchEvent(method, json, Bearer(session), last, options_.hold, &reply.code);
+        reply.body = gateway_.WatchEvent(method, json, who, last, options_.hold, &reply.code);
         return reply;  // always 200: an EventSource gives up for good on any other status
       });
     });
@@ -127,21 +132,21 @@ HttpResponse WebServer::Reply(const JsonReply& reply, const std::string& content
   return r;
 }
 
-absl::Status WebServer::Refresh(WebSession& session) {
+absl::Status WebServer::Refresh(WebSession& session, const std::string& client_address) {
   gw::RefreshRequest request;
   request.set_refresh_token(session.refresh_token);
   gw::RefreshResponse response;
-  LK_RETURN_IF_ERROR(gateway_.Invoke("Refresh", request, response, ""));
+  LK_RETURN_IF_ERROR(gateway_.Invoke("Refresh", request, response, PageCall{"", client_address}));
   ApplyRefresh(response, session);
   return absl::OkStatus();
 }
 
-JsonReply WebServer::SessionJson(const WebSession& session) {
-  gw::WhoAmIResponse who;
-  absl::Status s = gateway_.Invoke("WhoAmI", gw::WhoAmIRequest(), who, Bearer(session));
+JsonReply WebServer::SessionJson(const WebSession& session, const PageCall& who) {
+  gw::WhoAmIResponse me;
+  absl::Status s = gateway_.Invoke("WhoAmI", gw::WhoAmIRequest(), me, who);
   if (!s.ok()) return ErrorReply(s);
   return JsonReply{200, absl::StrCat("{\"csrfToken\":\"", CsrfToken(session),
-                                     "\",\"whoAmI\":", ToJson(who), "}")};
+                                     "\",\"whoAmI\":", ToJson(me), "}")};
 }
 
 HttpResponse WebServer::WithSession(const HttpRequest& req, bool change,
@@ -156,7 +161,7 @@ HttpResponse WebServer::WithSession(const HttpRequest& req, bool change,
   }
   bool refreshed = false;
   auto refresh = [&]() -> absl::Status {
-    absl::Status s = Refresh(*session);
+    absl::Status s = Refresh(*session, req.remote_addr);
     refreshed = refreshed || s.ok();
     return s;
   };
@@ -167,9 +172,9 @@ HttpResponse WebServer::WithSession(const HttpRequest& req, bool change,
     r.headers.emplace_back("Set-Cookie", ClearCookieHeader());
     return r;
   }
-  JsonReply reply = call(*session);
+  JsonReply reply = call(*session, As(*session, req));
   if (reply.code == absl::StatusCode::kUnauthenticated && !refreshed && refresh().ok()) {
-    reply = call(*session);
+    reply = call(*session, As(*session, req));
   }
   HttpResponse r = Reply(reply, content_type);
   if (refreshed) {
@@ -188,19 +193,20 @@ HttpResponse WebServer::Login(const HttpRequest& req) {
   gw::LoginResponse response;
   absl::Status s = FromJson(req.body, request);
   request.set_form(gw::KUBECONFIG_FORM_TOKEN);
-  if (s.ok()) s = gateway_.Invoke("Login", request, response, "");
+  if (s.ok()) s = gateway_.Invoke("Login", request, response, Anonymous(req));
   if (!s.ok()) return Reply(ErrorReply(s), kJson);
   WebSession session = FromLogin(response);
   absl::StatusOr<std::string> cookie = SessionCookieHeader(session, clock_.Now());
   if (!cookie.ok()) return Reply(ErrorReply(cookie.status()), kJson);
-  HttpResponse r = Reply(SessionJson(session), kJson);
+  HttpResponse r = Reply(SessionJson(session, As(session, req)), kJson);
   r.headers.emplace_back("Set-Cookie", *cookie);
   return r;
 }
 
 HttpResponse WebServer::Session(const HttpRequest& req) {
-  return WithSession(req, false, kJson,
-                     [this](const WebSession& session) { return SessionJson(session); });
+  return WithSession(req, false, kJson, [this](const WebSession& session, const PageCall& who) {
+    return SessionJson(session, who);
+  });
 }
 
 HttpResponse WebServer::Logout(const HttpRequest& req) {
@@ -212,7 +218,7 @@ HttpResponse WebServer::Logout(const HttpRequest& req) {
     gw::LogoutRequest request;
     request.set_refresh_token(session->refresh_token);
     gw::LogoutResponse response;
-    s = gateway_.Invoke("Logout", request, response, "");
+    s = gateway_.Invoke("Logout", request, response, Anonymous(req));
   }
   HttpResponse r = Reply(s.ok() ? JsonReply{200, "{}"} : ErrorReply(s), kJson);
   if (s.ok() || absl::IsUnauthenticated(s)) r.headers.emplace_back("Set-Cookie", ClearCookieHeader());

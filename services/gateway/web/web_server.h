@@ -14,8 +14,9 @@
 // Every /api call but login carries the session cookie; the access token is refreshed when it
 // expires within a minute, and once more when the gateway says UNAUTHENTICATED, as labctl does.
 // Each gateway call goes through `gateway` (the gateway's own gRPC service, in-process), so its
-// handlers decide everything. Answers carry a strict Content-Security-Policy, nosniff,
-// no-referrer and frame-ancestors 'none'.
+// handlers decide everything; it names the browser's address (PageCall), which the gateway
+// forwards to the authenticator, so one browser's wrong passwords lock out only its address.
+// Answers carry a strict Content-Security-Policy, nosniff, no-referrer and frame-ancestors 'none'.
 //
 // Ownership: owns its HttpServer and history; borrows `availability` and `clock`, which must
 // outlive it; shares the channel. Thread safety: Start/Stop/port from any thread; requests are
@@ -65,7 +66,8 @@ class WebServer {
   int port() const { return http_->port(); }
 
  private:
-  using Call = std::function<JsonReply(const WebSession& session)>;
+  // A gateway call made for `session`, with `who` (its bearer token and the browser's address).
+  using Call = std::function<JsonReply(const WebSession& session, const PageCall& who)>;
   WebServer(const WebOptions& options, std::shared_ptr<grpc::Channel> gateway,
             Availability& availability, Clock& clock, std::unique_ptr<HttpServer> http);
   void Routes();
@@ -76,8 +78,8 @@ class WebServer {
   // labctl does; the answer carries the refreshed cookie, or its removal when the session ended.
   HttpResponse WithSession(const HttpRequest& req, bool change, const std::string& content_type,
                            const Call& call);
-  absl::Status Refresh(WebSession& session);
-  JsonReply SessionJson(const WebSession& session);
+  absl::Status Refresh(WebSession& session, const std::string& client_address);
+  JsonReply SessionJson(const WebSession& session, const PageCall& who);
   RequestFacts Facts(const HttpRequest& req) const;
   HttpResponse Reply(const JsonReply& reply, const std::string& content_type) const;
 

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "labkube/gateway/v1alpha1/gateway.grpc.pb.h"
+#include "lib/contract.h"
 #include "services/gateway/testing/harness.h"
 #include "services/gateway/web/session_cookie.h"
 
@@ -109,6 +110,46 @@ TEST_F(WebServerTest, WrongPasswordIsTheGatewaysOwnError) {
                          "application/json");
   EXPECT_EQ(bad->status, 400);
   EXPECT_TRUE(absl::StrContains(bad->body, R"("message":"username: )")) << bad->body;
+}
+
+// One browser's wrong passwords lock out its own address only: the page names each browser's
+// address on its in-process call, and the gateway forwards that to the authenticator.
+TEST_F(WebServerTest, WrongPasswordsLockOutOnlyThatBrowsersAddress) {
+  h_->authenticator().LockAddressesAfter(3);
+  httplib::Client guesser("127.0.0.1", h_->gateway().web_port());
+  guesser.set_interface("127.0.0.2");  // another address on the loopback network
+  auto login = [&](const std::string& password) {
+    return guesser.Post("/api/login", Page("", ""),
+                        absl::StrCat(R"({"username":"alice","password":")", password, R"("})"),
+                        "application/json");
+  };
+  for (int i = 0; i < 3; ++i) {
+    auto r = login("nope");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << r->body;
+  }
+  EXPECT_EQ(h_->authenticator().LastMetadata("x-forwarded-for"), "127.0.0.2");
+  auto locked = login("alice-pw");
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 429) << locked->body;
+
+  SignIn("alice", "alice-pw");  // another browser (127.0.0.1), the same member
+  EXPECT_EQ(h_->authenticator().LastMetadata("x-forwarded-for"), "127.0.0.1");
+}
+
+// Only the web page's in-process calls may name a client address: a remote gRPC caller that
+// sends the same metadata is still known by its own.
+TEST_F(WebServerTest, ARemoteCallerCannotNameItsOwnAddress) {
+  auto stub = gw::Gateway::NewStub(
+      grpc::CreateChannel(h_->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata(contract::kWebClientAddressMetadata, "10.9.9.9");
+  gw::LoginRequest req;
+  req.set_username("alice");
+  req.set_password("nope");
+  gw::LoginResponse resp;
+  EXPECT_EQ(stub->Login(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(h_->authenticator().LastMetadata("x-forwarded-for"), "127.0.0.1");
 }
 
 TEST_F(WebServerTest, CallsMapOntoTheGatewayMethods) {
