@@ -5,12 +5,14 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "lib/contract.h"
 #include "lib/grpc_server.h"
 
 namespace labkube::gateway::web {
 namespace {
 
-// A Gateway that answers from canned data and records the authorization it was sent.
+// A Gateway that answers from canned data and records the authorization and client address it
+// was sent.
 class FakeGateway final : public gw::Gateway::Service {
  public:
   grpc::Status ListWorkspaces(grpc::ServerContext* c, const gw::ListWorkspacesRequest* r,
@@ -18,6 +20,10 @@ class FakeGateway final : public gw::Gateway::Service {
     auto it = c->client_metadata().find("authorization");
     authorization = it == c->client_metadata().end() ? "" : std::string(it->second.data(),
                                                                          it->second.size());
+    auto address = c->client_metadata().find(contract::kWebClientAddressMetadata);
+    client_address = address == c->client_metadata().end()
+                         ? ""
+                         : std::string(address->second.data(), address->second.size());
     member = r->member();
     gw::Workspace* w = out->add_workspaces();
     w->set_name("ws1");
@@ -53,7 +59,7 @@ class FakeGateway final : public gw::Gateway::Service {
     return grpc::Status::OK;
   }
 
-  std::string authorization, member;
+  std::string authorization, client_address, member;
   gw::StartWorkspaceRequest started;
 };
 
@@ -73,10 +79,12 @@ class JsonGatewayTest : public ::testing::Test {
   std::unique_ptr<JsonGateway> gateway_;
 };
 
-TEST_F(JsonGatewayTest, CallsTheGatewayWithTheBearerToken) {
-  JsonReply r = gateway_->Call("ListWorkspaces", R"({"member": "bob"})", "Bearer tok");
+TEST_F(JsonGatewayTest, CallsTheGatewayWithTheBearerTokenAndTheBrowsersAddress) {
+  JsonReply r =
+      gateway_->Call("ListWorkspaces", R"({"member": "bob"})", PageCall{"Bearer tok", "10.0.0.7"});
   EXPECT_EQ(r.http_status, 200);
   EXPECT_EQ(fake_.authorization, "Bearer tok");
+  EXPECT_EQ(fake_.client_address, "10.0.0.7");
   EXPECT_EQ(fake_.member, "bob");
   // Protobuf's JSON mapping: lowerCamelCase, enum names, int64 as strings, RFC 3339 times,
   // default values printed.
@@ -93,7 +101,7 @@ TEST_F(JsonGatewayTest, ParsesEnumsAndBothFieldNameStyles) {
       "StartWorkspace",
       R"({"name": "ws1", "kind": "WORKSPACE_KIND_JUPYTERLAB", "machine_type": "h100",)"
       R"( "imagePullSecrets": ["s"]})",
-      "Bearer tok");
+      PageCall{"Bearer tok"});
   EXPECT_EQ(fake_.started.name(), "ws1");
   EXPECT_EQ(fake_.started.kind(), gw::WORKSPACE_KIND_JUPYTERLAB);
   EXPECT_EQ(fake_.started.machine_type(), "h100");
@@ -107,19 +115,19 @@ TEST_F(JsonGatewayTest, ParsesEnumsAndBothFieldNameStyles) {
 
 TEST_F(JsonGatewayTest, BadJsonIsAClearError) {
   for (const char* bad : {"{", R"({"nmae": "x"})", R"({"kind": "BANANA"})", "[1]"}) {
-    JsonReply r = gateway_->Call("StartWorkspace", bad, "Bearer tok");
+    JsonReply r = gateway_->Call("StartWorkspace", bad, PageCall{"Bearer tok"});
     EXPECT_EQ(r.http_status, 400) << bad;
     EXPECT_TRUE(absl::StrContains(r.body, "request body: ")) << r.body;
     EXPECT_TRUE(absl::StrContains(r.body, "send StartWorkspaceRequest in Protobuf's JSON mapping"))
         << r.body;
   }
-  EXPECT_EQ(gateway_->Call("StartWorkspace", "", "Bearer tok").http_status, 404)
+  EXPECT_EQ(gateway_->Call("StartWorkspace", "", PageCall{"Bearer tok"}).http_status, 404)
       << "an empty body is the empty request";
 }
 
 TEST_F(JsonGatewayTest, SessionMethodsAndStreamsAreNotOnThePageApi) {
   for (const char* m : {"Login", "Refresh", "Logout", "WatchWorkspace", "Nope"}) {
-    JsonReply r = gateway_->Call(m, "{}", "");
+    JsonReply r = gateway_->Call(m, "{}", PageCall{});
     EXPECT_EQ(r.http_status, 404) << m;
   }
   std::vector<std::string> methods = PageMethods();
@@ -132,12 +140,12 @@ TEST_F(JsonGatewayTest, SessionMethodsAndStreamsAreNotOnThePageApi) {
 }
 
 TEST_F(JsonGatewayTest, WatchGivesTheFirstMessageNotSeenYet) {
-  std::string first = gateway_->WatchEvent("WatchWorkspace", R"({"name":"ws1"})", "Bearer t", "",
+  std::string first = gateway_->WatchEvent("WatchWorkspace", R"({"name":"ws1"})", {"Bearer t"}, "",
                                            absl::Seconds(10));
   EXPECT_TRUE(absl::StartsWith(first, "retry: 250\nid: ")) << first;
   EXPECT_TRUE(absl::StrContains(first, R"("phase":"PHASE_STARTING")")) << first;
   std::string id = first.substr(first.find("id: ") + 4, 24);
-  std::string next = gateway_->WatchEvent("WatchWorkspace", R"({"name":"ws1"})", "Bearer t", id,
+  std::string next = gateway_->WatchEvent("WatchWorkspace", R"({"name":"ws1"})", {"Bearer t"}, id,
                                           absl::Seconds(10));
   EXPECT_TRUE(absl::StrContains(next, R"("phase":"PHASE_RUNNING")")) << next;
 
@@ -156,7 +164,7 @@ TEST_F(JsonGatewayTest, WatchEndsFailsOrIdles) {
   quiet.set_phase(gw::PHASE_STARTING);
   std::string quiet_id = EventId(quiet);
   absl::StatusCode code;
-  std::string idle = gateway_->WatchEvent("WatchWorkspace", R"({"name":"quiet"})", "Bearer t",
+  std::string idle = gateway_->WatchEvent("WatchWorkspace", R"({"name":"quiet"})", {"Bearer t"},
                                           quiet_id, absl::Milliseconds(200), &code);
   EXPECT_EQ(idle, "retry: 250\n: nothing new\n\n");
 
@@ -166,19 +174,19 @@ TEST_F(JsonGatewayTest, WatchEndsFailsOrIdles) {
     w.set_phase(gw::PHASE_STARTING);
     return EventId(w);
   };
-  std::string end = gateway_->WatchEvent("WatchWorkspace", R"({"name":"done"})", "Bearer t",
+  std::string end = gateway_->WatchEvent("WatchWorkspace", R"({"name":"done"})", {"Bearer t"},
                                          starting_id("done"), absl::Seconds(10), &code);
   EXPECT_EQ(end, "retry: 250\nevent: end\ndata: {}\n\n");
   EXPECT_EQ(code, absl::StatusCode::kOk);
 
-  std::string failed = gateway_->WatchEvent("WatchWorkspace", R"({"name":"gone"})", "Bearer t",
+  std::string failed = gateway_->WatchEvent("WatchWorkspace", R"({"name":"gone"})", {"Bearer t"},
                                             "", absl::Seconds(10), &code);
   EXPECT_EQ(code, absl::StatusCode::kNotFound);
   EXPECT_EQ(failed,
             "retry: 250\nevent: failure\ndata: {\"code\":\"NOT_FOUND\",\"message\":\"no "
             "workspace gone\"}\n\n");
 
-  std::string bad = gateway_->WatchEvent("WatchWorkspace", R"({"nope":1})", "Bearer t", "",
+  std::string bad = gateway_->WatchEvent("WatchWorkspace", R"({"nope":1})", {"Bearer t"}, "",
                                          absl::Seconds(10), &code);
   EXPECT_EQ(code, absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(bad, "retry: 250\nevent: failure\ndata: {\"code\":\"INVALID_ARGUMENT\""))
