@@ -13,6 +13,7 @@
 #include "lib/names.h"
 #include "lib/service/call_interceptor.h"
 #include "lib/status_macros.h"
+#include "services/gateway/queue_view.h"
 
 namespace labkube::gateway {
 
@@ -286,6 +287,18 @@ grpc::Status GatewayService::WatchMachineTypes(
         return absl::OkStatus();
       },
       Kind::kStream);
+}
+
+grpc::Status GatewayService::GetQueue(Ctx* c, const gw::GetQueueRequest* r, gw::Queue* out) {
+  return Run(c, "GetQueue", [&](std::string& who) -> absl::Status {
+    LK_ASSIGN_OR_RETURN(Caller caller, Authenticate(c));
+    who = caller.member;
+    LK_ASSIGN_OR_RETURN(AvailabilitySnapshot snap, deps_.availability.Current());
+    LK_ASSIGN_OR_RETURN(gw::MachineType type, ResolveMachineType(snap.types, r->machine_type()));
+    LK_ASSIGN_OR_RETURN(gw::Queue line, deps_.availability.Queue(type));
+    *out = QueueView(line, caller, deps_.access.namespace_prefix());
+    return absl::OkStatus();
+  });
 }
 
 // --- Storage ---

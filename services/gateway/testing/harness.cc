@@ -16,6 +16,31 @@ void FakeSchedulerService::Set(const std::vector<sched::MachineType>& types) {
   ++version_;
 }
 
+void FakeSchedulerService::SetQueue(const sched::Queue& queue) {
+  absl::MutexLock lock(&mu_);
+  queues_[absl::StrCat(queue.group(), "/", queue.machine_type())] = queue;
+  ++version_;
+}
+
+grpc::Status FakeSchedulerService::GetQueue(grpc::ServerContext*,
+                                            const sched::GetAvailabilityRequest* r,
+                                            sched::Queue* out) {
+  absl::MutexLock lock(&mu_);
+  bool known = false;
+  for (const sched::MachineType& t : list_.machine_types()) {
+    known = known || (t.group() == r->group() && t.name() == r->machine_type());
+  }
+  if (!known) return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown machine type");
+  auto it = queues_.find(absl::StrCat(r->group(), "/", r->machine_type()));
+  if (it != queues_.end()) {
+    *out = it->second;
+  } else {
+    out->set_group(r->group());
+    out->set_machine_type(r->machine_type());
+  }
+  return grpc::Status::OK;
+}
+
 void FakeSchedulerService::Close() {
   absl::MutexLock lock(&mu_);
   closed_ = true;

@@ -35,11 +35,17 @@ class FakeSchedulerService final : public sched::Scheduler::Service {
                                 sched::ListMachineTypesResponse* out) override;
   grpc::Status WatchAvailability(grpc::ServerContext* c, const sched::ListMachineTypesRequest* r,
                                  grpc::ServerWriter<sched::ListMachineTypesResponse>* w) override;
+  // The line GetQueue answers for queue.group()/queue.machine_type() (others: empty; unknown
+  // types: NOT_FOUND). Also bumps the watch version, as a change of usage.waiting would.
+  void SetQueue(const sched::Queue& queue) ABSL_LOCKS_EXCLUDED(mu_);
+  grpc::Status GetQueue(grpc::ServerContext* c, const sched::GetAvailabilityRequest* r,
+                        sched::Queue* out) override;
   void Close() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   absl::Mutex mu_;
   sched::ListMachineTypesResponse list_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, sched::Queue> queues_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 1;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
