@@ -227,7 +227,9 @@ void CheckWorkspace(const std::vector<std::string>& f, std::string_view input) {
   if (BuildService(s, Owner{DeploymentName(s.name), ""}).ok()) {
     Fail("a Service owned by a Deployment without uid", input);
   }
-  const Owner owner{s.name, f[0].empty() ? "uid" : f[0]};
+  // The owner is the Workspace: a nameless owner is refused too (kInternal), never built.
+  if (BuildDeployment(s, Owner{"", "uid"}).ok()) Fail("a Deployment owned by a nameless owner", input);
+  const Owner owner{s.name.empty() ? "w" : s.name, f[0].empty() ? "uid" : f[0]};
 
   rapidjson::Document deployment = Built(BuildDeployment(s, owner), "Deployment", input);
   CheckMetadata(deployment, s, DeploymentName(s.name), "Deployment", input);

@@ -288,7 +288,7 @@ void InjectorLabTest::ForceCleanUp() {
 // guest-integrity policy exempts labkube's own accounts (its handover patches waiting pods),
 // so a scheduler running as the cluster admin would be held to the members' rules.
 void InjectorLabTest::MakeSchedulerAccount() {
-  constexpr char kAccount[] = "labkube-it-scheduler";
+  constexpr char kAccount[] = "it-injector-scheduler";  // not labkube-*: uninstall_test checks those
   std::string yaml = absl::StrCat(
       "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ", kAccount, ", namespace: ",
       kSystemNs, "}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n",

@@ -2,7 +2,10 @@
 // admitted gated by the real injector and handed their slots by the real scheduler as guests
 // end, in the documented order (docs/queue.md), on the freed node; kube-scheduler and kwok run
 // them. Throughout, the slots held never exceed the type's maximum.
+#include <algorithm>
 #include <map>
+#include <thread>
+#include <tuple>
 #include <set>
 #include <string>
 #include <vector>
@@ -121,6 +124,46 @@ class QueueTest : public InjectorLabTest {
     return out;
   }
 
+  // Patches the test's Machine (JSON patch) and waits until the scheduler has seen it.
+  void PatchMachine(const std::string& patch) {
+    CommandResult out = RunKubectl({"patch", "machine", group_, "--type=json", "-p", patch});
+    ASSERT_EQ(out.exit_code, 0) << out.output;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto m = client_->Get(res::Machines(), "", group_);
+          return m.ok() && json::GetInt(*m, {"status", "observedGeneration"}) ==
+                               json::GetInt(*m, {"metadata", "generation"});
+        },
+        kConverge));
+  }
+
+  // The pod that should get the next slot by the documented order (docs/queue.md): of the
+  // waiting pods, the one whose namespace holds the fewest slots, then the oldest, then by
+  // namespace and name — once the running guest `leaving` (ns/name) is gone.
+  std::string NextByTheRule(const std::string& leaving) {
+    std::map<std::string, int> held;
+    std::vector<std::tuple<int, std::string, std::string, std::string>> candidates;
+    std::map<std::string, std::string> created;
+    for (const std::string& ns : namespaces_) {
+      auto pods = client_->List(res::Pods(), ns, {});
+      if (!pods.ok()) continue;
+      for (const Value& p : pods->items().GetArray()) {
+        if (json::Find(p, {"metadata", "deletionTimestamp"}) != nullptr) continue;
+        std::string name = Str(p, {"metadata", "name"});
+        if (ns + "/" + name == leaving) continue;
+        if (!Annotations(p)["labkube.io/claim"].empty()) ++held[ns];
+        if (Gated(p)) created[ns + "/" + name] = Str(p, {"metadata", "creationTimestamp"});
+      }
+    }
+    for (const auto& [key, when] : created) {
+      std::string ns = key.substr(0, key.find('/'));
+      candidates.emplace_back(held[ns], when, ns, key);
+    }
+    if (candidates.empty()) return "";
+    std::sort(candidates.begin(), candidates.end());
+    return std::get<3>(candidates.front());
+  }
+
   int Waiting() {
     auto t = Availability();
     return t.ok() ? t->usage().waiting() : -1;
@@ -198,6 +241,77 @@ TEST_F(QueueTest, FairnessAWaitingPodDeletedAndALeaderKilled) {
   Delete(a, "a2");  // a holds none now, b one: a's oldest
   waiting.erase(a + "/a3");
   ASSERT_TRUE(WaitQueue({b + "/b1", a + "/a3"}, waiting));
+}
+
+TEST_F(QueueTest, ABurstOfThreeTimesCapacityRunsCapacityAndHandsOnInTheDocumentedOrder) {
+  std::vector<std::string> members = {Member("it-q-a"), Member("it-q-b"), Member("it-q-c")};
+  std::vector<std::thread> burst;
+  for (int i = 0; i < 3 * kTypeSlots; ++i) {
+    burst.emplace_back([&, i] {
+      KubectlCreate(GuestPodYaml(members[i % 3], absl::StrCat("p", i), group_, kType));
+    });
+  }
+  for (std::thread& t : burst) t.join();
+  auto count = [&](bool running) {
+    int n = 0;
+    for (const auto& [key, st] : Guests()) {
+      n += running ? (st.phase == "Running" && st.claimed) : (st.gated && !st.claimed);
+    }
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return count(true) == kTypeSlots && count(false) == 2 * kTypeSlots; },
+                      kConverge))
+      << count(true) << " running, " << count(false) << " waiting";
+  // Each time a running guest ends, the next to run is the one the rule names.
+  for (int round = 0; round < 2 * kTypeSlots; ++round) {
+    std::string victim;
+    for (const auto& [key, st] : Guests()) {
+      if (st.phase == "Running" && st.claimed) victim = key;
+    }
+    ASSERT_FALSE(victim.empty());
+    std::string expected = NextByTheRule(victim);
+    ASSERT_FALSE(expected.empty());
+    Delete(victim.substr(0, victim.find('/')), victim.substr(victim.find('/') + 1));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto all = Guests();
+          return all.count(expected) > 0 && all[expected].phase == "Running" &&
+                 all.count(victim) == 0;
+        },
+        kConverge))
+        << "round " << round << ": " << expected << " did not get the slot " << victim << " freed";
+    EXPECT_TRUE(StaysUsage({0, kTypeSlots}, absl::Milliseconds(500)));
+  }
+}
+
+TEST_F(QueueTest, MaintenanceAndALoweredAvailableHoldTheLineUntilSlotsReturn) {
+  std::string a = Member("it-q-a"), b = Member("it-q-b");
+  ASSERT_TRUE(Guest(a, "a1").IsObject());
+  ASSERT_TRUE(Guest(a, "a2").IsObject());
+  ASSERT_TRUE(WaitQueue({a + "/a1", a + "/a2"}, {}));
+  ASSERT_TRUE(Guest(b, "b1").IsObject());
+  ASSERT_TRUE(Guest(b, "b2").IsObject());
+  ASSERT_TRUE(WaitQueue({a + "/a1", a + "/a2"}, {b + "/b1", b + "/b2"}));
+
+  // available lowered to 1: a freed slot is not handed (one slot may exist, a2 holds it).
+  ASSERT_NO_FATAL_FAILURE(PatchMachine(
+      R"([{"op":"replace","path":"/spec/machineTypes/1/available","value":1}])"));
+  Delete(a, "a1");
+  ASSERT_TRUE(WaitQueue({a + "/a2"}, {b + "/b1", b + "/b2"}));
+  EXPECT_FALSE(WaitFor([&] { return Guests()[b + "/b1"].claimed; }, absl::Seconds(3)))
+      << "a slot was handed beyond available";
+  // Both nodes of the type into maintenance, available back to 2: still nothing to hand.
+  ASSERT_NO_FATAL_FAILURE(PatchMachine(
+      R"([{"op":"replace","path":"/spec/machineTypes/1/available","value":2},)"
+      R"({"op":"replace","path":"/spec/nodePool/0/mode","value":"maintenance"},)"
+      R"({"op":"replace","path":"/spec/nodePool/1/mode","value":"maintenance"}])"));
+  EXPECT_FALSE(WaitFor([&] { return Guests()[b + "/b1"].claimed; }, absl::Seconds(3)))
+      << "a slot on a node in maintenance was handed";
+  // The nodes return: the line moves again.
+  ASSERT_NO_FATAL_FAILURE(PatchMachine(
+      R"([{"op":"replace","path":"/spec/nodePool/0/mode","value":"ready"},)"
+      R"({"op":"replace","path":"/spec/nodePool/1/mode","value":"ready"}])"));
+  ASSERT_TRUE(WaitQueue({a + "/a2", b + "/b1"}, {b + "/b2"}));
 }
 
 TEST_F(QueueTest, ADeploymentLargerThanTheFreeSlotsWaitsInsteadOfFailing) {
