@@ -68,6 +68,7 @@ LK_RESOURCE(TokenReviews, "authentication.k8s.io", "v1", "tokenreviews", "TokenR
 LK_RESOURCE(SubjectAccessReviews, "authorization.k8s.io", "v1", "subjectaccessreviews",
             "SubjectAccessReview", false)
 LK_RESOURCE(Machines, "labkube.io", "v1alpha1", "machines", "Machine", false)
+LK_RESOURCE(Workspaces, "labkube.io", "v1alpha1", "workspaces", "Workspace", true)
 
 #undef LK_RESOURCE
 

@@ -45,6 +45,7 @@ const Resource& MutatingWebhookConfigurations();
 const Resource& TokenReviews();
 const Resource& SubjectAccessReviews();
 const Resource& Machines();  // labkube.io/v1alpha1, cluster-scoped
+const Resource& Workspaces();  // labkube.io/v1alpha1, namespaced (services/gateway/workspace_object.h)
 }  // namespace resources
 
 }  // namespace labkube::kube

@@ -278,6 +278,31 @@ absl::Status StorageManager::CheckExpandable(const std::string& storage_class) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Adds "workspace NAME" to `users` for each Workspace object in `ns` whose spec mounts one of the
+// claims. They count from the moment they exist: the controller makes their Deployment and pod
+// later, and a delete in between would leave them mounting nothing. Valid or not, labelled or
+// not (kubectl-applied ones too).
+absl::Status AddWorkspaceObjectUsers(kube::Client& client, const std::string& ns,
+                                     std::set<std::string>& users) {
+  absl::StatusOr<kube::ObjectList> list = client.List(res::Workspaces(), ns, {});
+  if (!list.ok()) return KubeError(list.status(), "list workspaces", ns);
+  for (const rapidjson::Value& ws : list->items().GetArray()) {
+    const rapidjson::Value* volumes = json::Find(ws, {"spec", "volumes"});
+    if (volumes == nullptr || !volumes->IsArray()) continue;
+    for (const rapidjson::Value& v : volumes->GetArray()) {
+      std::string_view claim = json::GetString(v, {"claimName"});
+      if (claim != kCephfsClaim && claim != kNfsClaim) continue;
+      users.insert(
+          absl::StrCat("workspace ", ToAbsl(json::GetString(ws, {"metadata", "name"}))));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status StorageManager::CheckNotInUse(const std::string& ns) {
   std::set<std::string> users;
   absl::StatusOr<kube::ObjectList> pods = client_.List(res::Pods(), ns, {});
@@ -308,6 +333,7 @@ absl::Status StorageManager::CheckNotInUse(const std::string& ns) {
         "workspace ",
         ToAbsl(json::GetString(d, {"metadata", "labels", contract::kWorkspaceLabel}))));
   }
+  LK_RETURN_IF_ERROR(AddWorkspaceObjectUsers(client_, ns, users));
   if (users.empty()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat("the storage is in use by ",
                                                     absl::StrJoin(users, ", "),

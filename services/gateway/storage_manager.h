@@ -7,7 +7,8 @@
 // All labelled app.kubernetes.io/managed-by=labkube-gateway, labkube.io/component=storage.
 // Create makes what is missing (a retry after a partial failure completes it); Resize only
 // grows and checks the StorageClass allows expansion; Delete needs the member's name as
-// confirmation and refuses while a workspace uses the volumes.
+// confirmation and refuses while a workspace uses the volumes (its pod, its Deployment, or a
+// Workspace object whose spec mounts them: the controller has not made its Deployment yet).
 //
 // Ownership: borrows the client. Thread safety: safe from many threads (stateless).
 #ifndef LABKUBE_SERVICES_GATEWAY_STORAGE_MANAGER_H_
@@ -71,6 +72,8 @@ class StorageManager {
   const StorageOptions& options() const { return options_; }
 
  private:
+  // kFailedPrecondition naming them while pods, workspace Deployments or Workspace objects
+  // (spec.volumes) use the volumes.
   absl::Status CheckNotInUse(const std::string& ns);
   absl::Status CheckExpandable(const std::string& storage_class);
   absl::Status ResizeOne(const Target& target, gw::VolumeKind kind, std::string_view size,

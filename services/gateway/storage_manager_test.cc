@@ -4,6 +4,7 @@
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/testing/fake_client.h"
+#include "services/gateway/workspace_object.h"
 
 namespace labkube::gateway {
 namespace {
@@ -143,6 +144,46 @@ TEST_F(StorageManagerTest, DeleteNeedsConfirmationAndNoWorkspace) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, std::vector<std::string>{"PersistentVolumeClaim/labkube-nfs"});
   EXPECT_EQ(storage_.Delete(alice_, "alice", false).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Between StartWorkspace (the Workspace object) and the controller's Deployment, the Workspace
+// itself holds the storage.
+TEST_F(StorageManagerTest, DeleteIsRefusedWhileAWorkspaceObjectMountsTheStorage) {
+  ASSERT_TRUE(storage_.Create(alice_, "10Gi", "").ok());
+  absl::StatusOr<std::vector<Mount>> mounts = storage_.Mounts("lab-alice");
+  ASSERT_TRUE(mounts.ok()) << mounts.status();
+  WorkspaceRequest request;
+  request.kind = gw::WORKSPACE_KIND_JUPYTERLAB;
+  request.type = "rtx3090";
+  request.volumes = *mounts;
+  absl::StatusOr<rapidjson::Document> ws = BuildWorkspace("lab-alice", "nb", "alice", request);
+  ASSERT_TRUE(ws.ok()) << ws.status();
+  ASSERT_TRUE(kube_.Create(res::Workspaces(), "lab-alice", *ws).ok());
+  WorkspaceRequest bare = request;  // one that mounts nothing does not count
+  bare.volumes.clear();
+  absl::StatusOr<rapidjson::Document> other = BuildWorkspace("lab-alice", "bare", "alice", bare);
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE(kube_.Create(res::Workspaces(), "lab-alice", *other).ok());
+
+  auto d = storage_.Delete(alice_, "alice", false);
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(d.status().message().find("in use by workspace nb:"), std::string::npos)
+      << d.status();
+  EXPECT_TRUE(kube_.Get(res::PersistentVolumeClaims(), "lab-alice", "labkube-cephfs").ok());
+
+  ASSERT_TRUE(kube_.Delete(res::Workspaces(), "lab-alice", "nb").ok());
+  d = storage_.Delete(alice_, "alice", false);
+  EXPECT_TRUE(d.ok()) << d.status();
+}
+
+TEST(WorkspaceResourceTest, IsTheOneStorageManagerLists) {
+  const kube::Resource& a = WorkspaceResource();
+  const kube::Resource& b = res::Workspaces();
+  EXPECT_EQ(a.group, b.group);
+  EXPECT_EQ(a.version, b.version);
+  EXPECT_EQ(a.plural, b.plural);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.namespaced, b.namespaced);
 }
 
 TEST_F(StorageManagerTest, ClaimsAndSettingsCarryTheirFields) {
