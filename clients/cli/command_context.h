@@ -88,6 +88,7 @@ std::string GeneratePassword();
 void AddSessionCommands(CLI::App& app, CommandContext& ctx);
 void AddResourceCommands(CLI::App& app, CommandContext& ctx);
 void AddWorkspaceCommands(CLI::App& app, CommandContext& ctx);
+void AddQueueCommands(CLI::App& app, CommandContext& ctx);
 void AddAdminCommands(CLI::App& app, CommandContext& ctx);
 
 // The bash completion script for `app` (see completion.cc).

@@ -56,6 +56,7 @@ int Run(const std::vector<std::string>& args, Io& io) {
   AddSessionCommands(app, ctx);
   AddResourceCommands(app, ctx);
   AddWorkspaceCommands(app, ctx);
+  AddQueueCommands(app, ctx);
   AddAdminCommands(app, ctx);
   AddCompletion(app, ctx);
 

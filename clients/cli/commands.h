@@ -4,7 +4,7 @@
 // out of it. main.cc only supplies the real Io; tests run it in-process.
 //
 // Commands: login, logout, whoami, passwd, kubeconfig [--merge], credential, machines,
-// storage create|resize|delete|list, ide start|stop|list|describe,
+// storage create|resize|delete|list, ide start|stop|list|describe, queue,
 // admin member create|delete|passwd|list, completion bash. `labctl --help` and
 // `labctl <command> --help` describe each.
 //

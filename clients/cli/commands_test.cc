@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
+#include "clients/cli/output.h"
 #include "services/gateway/testing/harness.h"
 
 namespace labkube::cli {
@@ -288,6 +289,137 @@ TEST_F(CommandsTest, BashCompletion) {
   EXPECT_NE(r.out.find("complete -F _labctl labctl"), std::string::npos);
   EXPECT_NE(r.out.find("\" ide\") words=\"start stop list describe"), std::string::npos) << r.out;
   EXPECT_EQ(Run("completion fish").code, 2);
+}
+
+}  // namespace
+}  // namespace labkube::cli
+
+namespace labkube::cli {
+namespace {
+
+namespace sched = ::labkube::scheduler::v1alpha1;
+
+sched::QueueEntry* AddEntry(sched::Queue& q, const std::string& ns, const std::string& pod,
+                            const std::string& estimate = "") {
+  sched::QueueEntry* e = q.add_entries();
+  e->set_namespace_(ns);
+  e->set_pod(pod);
+  e->set_position(q.entries_size());
+  e->set_waiting_since(Rfc3339(absl::Now() - absl::Minutes(5)));
+  e->set_estimated_start(estimate);
+  return e;
+}
+
+sched::Queue RtxLine() {
+  sched::Queue q;
+  q.set_group("lab");
+  q.set_machine_type("rtx3090");
+  q.set_estimate_note("no estimate: this machine type has no maxRuntime");
+  return q;
+}
+
+int PlaceOf(gateway::testing::GatewayHarness& h, const std::string& ws) {
+  static const kube::Resource kWorkspaces{"labkube.io", "v1alpha1", "workspaces", "Workspace"};
+  auto w = h.kube().Get(kWorkspaces, "lab-alice", ws);
+  return w.ok() ? static_cast<int>(json::GetInt(*w, {"status", "queue", "position"})) : 0;
+}
+
+bool PollUntil(const std::function<bool()>& done) {
+  for (absl::Time end = absl::Now() + absl::Seconds(10); absl::Now() < end;) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return false;
+}
+
+TEST_F(CommandsTest, IdeStartWaitsInLineThenRuns) {
+  ASSERT_EQ(Login("alice").code, 0);
+  const std::string pod = "ws-nb-1-a";
+  runner_ = std::thread([this, pod] {
+    if (!PollUntil([&] { return h_->kube().Get(res::Deployments(), "lab-alice", "ws-nb").ok(); }))
+      return;
+    sched::Queue q = RtxLine();
+    AddEntry(q, "lab-bob", "train-1");
+    AddEntry(q, "lab-alice", pod);
+    AddEntry(q, "lab-carol", "x");
+    h_->scheduler().SetQueue(q);
+    auto gated = json::Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + pod +
+                             R"(","labels":{"app.kubernetes.io/managed-by":"labkube-gateway",
+        "labkube.io/component":"workspace","labkube.io/user":"alice","labkube.io/workspace":"nb"},
+        "annotations":{"labkube.io/waiting":"lab/rtx3090"}},
+        "spec":{"schedulingGates":[{"name":"labkube.io/queue"}]},"status":{"phase":"Pending"}})");
+    (void)h_->kube().Create(res::Pods(), "lab-alice", *gated);
+    PollUntil([&] { return PlaceOf(*h_, "nb") == 2; });
+    absl::SleepFor(absl::Milliseconds(500));  // labctl polls every 20 ms: let it see this place
+    q = RtxLine();
+    AddEntry(q, "lab-alice", pod, Rfc3339(absl::Now() + absl::Hours(1)));
+    AddEntry(q, "lab-carol", "x");
+    h_->scheduler().SetQueue(q);
+    PollUntil([&] { return PlaceOf(*h_, "nb") == 1; });
+    absl::SleepFor(absl::Milliseconds(500));
+    h_->scheduler().SetQueue(RtxLine());
+    (void)h_->kube().Delete(res::Pods(), "lab-alice", pod, {});
+    auto ready = json::Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + pod +
+                             R"(","labels":{"app.kubernetes.io/managed-by":"labkube-gateway",
+        "labkube.io/component":"workspace","labkube.io/user":"alice","labkube.io/workspace":"nb"}},
+        "spec":{"nodeName":"gpu-1"},"status":{"phase":"Running",
+        "conditions":[{"type":"Ready","status":"True"}]}})");
+    (void)h_->kube().Create(res::Pods(), "lab-alice", *ready);
+  });
+  Result r = Run("ide start nb --kind jupyterlab --machine-type rtx3090 --timeout 30");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("waiting for rtx3090: 2nd of 3 in line (no estimate)\n"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("waiting for rtx3090: 1st of 2 in line (estimated "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("running on gpu-1: https://labkube.local/alice/nb/"), std::string::npos)
+      << r.err;
+  EXPECT_LT(r.err.find("2nd of 3"), r.err.find("1st of 2"));
+}
+
+TEST_F(CommandsTest, QueueListsMyPlacesAndTheLineOfAType) {
+  ASSERT_EQ(Login("alice").code, 0);
+  EXPECT_NE(Run("queue").out.find("Nothing of yours waits in line"), std::string::npos);
+  sched::MachineType gpu;
+  gpu.set_group("lab");
+  gpu.set_name("rtx3090");
+  gpu.mutable_usage()->set_maximum(2);
+  gpu.mutable_usage()->set_used(2);
+  gpu.mutable_usage()->set_waiting(2);
+  h_->scheduler().Set({gpu});
+  sched::Queue q = RtxLine();
+  AddEntry(q, "lab-bob", "train-1", Rfc3339(absl::Now() + absl::Hours(30)));
+  AddEntry(q, "lab-alice", "ws-nb-5f7-abcde");
+  h_->scheduler().SetQueue(q);
+  Result r;
+  ASSERT_TRUE(PollUntil([&] {  // the gateway learns of the waiting count through its watch
+    r = Run("queue");
+    return r.out.find("lab/rtx3090") != std::string::npos;
+  })) << r.out << r.err;
+  EXPECT_NE(r.out.find("lab/rtx3090   2 of 2  nb         ws-nb-5f7-abcde  5m"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("bob"), std::string::npos) << r.out;
+
+  r = Run("queue --machine-type rtx3090");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1  bob     -"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2  alice   ws-nb-5f7-abcde (workspace nb)  5m       no estimate      yes"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("Note: no estimate: this machine type has no maxRuntime."),
+            std::string::npos)
+      << r.err;
+  r = Run("queue --machine-type lab/rtx3090 -o json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto list = json::Parse(r.out);
+  ASSERT_TRUE(list.ok() && list->IsArray() && list->Size() == 2) << r.out;
+  EXPECT_EQ(json::GetString((*list)[0], {"member"}), "bob");
+  EXPECT_EQ(json::GetString((*list)[0], {"pod"}), "");
+  EXPECT_FALSE(json::GetString((*list)[0], {"estimated_start"}).empty());
+  EXPECT_TRUE(json::GetBool((*list)[1], {"mine"}));
+  r = Run("queue --machine-type h100");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("valid: lab/rtx3090"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // labctl ide start|stop|list|describe.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "clients/cli/command_context.h"
 #include "clients/cli/exit_codes.h"
+#include "clients/cli/queue_views.h"
 #include "clients/cli/views.h"
 #include "lib/status_macros.h"
 
@@ -15,11 +17,13 @@ gw::WorkspaceKind KindOf(const std::string& name) {
   return gw::WORKSPACE_KIND_UNSPECIFIED;
 }
 
-// One progress line for a phase change, e.g. "waiting for a machine: no free ... slot".
+// One progress line for a phase change, e.g. "waiting for rtx3090: 2nd of 3 in line (estimated
+// 14:20)", "starting on gpu-1: ...", "running on gpu-1: https://...".
 std::string Progress(const gw::Workspace& w) {
   std::string detail = w.message().empty() ? w.reason() : w.message();
   switch (w.phase()) {
     case gw::PHASE_WAITING:
+      if (w.queue_position() > 0) return InLineText(w, absl::Now(), absl::LocalTimeZone());
       if (w.reason() == "NoFreeSlot" || w.reason() == "MachinesUnavailable") {
         return absl::StrCat("waiting for a machine (", w.machine_group(), "/", w.machine_type(),
                             "): ", detail);
@@ -29,7 +33,7 @@ std::string Progress(const gw::Workspace& w) {
       return absl::StrCat("starting", w.node().empty() ? "" : absl::StrCat(" on ", w.node()), ": ",
                           detail);
     case gw::PHASE_RUNNING:
-      return absl::StrCat("running on ", w.node());
+      return absl::StrCat("running on ", w.node(), w.url().empty() ? "" : ": ", w.url());
     default:
       return absl::StrCat(PhaseText(w.phase()), ": ", detail);
   }
@@ -52,6 +56,11 @@ absl::Status PrintWorkspace(CommandContext& ctx, const gw::Workspace& w) {
   out << ".\n";
   if (w.phase() != gw::PHASE_RUNNING && !w.message().empty()) {
     out << "Reason: " << w.reason() << ": " << w.message() << "\n";
+  }
+  if (w.queue_position() > 0) {
+    out << "Queue:  " << InLineText(w, absl::Now(), absl::LocalTimeZone())
+        << "; `labctl queue --machine-type " << w.machine_group() << "/" << w.machine_type()
+        << "` shows the line\n";
   }
   out << "URL:    " << w.url() << "\n";
   if (!w.access_token().empty()) {
@@ -91,10 +100,12 @@ absl::Status WaitRunning(CommandContext& ctx, Session& session, const std::strin
     return absl::AbortedError(absl::StrCat("workspace ", name, " was stopped"));
   }
   if (end.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("workspace ", name, " is still ", PhaseText(last->phase()), " after ",
-                     ctx.flags.timeout_seconds, "s (", last->message(),
-                     "); it keeps trying: see `labctl ide describe ", name, "`"));
+    return absl::DeadlineExceededError(absl::StrCat(
+        "workspace ", name, " is still ", PhaseText(last->phase()), " after ",
+        ctx.flags.timeout_seconds, "s (", last->message(), "); ",
+        last->queue_position() > 0 ? "it keeps its place in line (`labctl queue`)"
+                                   : "it keeps trying",
+        ": see `labctl ide describe ", name, "`"));
   }
   return session.client().Check(end);
 }

@@ -120,6 +120,10 @@ rapidjson::Value WorkspaceView(const gw::Workspace& w, Allocator& a) {
       .Str("created", TimeText(w.created()))
       .Int("age_seconds", w.age_seconds())
       .Value("volumes", std::move(volumes))
+      .Int("queue_position", w.queue_position())
+      .Int("queue_length", w.queue_length())
+      .Str("estimated_start", TimeText(w.estimated_start()))
+      .Str("estimate_note", w.estimate_note())
       .Done();
 }
 
@@ -196,6 +200,10 @@ std::vector<Column> WorkspaceColumns() {
        [](const rapidjson::Value& w) {
          std::string reason = Get(w, "reason");
          std::string phase = Get(w, "phase");
+         std::string place = Get(w, "queue_position");
+         if (!place.empty() && place != "0") {
+           return absl::StrCat(phase, " (", place, " of ", Get(w, "queue_length"), " in line)");
+         }
          return phase == "running" || reason.empty() ? phase
                                                      : absl::StrCat(phase, " (", reason, ")");
        }},

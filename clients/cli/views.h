@@ -7,7 +7,8 @@
 //              waiting, fits, free
 //   workspace: name, member, namespace, kind, machine_group, machine_type, image, phase,
 //              reason, message, node, gpu_model, gpu_count, url, access_token, created,
-//              age_seconds, volumes
+//              age_seconds, volumes, queue_position, queue_length (0 unless waiting in
+//              line), estimated_start ("" = none), estimate_note
 //   volume:    volume (cephfs|nfs), claim, storage_class, size, capacity, phase, resizing,
 //              mount_path, backup_schedule, last_backup, last_backup_attempt
 //   member:    name, namespace, admin, has_password, created, last_login, active_sessions, quota

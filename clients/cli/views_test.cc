@@ -87,3 +87,30 @@ TEST(ViewsTest, VolumesShowLastBackup) {
 
 }  // namespace
 }  // namespace labkube::cli
+
+namespace labkube::cli {
+namespace {
+
+TEST(ViewsTest, AWorkspaceInLineShowsItsPlace) {
+  gw::Workspace w;
+  w.set_name("nb");
+  w.set_kind(gw::WORKSPACE_KIND_JUPYTERLAB);
+  w.set_phase(gw::PHASE_WAITING);
+  w.set_reason("InLine");
+  w.set_machine_group("lab");
+  w.set_machine_type("rtx3090");
+  w.set_queue_position(2);
+  w.set_queue_length(3);
+  w.set_estimate_note("no estimate: no maxRuntime");
+  rapidjson::Document doc(rapidjson::kArrayType);
+  doc.PushBack(WorkspaceView(w, doc.GetAllocator()), doc.GetAllocator());
+  EXPECT_EQ(doc[0]["queue_position"].GetInt(), 2);
+  EXPECT_EQ(std::string(doc[0]["estimated_start"].GetString()), "");
+  EXPECT_NE(RenderList(doc, WorkspaceColumns(), Format::kTable)
+                .find("lab/rtx3090   waiting (2 of 3 in line)"),
+            std::string::npos)
+      << RenderList(doc, WorkspaceColumns(), Format::kTable);
+}
+
+}  // namespace
+}  // namespace labkube::cli
