@@ -237,7 +237,33 @@ function age(seconds) {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+function ordinal(n) {
+  const tens = n % 100, ones = n % 10;
+  const suffix = tens >= 11 && tens <= 13 ? 'th'
+    : ones === 1 ? 'st' : ones === 2 ? 'nd' : ones === 3 ? 'rd' : 'th';
+  return `${n}${suffix}`;
+}
+
+// "14:20" today, else "2 May, 14:20", in the browser's time zone.
+function clock(rfc3339) {
+  const t = new Date(rfc3339);
+  const opts = { hour: '2-digit', minute: '2-digit' };
+  if (t.toDateString() !== new Date().toDateString()) Object.assign(opts, { day: 'numeric', month: 'short' });
+  return t.toLocaleString([], opts);
+}
+
+// "waiting in line, 2nd of 3 (estimated 14:20)" while the workspace's pod waits for a slot.
+function inLineText(w) {
+  const place = Number(w.queuePosition || 0);
+  if (w.phase !== 'PHASE_WAITING' || place <= 0) return '';
+  const length = Math.max(Number(w.queueLength || 0), place);
+  return `waiting in line, ${ordinal(place)} of ${length} ` +
+    (w.estimatedStart ? `(estimated ${clock(w.estimatedStart)})` : '(no estimate)');
+}
+
 function stateText(w) {
+  const line = inLineText(w);
+  if (line) return line;
   let text = PHASES[w.phase] || w.phase;
   if (w.reason) text += ` (${w.reason})`;
   if (w.phase === 'PHASE_RUNNING' && w.gpuModel) text += ` · ${w.gpuModel} × ${w.gpuCount}`;
@@ -262,8 +288,10 @@ function renderWorkspaces() {
       el('td', { text: `${w.machineGroup}/${w.machineType}` }), stateCell,
       el('td', { class: 'node', text: w.node || '—' }), el('td', { text: age(w.ageSeconds) }),
       el('td', {}, link), el('td', {}, stop)));
-    if (w.message && w.phase !== 'PHASE_RUNNING') {
-      body.append(el('tr', { class: 'detail' }, el('td', { colspan: '8', class: 'hint', text: w.message })));
+    // In line, the state says it all but what the estimate assumes (or why there is none).
+    const detail = inLineText(w) ? w.estimateNote : w.message;
+    if (detail && w.phase !== 'PHASE_RUNNING') {
+      body.append(el('tr', { class: 'detail' }, el('td', { colspan: '8', class: 'hint', text: detail })));
     }
   }
   if (state.workspaces.size === 0) {
