@@ -3,9 +3,8 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "lib/kube/config.h"
-#include "lib/kube/rest_client.h"
 #include "lib/names.h"
+#include "lib/service/kube_client.h"
 #include "lib/status_macros.h"
 #include "services/authenticator/member_provisioner.h"
 #include "services/authenticator/member_store.h"
@@ -47,11 +46,7 @@ int RunBootstrapAdmin(const Options& options, const std::string& name, bool pass
   while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) {
     password.pop_back();
   }
-  absl::StatusOr<kube::ClusterConfig> config =
-      options.kubeconfig.empty() ? kube::LoadDefault() : kube::LoadKubeconfig(options.kubeconfig);
-  absl::StatusOr<std::unique_ptr<kube::RestClient>> client =
-      config.ok() ? kube::RestClient::Create(*config)
-                  : absl::StatusOr<std::unique_ptr<kube::RestClient>>(config.status());
+  absl::StatusOr<std::unique_ptr<kube::Client>> client = service::NewKubeClient(options.kubeconfig);
   absl::Status s = client.ok() ? BootstrapAdmin(**client, Clock::Real(), options, name, password)
                                : client.status();
   if (!s.ok()) {

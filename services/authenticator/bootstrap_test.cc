@@ -43,5 +43,12 @@ TEST(BootstrapTest, RejectsBadInput) {
   EXPECT_EQ(RunBootstrapAdmin(o, "root", false, in), 2);
 }
 
+TEST(BootstrapTest, AKubeconfigThatCannotBeReadIsExitCode1) {
+  Options o;
+  o.kubeconfig = "/nonexistent/labkube-bootstrap-test/kubeconfig";
+  std::istringstream in("pw\n");
+  EXPECT_EQ(RunBootstrapAdmin(o, "root", true, in), 1);
+}
+
 }  // namespace
 }  // namespace labkube::authenticator
