@@ -135,13 +135,26 @@ absl::Status Reconciler::HandOverOne(const Handover& h) {
 void Reconciler::HandOver(PassResult& r) {
   absl::Time now = clock_.Now();
   std::erase_if(handover_retry_, [now](const auto& e) { return e.second <= now; });
+  std::vector<const Handover*> work;
   for (const Handover& h : r.plan.handover) {
-    std::string key = absl::StrCat(h.pod.ns, "/", h.pod.name);
-    if (handover_retry_.count(key) > 0) continue;
-    absl::Status s = HandOverOne(h);
-    if (absl::IsFailedPrecondition(s)) continue;  // it left the queue meanwhile
-    if (!s.ok()) handover_retry_[key] = now + kHandoverBackoff;
-    Count(s, r, "queue.handover", key);
+    if (handover_retry_.count(absl::StrCat(h.pod.ns, "/", h.pod.name)) == 0) work.push_back(&h);
+  }
+  // Handovers go out concurrently (many slots free at once when guests end together); each is
+  // decided under the state's lock, so none is given twice.
+  std::vector<absl::Status> results(work.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) results[i] = HandOverOne(*work[i]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min<size_t>(kWriters, work.size()); ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < work.size(); ++i) {
+    if (absl::IsFailedPrecondition(results[i])) continue;  // it left the queue meanwhile
+    std::string key = absl::StrCat(work[i]->pod.ns, "/", work[i]->pod.name);
+    if (!results[i].ok()) handover_retry_[key] = now + kHandoverBackoff;
+    Count(results[i], r, "queue.handover", key);
   }
 }
 
