@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -249,6 +251,111 @@ TEST_F(LabTest, NewMemberRunsAJupyterWorkspaceOnAGpuAndLeavesNothingBehind) {
         return pvcs.ok() && pvcs->exit_code == 0 && pvcs->out.empty();
       },
       absl::Seconds(60)));
+}
+
+// The GPU type with the fewest slots, all of them free (so the test can fill it).
+std::string SmallestFreeGpuType(const Labctl& labctl) {
+  auto list = labctl.Json({"machines"});
+  if (!list.ok() || !list->IsArray()) return "";
+  std::string best;
+  int64_t best_free = 0;
+  for (const auto& m : list->GetArray()) {
+    int64_t free = json::GetInt(m, {"free"});
+    if (json::GetInt(m, {"gpu_count"}) == 0 || free == 0 ||
+        free != json::GetInt(m, {"maximum"}) || json::GetInt(m, {"waiting"}) != 0) {
+      continue;
+    }
+    if (best.empty() || free < best_free) {
+      best = std::string(json::GetString(m, {"name"}));
+      best_free = free;
+    }
+  }
+  return best;
+}
+
+// The caller's place in the line of `type` by `labctl queue` (0 when not in line).
+int PlaceInLine(const Labctl& labctl, const std::string& type) {
+  auto mine = labctl.Json({"queue"});
+  if (!mine.ok() || !mine->IsArray()) return 0;
+  for (const auto& e : mine->GetArray()) {
+    if (json::GetString(e, {"machine_type"}) == type) return json::GetInt(e, {"position"});
+  }
+  return 0;
+}
+
+TEST_F(LabTest, AFullGpuTypeQueuesTheNextWorkspaceUntilOneStops) {
+  const Labctl& filler = *b().labctl;
+  const Labctl& waiter = *a().labctl;
+  const std::string type = SmallestFreeGpuType(filler);
+  ASSERT_FALSE(type.empty()) << "no GPU machine type with every slot free";
+  std::optional<Usage> before = MachineUsage(filler, type);
+  ASSERT_TRUE(before.has_value());
+  std::vector<std::string> fillers;
+  for (int i = 0; i < before->free; ++i) {
+    fillers.push_back(absl::StrCat("fill", i));
+    auto r = filler.Run({"ide", "start", fillers.back(), "--kind", "jupyterlab", "--machine-type",
+                         type, "--timeout", "120"},
+                        "", absl::Seconds(150));
+    ASSERT_TRUE(r.ok() && r->exit_code == 0) << r->Describe();
+  }
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto now = MachineUsage(filler, type);
+        return now.has_value() && now->free == 0;
+      },
+      absl::Seconds(30)))
+      << filler.Run({"machines"})->Describe();
+
+  // One more: it waits in line (first), and `labctl ide start` says so while it waits.
+  std::optional<CommandResult> started;
+  std::thread start([&] {
+    auto r = waiter.Run({"ide", "start", "late", "--kind", "jupyterlab", "--machine-type", type,
+                         "--timeout", "240"},
+                        "", absl::Seconds(270));
+    if (r.ok()) started = *r;
+  });
+  EXPECT_TRUE(Eventually([&] { return PlaceInLine(waiter, type) == 1; }, absl::Seconds(60)))
+      << waiter.Run({"queue"})->Describe() << waiter.Run({"ide", "describe", "late"})->Describe();
+  auto line = filler.Run({"queue", "--machine-type", type});
+  ASSERT_TRUE(line.ok());
+  EXPECT_TRUE(absl::StrContains(line->out, a().name)) << line->Describe();
+  EXPECT_FALSE(absl::StrContains(line->out, "ws-late-")) << "b sees a's pod: " << line->Describe();
+  auto described = waiter.Json({"ide", "describe", "late"});
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(json::GetString(*described, {"phase"}), "waiting");
+  EXPECT_EQ(json::GetString(*described, {"reason"}), "InLine");
+  EXPECT_EQ(json::GetInt(*described, {"queue_position"}), 1);
+  auto columns = Kubectl(env(), {"get", "workspaces", "-n", a().ns()});
+  ASSERT_TRUE(columns.ok());
+  EXPECT_TRUE(absl::StrContains(columns->out, "IN LINE")) << columns->Describe();
+
+  // A slot frees: the waiting workspace gets it and runs.
+  auto stopped = filler.Run({"ide", "stop", fillers.front()});
+  ASSERT_TRUE(stopped.ok() && stopped->exit_code == 0) << stopped->Describe();
+  start.join();
+  ASSERT_TRUE(started.has_value());
+  std::cerr << "labctl ide start while in line:\n" << started->err;  // kept in test.log
+  EXPECT_EQ(started->exit_code, 0) << started->Describe();
+  EXPECT_TRUE(absl::StrContains(started->err, absl::StrCat("waiting for ", type,
+                                                            ": 1st of 1 in line")))
+      << started->Describe();
+  EXPECT_TRUE(absl::StrContains(started->err, "running on ")) << started->Describe();
+  EXPECT_TRUE(absl::StrContains(started->out, "http")) << started->Describe();
+  EXPECT_EQ(PlaceInLine(waiter, type), 0);
+
+  auto late_stopped = waiter.Run({"ide", "stop", "late"});
+  EXPECT_TRUE(late_stopped.ok() && late_stopped->exit_code == 0) << late_stopped->Describe();
+  for (size_t i = 1; i < fillers.size(); ++i) {
+    auto r = filler.Run({"ide", "stop", fillers[i]});
+    EXPECT_TRUE(r.ok() && r->exit_code == 0) << r->Describe();
+  }
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto now = MachineUsage(filler, type);
+        return now.has_value() && now->free == before->free;
+      },
+      absl::Seconds(90)))
+      << filler.Run({"machines"})->Describe();
 }
 
 TEST_F(LabTest, GrpcurlListsDescribesAndCallsTheGateway) {
