@@ -1,5 +1,10 @@
 #include "services/scheduler/slot_spec.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 
@@ -39,9 +44,9 @@ TEST(SlotSpecTest, ReservationPodIsGuaranteedPinnedAndOwned) {
   EXPECT_EQ(json::GetString(c, {"resources", "requests", "cpu"}), "8000m");
   EXPECT_EQ(json::GetString(c, {"resources", "limits", "nvidia.com/gpu"}), "2");
   EXPECT_EQ(json::GetString(c, {"resources", "limits", "memory"}), "32Gi");
-  const auto* field = json::Find(pod, {"spec", "affinity", "nodeAffinity",
-                                       "requiredDuringSchedulingIgnoredDuringExecution",
-                                       "nodeSelectorTerms"});
+  const auto* field =
+      json::Find(pod, {"spec", "affinity", "nodeAffinity",
+                       "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"});
   ASSERT_NE(field, nullptr);
   EXPECT_EQ(json::GetString((*field)[0]["matchFields"][0], {"key"}), "metadata.name");
   EXPECT_EQ(json::View((*field)[0]["matchFields"][0]["values"][0]), "node-a");
@@ -52,6 +57,170 @@ TEST(SlotSpecTest, ReservationPodIsGuaranteedPinnedAndOwned) {
   EXPECT_EQ(json::GetString(tols[1], {"key"}), "labkube.io/rtx3090-x1");
   EXPECT_EQ(json::GetString(tols[1], {"value"}), "gpu");
   EXPECT_EQ(json::GetString(pod, {"spec", "priorityClassName"}), "labkube-reservation");
+}
+
+// The reservation pod as the RapidJSON AddMember code wrote it before it moved to kube::Builder
+// (node-a: tainted for both of its types). The typed build must write the same fields and values.
+constexpr char kGoldenReservationPodNodeA[] = R"json({
+  "apiVersion": "v1",
+  "kind": "Pod",
+  "metadata": {
+    "namespace": "labkube-system",
+    "generateName": "gpu-rtx3090-x2-",
+    "labels": {
+      "app.kubernetes.io/managed-by": "labkube",
+      "labkube.io/machine-group": "gpu",
+      "labkube.io/machine-type": "rtx3090-x2",
+      "labkube.io/pod-role": "reservation"
+    },
+    "annotations": {
+      "labkube.io/node": "node-a"
+    },
+    "ownerReferences": [
+      {
+        "apiVersion": "labkube.io/v1alpha1",
+        "kind": "Machine",
+        "name": "gpu-machines",
+        "uid": "uid-1",
+        "controller": true
+      }
+    ]
+  },
+  "spec": {
+    "containers": [
+      {
+        "name": "pause",
+        "image": "registry.k8s.io/pause:3.10",
+        "resources": {
+          "requests": {
+            "cpu": "8000m",
+            "memory": "32Gi",
+            "nvidia.com/gpu": "2"
+          },
+          "limits": {
+            "cpu": "8000m",
+            "memory": "32Gi",
+            "nvidia.com/gpu": "2"
+          }
+        },
+        "securityContext": {
+          "allowPrivilegeEscalation": false,
+          "readOnlyRootFilesystem": true,
+          "capabilities": {
+            "drop": [
+              "ALL"
+            ]
+          }
+        }
+      }
+    ],
+    "securityContext": {
+      "runAsNonRoot": true,
+      "runAsUser": 65535,
+      "runAsGroup": 65535,
+      "seccompProfile": {
+        "type": "RuntimeDefault"
+      }
+    },
+    "priorityClassName": "labkube-reservation",
+    "tolerations": [
+      {
+        "key": "labkube.io/rtx3090-x2",
+        "operator": "Equal",
+        "value": "gpu",
+        "effect": "NoSchedule"
+      },
+      {
+        "key": "labkube.io/rtx3090-x1",
+        "operator": "Equal",
+        "value": "gpu",
+        "effect": "NoSchedule"
+      }
+    ],
+    "affinity": {
+      "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+          "nodeSelectorTerms": [
+            {
+              "matchFields": [
+                {
+                  "key": "metadata.name",
+                  "operator": "In",
+                  "values": [
+                    "node-a"
+                  ]
+                }
+              ]
+            }
+          ]
+        }
+      }
+    },
+    "terminationGracePeriodSeconds": 0,
+    "automountServiceAccountToken": false,
+    "enableServiceLinks": false
+  }
+})json";
+
+// Every path where `got` differs from `want` (objects compared member by member whatever the
+// order; arrays element by element), so a failure names the field.
+void Differences(const rapidjson::Value& want, const rapidjson::Value& got, const std::string& at,
+                 std::vector<std::string>& out) {
+  if (want.GetType() != got.GetType()) {
+    out.push_back(absl::StrCat(at, ": want ", json::ToString(want), ", got ", json::ToString(got)));
+  } else if (want.IsObject()) {
+    for (const auto& m : want.GetObject()) {
+      const std::string key(m.name.GetString(), m.name.GetStringLength());
+      auto it = got.FindMember(m.name);
+      if (it == got.MemberEnd()) {
+        out.push_back(absl::StrCat(at, ".", key, ": missing"));
+      } else {
+        Differences(m.value, it->value, absl::StrCat(at, ".", key), out);
+      }
+    }
+    for (const auto& m : got.GetObject()) {
+      if (!want.HasMember(m.name))
+        out.push_back(absl::StrCat(at, ".", m.name.GetString(), ": extra"));
+    }
+  } else if (want.IsArray()) {
+    if (want.Size() != got.Size()) {
+      out.push_back(absl::StrCat(at, ": want ", want.Size(), " elements, got ", got.Size()));
+      return;
+    }
+    for (rapidjson::SizeType i = 0; i < want.Size(); ++i) {
+      Differences(want[i], got[i], absl::StrCat(at, "[", i, "]"), out);
+    }
+  } else if (want != got) {
+    out.push_back(absl::StrCat(at, ": want ", json::ToString(want), ", got ", json::ToString(got)));
+  }
+}
+
+std::string DifferencesFromGolden(const char* golden, const rapidjson::Value& got) {
+  auto want = json::Parse(golden);
+  if (!want.ok()) return want.status().ToString();
+  std::vector<std::string> out;
+  Differences(*want, got, "", out);
+  return absl::StrJoin(out, "\n");
+}
+
+TEST(SlotSpecTest, ReservationPodMatchesTheGoldenFieldByField) {
+  MachineGroup g = Group();
+  auto pod = ReservationPod(g, g.types[0], "node-a", ReservationOptions{});
+  EXPECT_EQ(DifferencesFromGolden(kGoldenReservationPodNodeA, pod), "");
+}
+
+// node-b is not tainted: the pod still carries "tolerations", as an empty list.
+TEST(SlotSpecTest, ReservationPodOnAnUntaintedNodeHasAnEmptyTolerationList) {
+  MachineGroup g = Group();
+  auto pod = ReservationPod(g, g.types[0], "node-b", ReservationOptions{});
+  auto want = json::Parse(kGoldenReservationPodNodeA);
+  ASSERT_TRUE(want.ok());
+  (*want)["metadata"]["annotations"]["labkube.io/node"].SetString("node-b");
+  (*want)["spec"]["tolerations"].Clear();
+  (*want)["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+         ["nodeSelectorTerms"][0]["matchFields"][0]["values"][0]
+             .SetString("node-b");
+  EXPECT_EQ(DifferencesFromGolden(json::ToString(*want).c_str(), pod), "");
 }
 
 TEST(SlotSpecTest, GuestSpecCarriesGpuLabelsAndHostname) {
