@@ -314,6 +314,53 @@ TEST_F(QueueTest, MaintenanceAndALoweredAvailableHoldTheLineUntilSlotsReturn) {
   ASSERT_TRUE(WaitQueue({a + "/a2", b + "/b1"}, {b + "/b2"}));
 }
 
+TEST_F(QueueTest, FiftyWaitWhileTheLeaderIsKilledNothingIsLostOrHandedTwice) {
+  std::vector<std::string> members = {Member("it-q-a"), Member("it-q-b"), Member("it-q-c")};
+  ASSERT_TRUE(Guest(members[0], "first").IsObject());
+  ASSERT_TRUE(Guest(members[1], "second").IsObject());
+  ASSERT_TRUE(WaitQueue({members[0] + "/first", members[1] + "/second"}, {}));
+  constexpr int kWaiting = 50;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 5; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = w; i < kWaiting; i += 5) {
+        KubectlCreate(GuestPodYaml(members[i % 3], absl::StrCat("w", i), group_, kType));
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  auto gated = [&] {
+    int n = 0;
+    for (const auto& [key, st] : Guests()) n += st.gated && !st.claimed;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return gated() == kWaiting; }, kConverge)) << gated();
+  ASSERT_TRUE(WaitFor([&] { return Waiting() == kWaiting; }, kConverge)) << Waiting();
+
+  KillScheduler();
+  RestartScheduler();
+  EXPECT_TRUE(WaitFor([&] { return Waiting() == kWaiting; }, kConverge)) << Waiting();
+  // The new leader hands the two slots as the rule says, one at a time.
+  for (const std::string& leaving : {members[0] + "/first", members[1] + "/second"}) {
+    std::string expected = NextByTheRule(leaving);
+    Delete(leaving.substr(0, leaving.find('/')), leaving.substr(leaving.find('/') + 1));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto all = Guests();
+          return all.count(expected) > 0 && all[expected].phase == "Running";
+        },
+        kConverge))
+        << expected << " did not get the slot " << leaving << " freed";
+  }
+  // Nothing lost, nothing twice: 48 wait, 2 run, each claim on one pod.
+  std::map<std::string, PodState> all = Guests();
+  int running = 0;
+  for (const auto& [key, st] : all) running += st.claimed;
+  EXPECT_EQ(running, kTypeSlots);
+  EXPECT_EQ(gated(), kWaiting - kTypeSlots);
+  EXPECT_EQ(static_cast<int>(all.size()), kWaiting);
+}
+
 TEST_F(QueueTest, ADeploymentLargerThanTheFreeSlotsWaitsInsteadOfFailing) {
   std::string ns = Member("it-q-d");
   std::string yaml = absl::StrCat(
