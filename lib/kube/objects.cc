@@ -68,6 +68,7 @@ rapidjson::Value Builder::OwnerReferences(const ObjectMeta& meta) {
 rapidjson::Value Builder::Meta(const ObjectMeta& meta) {
   rapidjson::Value out(rapidjson::kObjectType);
   if (!meta.name.empty()) Add(out, "name", Str(meta.name));
+  if (!meta.generate_name.empty()) Add(out, "generateName", Str(meta.generate_name));
   if (!meta.namespace_.empty()) Add(out, "namespace", Str(meta.namespace_));
   if (!meta.labels.empty()) Add(out, "labels", Map(meta.labels));
   if (!meta.annotations.empty()) Add(out, "annotations", Map(meta.annotations));
@@ -84,11 +85,18 @@ void Builder::CheckManifest(std::string_view api_version, std::string_view kind,
                             const ObjectMeta& meta) {
   if (context_.empty()) {
     context_ = absl::StrCat(kind.empty() ? "object" : ToAbsl(kind), " ",
-                            meta.name.empty() ? "(no name)" : meta.name);
+                            !meta.name.empty()            ? meta.name
+                            : !meta.generate_name.empty() ? meta.generate_name + "(generated)"
+                                                          : "(no name)");
   }
   if (api_version.empty()) Fail("apiVersion is required");
   if (kind.empty()) Fail("kind is required");
-  if (meta.name.empty()) Fail("metadata.name is required");
+  if (meta.name.empty() && meta.generate_name.empty()) {
+    Fail("metadata.name is required (or metadata.generateName for a name the API server makes)");
+  }
+  if (!meta.name.empty() && !meta.generate_name.empty()) {
+    Fail("metadata.name and metadata.generateName are both set; set only one");
+  }
   for (size_t i = 0; i < meta.owner_references.size(); ++i) {
     const OwnerReference& r = meta.owner_references[i];
     const char* missing = r.api_version.empty() ? "apiVersion"

@@ -9,10 +9,11 @@
 //   absl::StatusOr<rapidjson::Document> service =
 //       b.Finish(b.Manifest("v1", "Service", meta, {{"spec", std::move(spec)}}));
 // A mistake while building (an empty or duplicate key, an object without apiVersion, kind or
-// metadata.name, an owner reference without a uid) does not abort: the first one is recorded
-// and Finish returns it as kInternal, naming the object.
+// exactly one of metadata.name and metadata.generateName, an owner reference without a uid) does
+// not abort: the first one is recorded and Finish returns it as kInternal, naming the object.
 //
-// Metadata is the read model's ObjectMeta (types.h). Meta/Manifest write its name, namespace,
+// Metadata is the read model's ObjectMeta (types.h). Meta/Manifest write its name (or
+// generateName, for an object whose name the API server completes with a suffix), namespace,
 // labels, annotations, ownerReferences (controller / blockOwnerDeletion only when true) and
 // finalizers, leaving empty ones out; the fields the API server sets (uid, resourceVersion,
 // generation, timestamps) are never written.
@@ -76,8 +77,9 @@ class Builder {
 
   // The written part of `meta` (see the file comment); no field is required here.
   rapidjson::Value Meta(const ObjectMeta& meta);
-  // {"apiVersion", "kind", "metadata", fields...}; apiVersion, kind and metadata.name are
-  // required, and every owner reference needs apiVersion, kind, name and uid.
+  // {"apiVersion", "kind", "metadata", fields...}; apiVersion, kind and exactly one of
+  // metadata.name and metadata.generateName are required, and every owner reference needs
+  // apiVersion, kind, name and uid.
   rapidjson::Value Manifest(std::string_view api_version, std::string_view kind,
                             const ObjectMeta& meta, std::initializer_list<Field> fields);
 

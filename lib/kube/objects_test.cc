@@ -55,6 +55,23 @@ TEST(BuilderTest, EmptyMetadataFieldsAreLeftOut) {
             R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"lab-alice"}})");
 }
 
+// An object the API server names (a reservation pod): generateName instead of name.
+TEST(BuilderTest, GenerateNameStandsInForTheName) {
+  ObjectMeta meta = Meta("");
+  meta.generate_name = "gpu-rtx3090-x2-";
+  Builder b;
+  absl::StatusOr<rapidjson::Document> d = b.Finish(b.Manifest("v1", "Pod", meta, {}));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(json::ToString(*d),
+            R"({"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"gpu-rtx3090-x2-",)"
+            R"("namespace":"lab-alice"}})");
+  // The read model reads it back.
+  absl::StatusOr<ObjectMeta> back = Decode<ObjectMeta>(*d);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->generate_name, "gpu-rtx3090-x2-");
+  EXPECT_EQ(back->name, "");
+}
+
 TEST(BuilderTest, AddAndPushForOptionalParts) {
   Builder b;
   rapidjson::Value object = b.Object({});
@@ -80,7 +97,25 @@ TEST(BuilderTest, MistakesAreErrorsNamingTheObject) {
   {
     Builder b;
     absl::StatusOr<rapidjson::Document> d = b.Finish(b.Manifest("v1", "Secret", Meta(""), {}));
-    EXPECT_EQ(d.status().message(), "building Secret (no name): metadata.name is required");
+    EXPECT_EQ(d.status().message(),
+              "building Secret (no name): metadata.name is required (or metadata.generateName "
+              "for a name the API server makes)");
+  }
+  {
+    Builder b;
+    ObjectMeta meta = Meta("web-1");
+    meta.generate_name = "web-";
+    absl::StatusOr<rapidjson::Document> d = b.Finish(b.Manifest("v1", "Pod", meta, {}));
+    EXPECT_EQ(d.status().message(),
+              "building Pod web-1: metadata.name and metadata.generateName are both set; set "
+              "only one");
+  }
+  {
+    Builder b;
+    ObjectMeta meta = Meta("");
+    meta.generate_name = "gpu-x1-";
+    absl::StatusOr<rapidjson::Document> d = b.Finish(b.Manifest("", "Pod", meta, {}));
+    EXPECT_EQ(d.status().message(), "building Pod gpu-x1-(generated): apiVersion is required");
   }
   {
     Builder b;

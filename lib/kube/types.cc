@@ -162,6 +162,7 @@ absl::Status Time(const V& obj, const char* key, const At& at, absl::Time& out, 
 
 absl::Status DecodeMeta(const V& m, const At& at, ObjectMeta& out) {
   LK_RETURN_IF_ERROR(Str(m, "name", at, out.name));
+  LK_RETURN_IF_ERROR(Str(m, "generateName", at, out.generate_name));
   LK_RETURN_IF_ERROR(Str(m, "namespace", at, out.namespace_));
   LK_RETURN_IF_ERROR(Str(m, "uid", at, out.uid));
   LK_RETURN_IF_ERROR(Str(m, "resourceVersion", at, out.resource_version));

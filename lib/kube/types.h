@@ -36,6 +36,7 @@ struct OwnerReference {
 
 struct ObjectMeta {
   std::string name;
+  std::string generate_name;  // metadata.generateName: a prefix the API server completes
   std::string namespace_;
   std::string uid;
   std::string resource_version;

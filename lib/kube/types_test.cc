@@ -16,7 +16,8 @@ using ::testing::Pair;
 constexpr char kPod[] = R"({
   "apiVersion": "v1", "kind": "Pod",
   "metadata": {
-    "name": "web-1", "namespace": "team-a", "uid": "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
+    "name": "web-1", "generateName": "web-", "namespace": "team-a",
+    "uid": "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
     "resourceVersion": "12345", "generation": 2,
     "creationTimestamp": "2024-05-01T10:00:00Z",
     "deletionTimestamp": "2024-05-01T11:30:15.5+02:00",
@@ -79,6 +80,7 @@ TEST(TypesTest, Pod) {
   ASSERT_TRUE(pod.ok()) << pod.status();
   const ObjectMeta& m = pod->metadata;
   EXPECT_EQ(m.name, "web-1");
+  EXPECT_EQ(m.generate_name, "web-");
   EXPECT_EQ(m.namespace_, "team-a");
   EXPECT_EQ(m.uid, "0f1e2d3c-aaaa-bbbb-cccc-000000000001");
   EXPECT_EQ(m.resource_version, "12345");
