@@ -182,9 +182,13 @@ void Reconciler::CreateReservations(PassResult& r) {
       const Placement& p = *work[i].placement;
       // Built here, one per writer at a time: a Machine of 10,000 slots never holds 10,000
       // pod documents at once.
-      rapidjson::Document pod =
+      absl::StatusOr<rapidjson::Document> pod =
           ReservationPod(*work[i].group, *work[i].type, p.node, options_.reservation);
-      auto created = client_.Create(res::Pods(), options_.reservation.ns, pod);
+      if (!pod.ok()) {  // a build mistake: counted and logged below as a failed create
+        results[i] = pod.status();
+        continue;
+      }
+      auto created = client_.Create(res::Pods(), options_.reservation.ns, *pod);
       results[i] = created.status();
       if (!created.ok()) continue;
       std::string name(json::GetString(*created, {"metadata", "name"}));

@@ -4,101 +4,76 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/contract.h"
-#include "lib/kube/json.h"
+#include "lib/kube/objects.h"
 #include "lib/kube/resource.h"
+#include "lib/kube/types.h"
 
 namespace labkube::scheduler {
 namespace {
 
-namespace json = kube::json;
+using kube::Builder;
 using rapidjson::Value;
 
-Value StringMap(const std::map<std::string, std::string>& m, json::Allocator& a) {
-  Value obj(rapidjson::kObjectType);
-  for (const auto& [k, v] : m) obj.AddMember(json::String(k, a), json::String(v, a), a);
-  return obj;
-}
-
-Value Container(const MachineType& type, const ReservationOptions& options, json::Allocator& a) {
-  Value c(rapidjson::kObjectType);
-  c.AddMember("name", "pause", a);
-  c.AddMember("image", json::String(options.image, a), a);
-  Value resources(rapidjson::kObjectType);
-  resources.AddMember("requests", StringMap(SlotResources(type), a), a);
-  resources.AddMember("limits", StringMap(SlotResources(type), a), a);
-  c.AddMember("resources", resources, a);
+Value Container(Builder& b, const MachineType& type, const ReservationOptions& options) {
+  Value resources =
+      b.Object({{"requests", b.Map(SlotResources(type))}, {"limits", b.Map(SlotResources(type))}});
   // Pod Security "restricted" (labkube-system enforces it): no escalation, no capabilities.
-  Value drop(rapidjson::kArrayType);
-  drop.PushBack("ALL", a);
-  Value capabilities(rapidjson::kObjectType);
-  capabilities.AddMember("drop", drop, a);
-  Value security(rapidjson::kObjectType);
-  security.AddMember("allowPrivilegeEscalation", false, a);
-  security.AddMember("readOnlyRootFilesystem", true, a);
-  security.AddMember("capabilities", capabilities, a);
-  c.AddMember("securityContext", security, a);
-  Value containers(rapidjson::kArrayType);
-  containers.PushBack(c, a);
-  return containers;
+  Value security = b.Object({{"allowPrivilegeEscalation", b.Bool(false)},
+                             {"readOnlyRootFilesystem", b.Bool(true)},
+                             {"capabilities", b.Object({{"drop", b.Array({b.Str("ALL")})}})}});
+  return b.Object({{"name", b.Str("pause")},
+                   {"image", b.Str(options.image)},
+                   {"resources", std::move(resources)},
+                   {"securityContext", std::move(security)}});
 }
 
 // The pause image's own user (65535), never root; the runtime's default seccomp profile.
-Value PodSecurity(json::Allocator& a) {
-  Value seccomp(rapidjson::kObjectType);
-  seccomp.AddMember("type", "RuntimeDefault", a);
-  Value security(rapidjson::kObjectType);
-  security.AddMember("runAsNonRoot", true, a);
-  security.AddMember("runAsUser", 65535, a);
-  security.AddMember("runAsGroup", 65535, a);
-  security.AddMember("seccompProfile", seccomp, a);
-  return security;
+Value PodSecurity(Builder& b) {
+  return b.Object({{"runAsNonRoot", b.Bool(true)},
+                   {"runAsUser", b.Int(65535)},
+                   {"runAsGroup", b.Int(65535)},
+                   {"seccompProfile", b.Object({{"type", b.Str("RuntimeDefault")}})}});
 }
 
-Value PinToNode(const std::string& node, json::Allocator& a) {
-  Value field(rapidjson::kObjectType);
-  field.AddMember("key", "metadata.name", a);
-  field.AddMember("operator", "In", a);
-  Value values(rapidjson::kArrayType);
-  values.PushBack(json::String(node, a), a);
-  field.AddMember("values", values, a);
-  Value fields(rapidjson::kArrayType);
-  fields.PushBack(field, a);
-  Value term(rapidjson::kObjectType);
-  term.AddMember("matchFields", fields, a);
-  Value terms(rapidjson::kArrayType);
-  terms.PushBack(term, a);
-  Value required(rapidjson::kObjectType);
-  required.AddMember("nodeSelectorTerms", terms, a);
-  Value node_affinity(rapidjson::kObjectType);
-  node_affinity.AddMember("requiredDuringSchedulingIgnoredDuringExecution", required, a);
-  Value affinity(rapidjson::kObjectType);
-  affinity.AddMember("nodeAffinity", node_affinity, a);
-  return affinity;
+Value PinToNode(Builder& b, const std::string& node) {
+  Value field = b.Object({{"key", b.Str("metadata.name")},
+                          {"operator", b.Str("In")},
+                          {"values", b.Array({b.Str(node)})}});
+  Value terms = b.Array({b.Object({{"matchFields", b.Array({std::move(field)})}})});
+  Value required = b.Object({{"nodeSelectorTerms", std::move(terms)}});
+  return b.Object({{"nodeAffinity", b.Object({{"requiredDuringSchedulingIgnoredDuringExecution",
+                                               std::move(required)}})}});
 }
 
-Value Tolerations(const MachineGroup& group, const std::string& node, json::Allocator& a) {
-  Value list(rapidjson::kArrayType);
+// Always a list, empty on an untainted node.
+Value Tolerations(Builder& b, const MachineGroup& group, const std::string& node) {
+  Value list = b.Array({});
   for (const TolerationSpec& t : TolerationsFor(group, node)) {
-    Value v(rapidjson::kObjectType);
-    v.AddMember("key", json::String(t.key, a), a);
-    v.AddMember("operator", json::String(t.op, a), a);
-    v.AddMember("value", json::String(t.value, a), a);
-    v.AddMember("effect", json::String(t.effect, a), a);
-    list.PushBack(v, a);
+    b.Push(list, b.Object({{"key", b.Str(t.key)},
+                           {"operator", b.Str(t.op)},
+                           {"value", b.Str(t.value)},
+                           {"effect", b.Str(t.effect)}}));
   }
   return list;
 }
 
-Value OwnerReferences(const MachineGroup& group, json::Allocator& a) {
-  Value ref(rapidjson::kObjectType);
-  ref.AddMember("apiVersion", json::String(kube::resources::Machines().ApiVersion(), a), a);
-  ref.AddMember("kind", "Machine", a);
-  ref.AddMember("name", json::String(group.machine_name, a), a);
-  ref.AddMember("uid", json::String(group.machine_uid, a), a);
-  ref.AddMember("controller", true, a);
-  Value refs(rapidjson::kArrayType);
-  refs.PushBack(ref, a);
-  return refs;
+kube::ObjectMeta ReservationMeta(const MachineGroup& group, const MachineType& type,
+                                 const std::string& node, const ReservationOptions& options) {
+  kube::ObjectMeta meta;
+  meta.namespace_ = options.ns;
+  meta.generate_name = absl::StrCat(group.group, "-", type.name, "-");
+  meta.labels = {{kGroupLabel, group.group},
+                 {kTypeLabel, type.name},
+                 {kRoleLabel, kRoleReservation},
+                 {contract::kManagedByLabel, "labkube"}};
+  meta.annotations = {{kNodeAnnotation, node}};
+  kube::OwnerReference& owner = meta.owner_references.emplace_back();
+  owner.api_version = kube::resources::Machines().ApiVersion();
+  owner.kind = "Machine";
+  owner.name = group.machine_name;
+  owner.uid = group.machine_uid;
+  owner.controller = true;
+  return meta;
 }
 
 }  // namespace
@@ -109,31 +84,20 @@ std::map<std::string, std::string> SlotResources(const MachineType& type) {
   return r;
 }
 
-rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType& type,
-                                   const std::string& node, const ReservationOptions& options) {
-  rapidjson::Document pod = json::NewObject("v1", "Pod", options.ns, "");
-  json::Allocator& a = pod.GetAllocator();
-  json::SetString(pod, {"metadata", "generateName"},
-                  absl::StrCat(group.group, "-", type.name, "-"));
-  json::SetValue(pod, {"metadata", "labels"},
-                 StringMap({{kGroupLabel, group.group},
-                            {kTypeLabel, type.name},
-                            {kRoleLabel, kRoleReservation},
-                            {contract::kManagedByLabel, "labkube"}},
-                           a));
-  json::SetValue(pod, {"metadata", "annotations"}, StringMap({{kNodeAnnotation, node}}, a));
-  json::Set(pod["metadata"], "ownerReferences", OwnerReferences(group, a), a);
-  Value spec(rapidjson::kObjectType);
-  spec.AddMember("containers", Container(type, options, a), a);
-  spec.AddMember("securityContext", PodSecurity(a), a);
-  spec.AddMember("priorityClassName", json::String(options.priority_class, a), a);
-  spec.AddMember("tolerations", Tolerations(group, node, a), a);
-  spec.AddMember("affinity", PinToNode(node, a), a);
-  spec.AddMember("terminationGracePeriodSeconds", 0, a);
-  spec.AddMember("automountServiceAccountToken", false, a);
-  spec.AddMember("enableServiceLinks", false, a);
-  pod.AddMember("spec", spec, a);
-  return pod;
+absl::StatusOr<rapidjson::Document> ReservationPod(const MachineGroup& group,
+                                                   const MachineType& type, const std::string& node,
+                                                   const ReservationOptions& options) {
+  Builder b;
+  Value spec = b.Object({{"containers", b.Array({Container(b, type, options)})},
+                         {"securityContext", PodSecurity(b)},
+                         {"priorityClassName", b.Str(options.priority_class)},
+                         {"tolerations", Tolerations(b, group, node)},
+                         {"affinity", PinToNode(b, node)},
+                         {"terminationGracePeriodSeconds", b.Int(0)},
+                         {"automountServiceAccountToken", b.Bool(false)},
+                         {"enableServiceLinks", b.Bool(false)}});
+  return b.Finish(b.Manifest("v1", "Pod", ReservationMeta(group, type, node, options),
+                             {{"spec", std::move(spec)}}));
 }
 
 std::vector<TolerationSpec> TolerationsFor(const MachineGroup& group, const std::string& node) {

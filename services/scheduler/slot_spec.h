@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "rapidjson/document.h"
 #include "services/scheduler/model.h"
 
@@ -20,9 +21,12 @@ struct ReservationOptions {
 };
 
 // A do-nothing pod whose requests = limits = the type's resources (Guaranteed QoS), pinned to
-// `node` by required node affinity, tolerating the type's taint, owned by the Machine.
-rapidjson::Document ReservationPod(const MachineGroup& group, const MachineType& type,
-                                   const std::string& node, const ReservationOptions& options);
+// `node` by required node affinity, tolerating the type's taint, owned by the Machine; named by
+// the API server from metadata.generateName "<group>-<type>-". Built with kube::Builder: a
+// mistake (e.g. a group whose Machine has no uid yet) is a kInternal error naming the pod.
+absl::StatusOr<rapidjson::Document> ReservationPod(const MachineGroup& group,
+                                                   const MachineType& type, const std::string& node,
+                                                   const ReservationOptions& options);
 
 struct Requirement {
   std::string key;
@@ -40,7 +44,7 @@ struct TolerationSpec {
 // What the injector writes into a guest pod that received a slot.
 struct GuestSpec {
   std::map<std::string, std::string> resources;  // requests = limits
-  std::vector<Requirement> node_affinity;         // ANDed into every nodeSelectorTerm
+  std::vector<Requirement> node_affinity;        // ANDed into every nodeSelectorTerm
   std::vector<TolerationSpec> tolerations;
 };
 

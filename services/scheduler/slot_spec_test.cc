@@ -34,7 +34,9 @@ MachineGroup Group() {
 
 TEST(SlotSpecTest, ReservationPodIsGuaranteedPinnedAndOwned) {
   MachineGroup g = Group();
-  auto pod = ReservationPod(g, g.types[0], "node-a", ReservationOptions{});
+  auto made = ReservationPod(g, g.types[0], "node-a", ReservationOptions{});
+  ASSERT_TRUE(made.ok()) << made.status();
+  const rapidjson::Document& pod = *made;
   EXPECT_EQ(json::GetString(pod, {"metadata", "namespace"}), "labkube-system");
   EXPECT_EQ(json::GetString(pod, {"metadata", "generateName"}), "gpu-rtx3090-x2-");
   EXPECT_EQ(json::GetString(pod, {"metadata", "labels", "labkube.io/pod-role"}), "reservation");
@@ -205,14 +207,18 @@ std::string DifferencesFromGolden(const char* golden, const rapidjson::Value& go
 
 TEST(SlotSpecTest, ReservationPodMatchesTheGoldenFieldByField) {
   MachineGroup g = Group();
-  auto pod = ReservationPod(g, g.types[0], "node-a", ReservationOptions{});
+  auto made = ReservationPod(g, g.types[0], "node-a", ReservationOptions{});
+  ASSERT_TRUE(made.ok()) << made.status();
+  const rapidjson::Document& pod = *made;
   EXPECT_EQ(DifferencesFromGolden(kGoldenReservationPodNodeA, pod), "");
 }
 
 // node-b is not tainted: the pod still carries "tolerations", as an empty list.
 TEST(SlotSpecTest, ReservationPodOnAnUntaintedNodeHasAnEmptyTolerationList) {
   MachineGroup g = Group();
-  auto pod = ReservationPod(g, g.types[0], "node-b", ReservationOptions{});
+  auto made = ReservationPod(g, g.types[0], "node-b", ReservationOptions{});
+  ASSERT_TRUE(made.ok()) << made.status();
+  const rapidjson::Document& pod = *made;
   auto want = json::Parse(kGoldenReservationPodNodeA);
   ASSERT_TRUE(want.ok());
   (*want)["metadata"]["annotations"]["labkube.io/node"].SetString("node-b");
@@ -221,6 +227,16 @@ TEST(SlotSpecTest, ReservationPodOnAnUntaintedNodeHasAnEmptyTolerationList) {
          ["nodeSelectorTerms"][0]["matchFields"][0]["values"][0]
              .SetString("node-b");
   EXPECT_EQ(DifferencesFromGolden(json::ToString(*want).c_str(), pod), "");
+}
+
+// A build mistake is an error naming the pod, never an abort.
+TEST(SlotSpecTest, AMachineWithoutAUidIsAnError) {
+  MachineGroup g = Group();
+  g.machine_uid = "";
+  auto pod = ReservationPod(g, g.types[0], "node-a", ReservationOptions{});
+  EXPECT_EQ(pod.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(pod.status().message(),
+            "building Pod gpu-rtx3090-x2-(generated): metadata.ownerReferences[0].uid is required");
 }
 
 TEST(SlotSpecTest, GuestSpecCarriesGpuLabelsAndHostname) {
