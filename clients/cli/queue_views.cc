@@ -1,3 +1,4 @@
+#include "lib/ordinal.h"
 #include "clients/cli/queue_views.h"
 
 #include "absl/strings/str_cat.h"
@@ -36,15 +37,6 @@ std::string WaitedCell(const rapidjson::Value& e, absl::Time now) {
 
 }  // namespace
 
-std::string Ordinal(int n) {
-  int tens = n % 100, ones = n % 10;
-  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
-                       : ones == 1                ? "st"
-                       : ones == 2                ? "nd"
-                       : ones == 3                ? "rd"
-                                                  : "th";
-  return absl::StrCat(n, suffix);
-}
 
 std::string ClockText(absl::Time t, absl::Time now, absl::TimeZone tz) {
   const bool same_day =

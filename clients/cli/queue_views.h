@@ -10,6 +10,8 @@
 #define LABKUBE_CLIENTS_CLI_QUEUE_VIEWS_H_
 
 #include <string>
+
+#include "lib/ordinal.h"
 #include <vector>
 
 #include "absl/time/time.h"
@@ -21,8 +23,6 @@ namespace labkube::cli {
 
 namespace gw = ::labkube::gateway::v1alpha1;
 
-// "1st", "2nd", "3rd", "4th", "11th", "21st", ...
-std::string Ordinal(int n);
 // "14:20" when `t` falls on the day of `now` in `tz`, else "May 02 14:20".
 std::string ClockText(absl::Time t, absl::Time now, absl::TimeZone tz);
 // For a workspace waiting in line (queue_position > 0): "waiting for rtx3090-x2: 2nd of 3 in line

@@ -1,3 +1,4 @@
+#include "lib/ordinal.h"
 #include "services/gateway/queue_view.h"
 
 #include <vector>
@@ -45,15 +46,6 @@ const gw::QueueEntry* FindEntry(const gw::Queue& line, std::string_view ns, std:
   return nullptr;
 }
 
-std::string Ordinal(int n) {
-  int tens = n % 100, ones = n % 10;
-  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
-                       : ones == 1                ? "st"
-                       : ones == 2                ? "nd"
-                       : ones == 3                ? "rd"
-                                                  : "th";
-  return absl::StrCat(n, suffix);
-}
 
 std::string InLineMessage(std::string_view type, const gw::QueueEntry& entry, int length) {
   std::string out = absl::StrCat("waiting for ", ToAbsl(type), ": ", Ordinal(entry.position()),

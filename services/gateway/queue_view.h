@@ -10,6 +10,8 @@
 #define LABKUBE_SERVICES_GATEWAY_QUEUE_VIEW_H_
 
 #include <string>
+
+#include "lib/ordinal.h"
 #include <string_view>
 
 #include "absl/time/time.h"
@@ -30,9 +32,6 @@ std::string WorkspaceOfPod(std::string_view pod);
 
 // The entry of pod `ns`/`pod` in `line`, nullptr when it is not in line.
 const gw::QueueEntry* FindEntry(const gw::Queue& line, std::string_view ns, std::string_view pod);
-
-// "1st", "2nd", "3rd", "4th", "11th", "21st", ...
-std::string Ordinal(int n);
 
 // What a member reads about a place in line, e.g. "waiting for rtx3090: 2nd of 3 in line
 // (estimated 2024-05-01 14:20 UTC)" or "... (no estimate)" (the Queue's estimate_note says why).

@@ -1,3 +1,4 @@
+#include "lib/ordinal.h"
 #include "services/injector/mutator.h"
 
 #include <utility>
@@ -84,16 +85,6 @@ ClaimRequest ToClaimRequest(const AdmissionRequest& request, const Decision& d) 
   return c;
 }
 
-// "1st", "2nd", "3rd", "4th", "11th", "21st", ...
-std::string Ordinal(int n) {
-  int tens = n % 100, ones = n % 10;
-  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
-                       : ones == 1                ? "st"
-                       : ones == 2                ? "nd"
-                       : ones == 3                ? "rd"
-                                                  : "th";
-  return absl::StrCat(n, suffix);
-}
 
 // Patches the pod with a granted claim (or, queued, with what waiting in line needs).
 Decision Apply(const AdmissionRequest& request, ClaimResponse claim, Decision d) {

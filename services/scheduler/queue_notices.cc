@@ -1,3 +1,4 @@
+#include "lib/ordinal.h"
 #include "services/scheduler/queue_notices.h"
 
 #include <utility>
@@ -19,15 +20,6 @@ std::string Rounded(absl::Duration d) {
 
 }  // namespace
 
-std::string Ordinal(int n) {
-  int tens = n % 100, ones = n % 10;
-  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
-                       : ones == 1                ? "st"
-                       : ones == 2                ? "nd"
-                       : ones == 3                ? "rd"
-                                                  : "th";
-  return absl::StrCat(n, suffix);
-}
 
 QueueNotices::QueueNotices(kube::Client& client, Clock& clock, std::string identity)
     : client_(client), clock_(clock), events_(client, clock, "labkube-scheduler", identity) {}

@@ -47,9 +47,6 @@ class QueueNotices {
   std::set<std::string> warned_;     // guest uids told their limit is reached
 };
 
-// "1st", "2nd", "3rd", "4th", "11th", "21st", ...
-std::string Ordinal(int n);
-
 }  // namespace labkube::scheduler
 
 #endif  // LABKUBE_SERVICES_SCHEDULER_QUEUE_NOTICES_H_
