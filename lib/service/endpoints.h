@@ -36,17 +36,17 @@ namespace labkube::service {
 
 struct EndpointsSpec {
   // The gRPC port (service::GrpcOptionsOf); nullopt = none (the injector).
-  std::optional<GrpcServerOptions> grpc;
-  std::vector<grpc::Service*> services;
+  std::optional<GrpcServerOptions> grpc = std::nullopt;
+  std::vector<grpc::Service*> services = {};
   // The API's fully qualified service: its health status is SERVING once started, and its
   // methods are labelled by name alone in metrics and logs.
-  std::string api_service;
+  std::string api_service = "";
   // Call metrics are <metric_prefix>_calls_total and <metric_prefix>_call_seconds.
-  std::string metric_prefix;
-  CallLogLevels call_log;
-  HttpServerOptions http;  // service::HttpOptionsOf, plus the service's own settings
-  std::function<bool()> ready;                // null = ready whenever serving
-  std::function<void(HttpServer&)> routes;    // the service's own routes, added before Start
+  std::string metric_prefix = "";
+  CallLogLevels call_log = {};
+  HttpServerOptions http = {};  // service::HttpOptionsOf, plus the service's own settings
+  std::function<bool()> ready = nullptr;              // null = ready whenever serving
+  std::function<void(HttpServer&)> routes = nullptr;  // the service's own routes, added before Start
   metrics::Registry* registry = &metrics::DefaultRegistry();
 };
 

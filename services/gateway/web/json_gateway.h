@@ -63,11 +63,11 @@ std::vector<std::string> WatchMethods();
 
 // Who a page call is for, sent with it as gRPC metadata.
 struct PageCall {
-  std::string authorization;  // "Bearer <token>", or "" (sign-in, refresh, logout)
+  std::string authorization = "";  // "Bearer <token>", or "" (sign-in, refresh, logout)
   // The IP address of the browser's HTTP connection (HttpRequest::remote_addr), sent as
   // contract::kWebClientAddressMetadata: the gateway forwards it to the authenticator for its
   // per-address lockout instead of its own. "" = none.
-  std::string client_address;
+  std::string client_address = "";
 };
 
 class JsonGateway {
