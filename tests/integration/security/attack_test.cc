@@ -443,5 +443,47 @@ TEST_F(AttackTest, AClaimWhosePodIsNeverCreatedIsReleased) {
          back);
 }
 
+// The queue's doors (docs/queue.md): a member whose guest waits in line tries to let it out
+// early, to change what it waits for, or to jump the line with a copied or made-up ticket.
+TEST_F(AttackTest, JumpTheQueue) {
+  AdmitGuest("g1");
+  AdmitGuest("g2");
+  ASSERT_TRUE(WaitUsage({0, kTypeSlots}));
+  CommandResult waits = MemberCreate("w1", PodYaml("w1", GuestLabels(), "{}", Pause()));
+  ASSERT_EQ(waits.exit_code, 0) << waits.output;
+  rapidjson::Document w1 = CreatedObject(waits);
+  ASSERT_TRUE(w1.IsObject());
+  std::string ticket = Annotations(w1)["labkube.io/queue-ticket"];
+  ASSERT_FALSE(ticket.empty());
+
+  CommandResult ungate = AsMember({"patch", "pod", "w1", "--type=json", "-p",
+                                   R"([{"op":"remove","path":"/spec/schedulingGates/0"}])"});
+  Record("remove the labkube.io/queue gate of one's waiting pod", "refused by the policy",
+         Gist(ungate), ungate.exit_code != 0);
+  CommandResult retype = AsMember({"annotate", "pod", "w1", "--overwrite",
+                                   "labkube.io/waiting=other/type"});
+  Record("change a waiting pod's labkube.io/ annotations", "refused by the policy", Gist(retype),
+         retype.exit_code != 0);
+  // The ticket copied onto a pod that skips the webhook's queue (another name: it does not match).
+  std::string copied = absl::StrCat("{labkube.io/queue-ticket: '", ticket, "'}");
+  CommandResult copy = MemberCreate(
+      "w2", PodYaml("w2", GuestLabels(), copied,
+                    absl::StrCat("  schedulingGates: [{name: labkube.io/queue}]\n", Pause())));
+  rapidjson::Document w2 = copy.exit_code == 0 ? CreatedObject(copy) : rapidjson::Document();
+  bool reissued = w2.IsObject() && Annotations(w2)["labkube.io/queue-ticket"] != ticket;
+  Record("a new guest carrying another pod's queue ticket", "the webhook issues its own ticket",
+         copy.exit_code != 0 ? Gist(copy)
+         : reissued          ? "accepted with a ticket of its own (waits behind w1)"
+                             : "accepted with the copied ticket",
+         copy.exit_code != 0 || reissued);
+  // Whatever happened above, the slots are still held by g1 and g2 only, and w1 still waits.
+  bool still = StaysUsage({0, kTypeSlots}, absl::Seconds(3));
+  auto now = client_->Get(kube::resources::Pods(), ns_, "w1");
+  bool gated = now.ok() && json::Find(*now, {"spec", "schedulingGates"}) != nullptr &&
+               Annotations(*now)["labkube.io/claim"].empty();
+  Record("after the attempts above", "no slot taken; w1 still in line",
+         still && gated ? "slots held by g1, g2; w1 waits" : "a slot moved", still && gated);
+}
+
 }  // namespace
 }  // namespace labkube::it
