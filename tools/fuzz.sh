@@ -37,6 +37,7 @@ machine    | services/scheduler/fuzz/machine_fuzzer.cc | services/scheduler/clus
 kubeconfig | lib/kube/fuzz/kubeconfig_fuzzer.cc | lib/kube/config.cc | yaml-cpp | lib/kube/fuzz/corpus/kubeconfig
 watch      | lib/kube/fuzz/watch_fuzzer.cc | lib/kube/rest_client.cc lib/kube/client.cc lib/kube/json.cc lib/kube/status.cc lib/kube/resource.cc lib/kube/types.cc lib/kube/compact_object.cc | - | lib/kube/fuzz/corpus/watch
 gateway    | services/gateway/fuzz/gateway_fuzzer.cc | lib/names.cc services/gateway/names.cc services/gateway/access.cc services/gateway/token_reviewer.cc lib/kube/token_review.cc services/gateway/workspace_spec.cc lib/kube/objects.cc lib/kube/json.cc lib/kube/quantity.cc lib/kube/resource.cc proto/labkube/gateway/v1alpha1/gateway.proto | libcrypto protobuf | services/gateway/fuzz/corpus
+web        | services/gateway/web/fuzz/web_fuzzer.cc | services/gateway/web/session_cookie.cc proto/labkube/gateway/v1alpha1/gateway.proto | libcrypto protobuf | services/gateway/web/fuzz/corpus
 '
 
 ABSL_MODULES=(absl_status absl_statusor absl_strings absl_str_format absl_time absl_synchronization)
