@@ -4,6 +4,9 @@
 #include <memory>
 #include <string>
 
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
@@ -25,6 +28,41 @@ struct Counters {
   std::atomic<int> started{0};
   std::atomic<int> stopped{0};
 };
+
+// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
+// the API server sets), for the golden test.
+class RecordingClient : public FakeClient {
+ public:
+  using FakeClient::FakeClient;
+  absl::StatusOr<rapidjson::Document> Create(const Resource& resource, std::string_view ns,
+                                             const rapidjson::Value& object,
+                                             const WriteOptions& options = {}) override {
+    {
+      absl::MutexLock lock(&mu_);
+      created_.push_back(json::Copy(object));
+    }
+    return FakeClient::Create(resource, ns, object, options);
+  }
+  std::vector<rapidjson::Document> Created() {
+    absl::MutexLock lock(&mu_);
+    std::vector<rapidjson::Document> out;
+    for (const rapidjson::Document& d : created_) out.push_back(json::Copy(d));
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<rapidjson::Document> created_ ABSL_GUARDED_BY(mu_);
+};
+
+// Whether `got` equals the `golden` JSON (members in any order), printing both when not.
+::testing::AssertionResult MatchesGolden(const char* golden, const rapidjson::Value& got) {
+  absl::StatusOr<rapidjson::Document> want = json::Parse(golden);
+  if (!want.ok()) return ::testing::AssertionFailure() << want.status();
+  if (*want == got) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "want " << json::ToString(*want) << "\n got "
+                                       << json::ToString(got);
+}
 
 class LeaderElectionTest : public ::testing::Test {
  protected:
@@ -65,7 +103,7 @@ class LeaderElectionTest : public ::testing::Test {
   std::string Holder() { return std::string(json::GetString(Lease(), {"spec", "holderIdentity"})); }
 
   FakeClock clock_;
-  FakeClient client_;
+  RecordingClient client_;
 };
 
 TEST_F(LeaderElectionTest, AcquiresAnAbsentLeaseAndWritesTheRecord) {
@@ -88,6 +126,27 @@ TEST_F(LeaderElectionTest, AcquiresAnAbsentLeaseAndWritesTheRecord) {
   EXPECT_EQ(json::GetString(lease, {"spec", "renewTime"}), "2023-11-14T22:13:22.000000Z");
   EXPECT_EQ(json::GetString(lease, {"spec", "acquireTime"}), "2023-11-14T22:13:20.000000Z");
   EXPECT_EQ(counters.started, 1);
+}
+
+// The new Lease as the json::NewObject/SetString code wrote it before it moved to
+// kube::Builder; the typed build must write the same fields and values.
+constexpr char kGoldenLease[] = R"json({
+  "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+  "metadata": {"name": "scheduler", "namespace": "labkube-system"},
+  "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15,
+           "renewTime": "2023-11-14T22:13:20.000000Z",
+           "acquireTime": "2023-11-14T22:13:20.000000Z", "leaseTransitions": 0}
+})json";
+
+TEST_F(LeaderElectionTest, TheNewLeaseMatchesTheGolden) {
+  Counters counters;
+  auto a = NewElector("a", counters);
+  a->Run();
+  Settle(1, 1);
+  ASSERT_TRUE(a->IsLeader());
+  std::vector<rapidjson::Document> created = client_.Created();
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_TRUE(MatchesGolden(kGoldenLease, created[0]));
 }
 
 TEST_F(LeaderElectionTest, OnlyOneOfTwoLeads) {

@@ -1,6 +1,9 @@
 #include "services/authenticator/secret_map.h"
 
+#include <vector>
+
 #include "absl/strings/escaping.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 #include "lib/kube/testing/fake_client.h"
@@ -16,6 +19,41 @@ using labkube::testing::WaitUntil;
 absl::Status Put(SecretMap::Data& d, const std::string& k, const std::string& v) {
   d[k] = v;
   return absl::OkStatus();
+}
+
+// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
+// the API server sets), for the golden test.
+class RecordingClient : public kube::testing::FakeClient {
+ public:
+  using FakeClient::FakeClient;
+  absl::StatusOr<rapidjson::Document> Create(const kube::Resource& resource, std::string_view ns,
+                                             const rapidjson::Value& object,
+                                             const kube::WriteOptions& options = {}) override {
+    {
+      absl::MutexLock lock(&mu_);
+      created_.push_back(json::Copy(object));
+    }
+    return FakeClient::Create(resource, ns, object, options);
+  }
+  std::vector<rapidjson::Document> Created() {
+    absl::MutexLock lock(&mu_);
+    std::vector<rapidjson::Document> out;
+    for (const rapidjson::Document& d : created_) out.push_back(json::Copy(d));
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<rapidjson::Document> created_ ABSL_GUARDED_BY(mu_);
+};
+
+// Whether `got` equals the `golden` JSON (members in any order), printing both when not.
+::testing::AssertionResult MatchesGolden(const char* golden, const rapidjson::Value& got) {
+  absl::StatusOr<rapidjson::Document> want = json::Parse(golden);
+  if (!want.ok()) return ::testing::AssertionFailure() << want.status();
+  if (*want == got) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "want " << json::ToString(*want) << "\n got "
+                                       << json::ToString(got);
 }
 
 class SecretMapTest : public ::testing::Test {
@@ -34,6 +72,30 @@ TEST_F(SecretMapTest, CreatesTheSecretAndStoresBase64) {
   EXPECT_EQ(json::GetString(*secret, {"metadata", "labels", "app.kubernetes.io/managed-by"}),
             "labkube-authenticator");
   EXPECT_EQ(map.Current()->at("alice"), "{\"x\":1}");
+}
+
+// The Secret as the json::NewObject/SetString code wrote it before it moved to kube::Builder;
+// the typed build must write the same fields and values.
+constexpr char kGoldenSecret[] = R"json({
+  "apiVersion": "v1", "kind": "Secret",
+  "metadata": {"name": "things", "namespace": "labkube-system",
+               "labels": {"app.kubernetes.io/managed-by": "labkube-authenticator"}},
+  "type": "Opaque",
+  "data": {"alice": "eyJ4IjoxfQ==", "bob": ""}
+})json";
+
+TEST(SecretMapGoldenTest, TheNewSecretMatchesTheGolden) {
+  RecordingClient client;
+  SecretMap map(client, Clock::Real(), "labkube-system", "things");
+  ASSERT_TRUE(map.Mutate([](SecretMap::Data& d) {
+                   d["alice"] = "{\"x\":1}";
+                   d["bob"] = "";
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  std::vector<rapidjson::Document> created = client.Created();
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_TRUE(MatchesGolden(kGoldenSecret, created[0]));
 }
 
 TEST_F(SecretMapTest, InformerSeesOtherWriters) {

@@ -1,10 +1,12 @@
 #include "services/scheduler/cert_manager.h"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
@@ -29,6 +31,51 @@ std::string ReadAll(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
+// the API server sets), for the golden tests.
+class RecordingClient : public kube::testing::FakeClient {
+ public:
+  using FakeClient::FakeClient;
+  absl::StatusOr<rapidjson::Document> Create(const kube::Resource& resource, std::string_view ns,
+                                             const rapidjson::Value& object,
+                                             const kube::WriteOptions& options = {}) override {
+    created.push_back(json::Copy(object));
+    return FakeClient::Create(resource, ns, object, options);
+  }
+  // The first object created with `kind` and `name`, every data value (certificates and keys,
+  // new on every run) replaced by "<key>" once checked to be non-empty.
+  std::optional<rapidjson::Document> Sent(std::string_view kind, std::string_view name) {
+    for (const rapidjson::Document& d : created) {
+      if (json::GetString(d, {"kind"}) != kind || json::GetString(d, {"metadata", "name"}) != name) {
+        continue;
+      }
+      rapidjson::Document out = json::Copy(d);
+      auto data = out.FindMember("data");
+      if (data != out.MemberEnd() && data->value.IsObject()) {
+        for (auto& m : data->value.GetObject()) {
+          if (!m.value.IsString() || m.value.GetStringLength() == 0) continue;
+          m.value.SetString(absl::StrCat("<", m.name.GetString(), ">").c_str(), out.GetAllocator());
+        }
+      }
+      return out;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<rapidjson::Document> created;
+};
+
+// Whether `got` equals the `golden` JSON (members in any order), printing both when not.
+::testing::AssertionResult MatchesGolden(const char* golden,
+                                         const std::optional<rapidjson::Document>& got) {
+  if (!got.has_value()) return ::testing::AssertionFailure() << "never created";
+  absl::StatusOr<rapidjson::Document> want = json::Parse(golden);
+  if (!want.ok()) return ::testing::AssertionFailure() << want.status();
+  if (*want == *got) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "want " << json::ToString(*want) << "\n got "
+                                       << json::ToString(*got);
 }
 
 class CertManagerTest : public ::testing::Test {
@@ -56,7 +103,7 @@ class CertManagerTest : public ::testing::Test {
   }
 
   labkube::testing::FakeClock clock_{absl::FromUnixSeconds(1800000000)};
-  kube::testing::FakeClient kube_{clock_};
+  RecordingClient kube_{clock_};
   CertManager certs_{kube_, clock_, {}};
 };
 
@@ -88,6 +135,39 @@ TEST_F(CertManagerTest, AFreshClusterGetsACaEveryServiceCertAndTheWebhookBundle)
   wrote = certs_.Reconcile();
   ASSERT_TRUE(wrote.ok());
   EXPECT_TRUE(wrote->empty()) << absl::StrJoin(*wrote, ",");
+}
+
+// The objects as the json::NewObject/SetString code wrote them before they moved to
+// kube::Builder; the typed build must write the same fields and values.
+constexpr char kGoldenCaSecret[] = R"json({
+  "apiVersion": "v1", "kind": "Secret",
+  "metadata": {"name": "labkube-ca", "namespace": "labkube-system",
+               "labels": {"app.kubernetes.io/part-of": "labkube",
+                          "app.kubernetes.io/managed-by": "labkube-scheduler"}},
+  "type": "Opaque",
+  "data": {"ca.crt": "<ca.crt>", "ca.key": "<ca.key>"}
+})json";
+constexpr char kGoldenTlsSecret[] = R"json({
+  "apiVersion": "v1", "kind": "Secret",
+  "metadata": {"name": "labkube-scheduler-tls", "namespace": "labkube-system",
+               "labels": {"app.kubernetes.io/part-of": "labkube",
+                          "app.kubernetes.io/managed-by": "labkube-scheduler"}},
+  "type": "kubernetes.io/tls",
+  "data": {"tls.crt": "<tls.crt>", "tls.key": "<tls.key>", "ca.crt": "<ca.crt>"}
+})json";
+constexpr char kGoldenCaConfigMap[] = R"json({
+  "apiVersion": "v1", "kind": "ConfigMap",
+  "metadata": {"name": "labkube-ca", "namespace": "labkube-system",
+               "labels": {"app.kubernetes.io/part-of": "labkube",
+                          "app.kubernetes.io/managed-by": "labkube-scheduler"}},
+  "data": {"ca.crt": "<ca.crt>"}
+})json";
+
+TEST_F(CertManagerTest, TheWrittenObjectsMatchTheGoldens) {
+  ASSERT_TRUE(certs_.Reconcile().ok());
+  EXPECT_TRUE(MatchesGolden(kGoldenCaSecret, kube_.Sent("Secret", "labkube-ca")));
+  EXPECT_TRUE(MatchesGolden(kGoldenTlsSecret, kube_.Sent("Secret", "labkube-scheduler-tls")));
+  EXPECT_TRUE(MatchesGolden(kGoldenCaConfigMap, kube_.Sent("ConfigMap", "labkube-ca")));
 }
 
 TEST_F(CertManagerTest, DeletedOrDamagedObjectsAreMadeAgain) {

@@ -1,5 +1,9 @@
 #include "services/scheduler/claim_key.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
@@ -10,6 +14,46 @@ namespace {
 
 namespace json = kube::json;
 namespace res = kube::resources;
+
+// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
+// the API server sets), for the golden test.
+class RecordingClient : public kube::testing::FakeClient {
+ public:
+  absl::StatusOr<rapidjson::Document> Create(const kube::Resource& resource, std::string_view ns,
+                                             const rapidjson::Value& object,
+                                             const kube::WriteOptions& options = {}) override {
+    created.push_back(json::Copy(object));
+    return FakeClient::Create(resource, ns, object, options);
+  }
+  std::vector<rapidjson::Document> created;
+};
+
+// The Secret as the json::NewObject/SetString code wrote it before it moved to kube::Builder
+// (the key, random on every run, checked apart); the typed build must write the same.
+constexpr char kGoldenKeySecret[] = R"json({
+  "apiVersion": "v1", "kind": "Secret",
+  "metadata": {"name": "k", "namespace": "labkube-system",
+               "labels": {"app.kubernetes.io/part-of": "labkube"}},
+  "type": "Opaque",
+  "data": {"key": "<key>"}
+})json";
+
+TEST(ClaimKeyTest, TheSecretMatchesTheGolden) {
+  RecordingClient client;
+  absl::StatusOr<std::string> key = LoadOrCreateClaimKey(client, "labkube-system", "k");
+  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_EQ(client.created.size(), 1u);
+  rapidjson::Document& sent = client.created[0];
+  std::string decoded;
+  ASSERT_TRUE(absl::Base64Unescape(std::string(json::GetString(sent, {"data", kClaimKeyField})),
+                                   &decoded));
+  EXPECT_EQ(decoded, *key);
+  json::SetString(sent, {"data", kClaimKeyField}, "<key>");
+  absl::StatusOr<rapidjson::Document> want = json::Parse(kGoldenKeySecret);
+  ASSERT_TRUE(want.ok()) << want.status();
+  EXPECT_TRUE(*want == sent) << "want " << json::ToString(*want) << "\n got "
+                             << json::ToString(sent);
+}
 
 TEST(ClaimKeyTest, CreatesOnceThenEveryReplicaReadsTheSameKey) {
   kube::testing::FakeClient client;
