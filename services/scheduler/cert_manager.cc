@@ -1,5 +1,7 @@
 #include "services/scheduler/cert_manager.h"
 
+#include <map>
+
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
@@ -14,6 +16,7 @@
 #include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
+#include "lib/kube/objects.h"
 #include "lib/kube/resource.h"
 #include "lib/log.h"
 #include "lib/status_macros.h"
@@ -40,16 +43,25 @@ std::string SecretField(const rapidjson::Value& secret, const char* key) {
   return out;
 }
 
-rapidjson::Document NewSecret(const std::string& ns, const std::string& name, const char* type) {
-  rapidjson::Document s = json::NewObject("v1", "Secret", ns, name);
-  json::SetString(s, {"metadata", "labels", "app.kubernetes.io/part-of"}, "labkube");
-  json::SetString(s, {"metadata", "labels", contract::kManagedByLabel}, "labkube-scheduler");
-  json::SetString(s, {"type"}, type);
-  return s;
+// labkube's metadata of the objects the certificate manager owns.
+kube::ObjectMeta Meta(const std::string& ns, const std::string& name) {
+  kube::ObjectMeta meta;
+  meta.name = name;
+  meta.namespace_ = ns;
+  meta.labels = {{"app.kubernetes.io/part-of", "labkube"},
+                 {contract::kManagedByLabel, "labkube-scheduler"}};
+  return meta;
 }
 
-void SetData(rapidjson::Document& secret, const char* key, const std::string& value) {
-  json::SetString(secret, {"data", key}, absl::Base64Escape(value));
+// A Secret of `type` holding `data` (values base64-encoded here).
+absl::StatusOr<rapidjson::Document> NewSecret(const std::string& ns, const std::string& name,
+                                              const char* type,
+                                              const std::map<std::string, std::string>& data) {
+  kube::StringMap encoded;
+  for (const auto& [key, value] : data) encoded[key] = absl::Base64Escape(value);
+  kube::Builder b;
+  return b.Finish(b.Manifest("v1", "Secret", Meta(ns, name),
+                             {{"type", b.Str(type)}, {"data", b.Map(encoded)}}));
 }
 
 // Whether `pair` is a usable certificate of `ca` for `svc` carrying trust bundle `bundle`.
@@ -132,9 +144,9 @@ absl::StatusOr<pki::KeyPair> CertManager::EnsureCa(std::vector<std::string>& wro
   const absl::Time now = clock_.Now();
   LK_ASSIGN_OR_RETURN(pki::KeyPair ca,
                       pki::NewCa(kCaCommonName, now - kBackdate, now + options_.ca_validity));
-  rapidjson::Document secret = NewSecret(options_.ns, options_.ca_secret, "Opaque");
-  SetData(secret, kCaCert, ca.cert_pem);
-  SetData(secret, kCaKey, ca.key_pem);
+  LK_ASSIGN_OR_RETURN(rapidjson::Document secret,
+                      NewSecret(options_.ns, options_.ca_secret, "Opaque",
+                                {{kCaCert, ca.cert_pem}, {kCaKey, ca.key_pem}}));
   absl::Status s = Write(res::Secrets(), std::move(secret), got.ok() ? &*got : nullptr, wrote);
   if (absl::IsAlreadyExists(s)) {
     return absl::AbortedError("another replica made the CA at the same time; next pass uses it");
@@ -176,10 +188,10 @@ absl::Status CertManager::EnsureService(const ServiceCertificate& svc, const pki
   LK_ASSIGN_OR_RETURN(pki::KeyPair cert,
                       pki::Issue(ca, {svc.common_name, svc.dns_names, svc.ip_addresses,
                                       now - kBackdate, now + options_.cert_validity}));
-  rapidjson::Document secret = NewSecret(options_.ns, svc.secret, "kubernetes.io/tls");
-  SetData(secret, kTlsCert, cert.cert_pem);
-  SetData(secret, kTlsKey, cert.key_pem);
-  SetData(secret, kCaCert, bundle);
+  LK_ASSIGN_OR_RETURN(
+      rapidjson::Document secret,
+      NewSecret(options_.ns, svc.secret, "kubernetes.io/tls",
+                {{kTlsCert, cert.cert_pem}, {kTlsKey, cert.key_pem}, {kCaCert, bundle}}));
   absl::Status s = Write(res::Secrets(), std::move(secret), got.ok() ? &*got : nullptr, wrote);
   return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;  // another replica's is checked next pass
 }
@@ -190,10 +202,11 @@ absl::Status CertManager::EnsureConfigMap(const std::string& bundle,
       client_.Get(res::ConfigMaps(), options_.ns, options_.ca_configmap);
   if (!got.ok() && !absl::IsNotFound(got.status())) return got.status();
   if (got.ok() && json::GetString(*got, {"data", kCaCert}) == bundle) return absl::OkStatus();
-  rapidjson::Document cm = json::NewObject("v1", "ConfigMap", options_.ns, options_.ca_configmap);
-  json::SetString(cm, {"metadata", "labels", "app.kubernetes.io/part-of"}, "labkube");
-  json::SetString(cm, {"metadata", "labels", contract::kManagedByLabel}, "labkube-scheduler");
-  json::SetString(cm, {"data", kCaCert}, bundle);
+  kube::Builder b;
+  LK_ASSIGN_OR_RETURN(
+      rapidjson::Document cm,
+      b.Finish(b.Manifest("v1", "ConfigMap", Meta(options_.ns, options_.ca_configmap),
+                          {{"data", b.Map({{kCaCert, bundle}})}})));
   absl::Status s = Write(res::ConfigMaps(), std::move(cm), got.ok() ? &*got : nullptr, wrote);
   return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
 }

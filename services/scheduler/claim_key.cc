@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
+#include "lib/kube/objects.h"
 #include "lib/kube/resource.h"
 
 namespace labkube::scheduler {
@@ -33,12 +34,14 @@ absl::StatusOr<rapidjson::Document> NewKeySecret(std::string_view ns, std::strin
   if (RAND_bytes(bytes, kKeyBytes) != 1) {
     return absl::InternalError("no random bytes from OpenSSL for the claim signing key");
   }
-  rapidjson::Document secret = json::NewObject("v1", "Secret", ns, name);
-  json::SetString(secret, {"metadata", "labels", "app.kubernetes.io/part-of"}, "labkube");
-  json::SetString(secret, {"type"}, "Opaque");
-  json::SetString(secret, {"data", kClaimKeyField},
-                  absl::Base64Escape(std::string(reinterpret_cast<char*>(bytes), kKeyBytes)));
-  return secret;
+  kube::ObjectMeta meta;
+  meta.name = std::string(name);
+  meta.namespace_ = std::string(ns);
+  meta.labels = {{"app.kubernetes.io/part-of", "labkube"}};
+  std::string key = absl::Base64Escape(std::string(reinterpret_cast<char*>(bytes), kKeyBytes));
+  kube::Builder b;
+  return b.Finish(b.Manifest("v1", "Secret", meta,
+                             {{"type", b.Str("Opaque")}, {"data", b.Map({{kClaimKeyField, key}})}}));
 }
 
 }  // namespace
