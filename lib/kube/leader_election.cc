@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
+#include "lib/kube/objects.h"
 #include "lib/kube/resource.h"
 #include "lib/log.h"
 
@@ -204,13 +205,25 @@ LeaderElector::Attempt LeaderElector::WriteLease(rapidjson::Document& lease, boo
 }
 
 LeaderElector::Attempt LeaderElector::CreateLease(absl::Time now) {
-  rapidjson::Document lease = json::NewObject(resources::Leases().ApiVersion(),
-                                              resources::Leases().kind, options_.ns, options_.name);
-  SetHolder(lease, options_, now);
-  json::SetString(lease, {"spec", "acquireTime"}, FormatMicroTime(now));
-  json::SetInt(lease, {"spec", "leaseTransitions"}, 0);
+  ObjectMeta meta;
+  meta.name = options_.name;
+  meta.namespace_ = options_.ns;
+  Builder b;
+  absl::StatusOr<rapidjson::Document> lease = b.Finish(b.Manifest(
+      resources::Leases().ApiVersion(), resources::Leases().kind, meta,
+      {{"spec",
+        b.Object({{"holderIdentity", b.Str(options_.identity)},
+                  {"leaseDurationSeconds", b.Int(WholeSeconds(options_.lease_duration))},
+                  {"renewTime", b.Str(FormatMicroTime(now))},
+                  {"acquireTime", b.Str(FormatMicroTime(now))},
+                  {"leaseTransitions", b.Int(0)}})}}));
+  if (!lease.ok()) {
+    LogEvent(LogLevel::kWarn, "leader_election.create_failed",
+             {{"lease", options_.name}, {"error", lease.status()}});
+    return Attempt::kFailed;
+  }
   absl::StatusOr<rapidjson::Document> created =
-      client_.Create(resources::Leases(), options_.ns, lease);
+      client_.Create(resources::Leases(), options_.ns, *lease);
   if (!created.ok()) {
     LogEvent(absl::IsAlreadyExists(created.status()) ? LogLevel::kDebug : LogLevel::kWarn,
              "leader_election.create_failed",

@@ -8,6 +8,7 @@
 #include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
+#include "lib/kube/objects.h"
 #include "lib/kube/resource.h"
 #include "lib/log.h"
 #include "lib/status_macros.h"
@@ -137,12 +138,17 @@ absl::StatusOr<kube::ObjectPtr> SecretMap::Write(const State& base, const Data& 
     json::Set(doc, "data", Encode(data, doc.GetAllocator()), doc.GetAllocator());
     written = client_.Update(res::Secrets(), ns_, name_, doc);
   } else {
-    rapidjson::Document doc = json::NewObject("v1", "Secret", ns_, name_);
-    json::SetString(doc, {"metadata", "labels", contract::kManagedByLabel},
-                    contract::kManagedByAuthenticator);
-    json::SetString(doc, {"type"}, "Opaque");
-    json::Set(doc, "data", Encode(data, doc.GetAllocator()), doc.GetAllocator());
-    written = client_.Create(res::Secrets(), ns_, doc);
+    kube::ObjectMeta meta;
+    meta.name = name_;
+    meta.namespace_ = ns_;
+    meta.labels = {{contract::kManagedByLabel, contract::kManagedByAuthenticator}};
+    kube::StringMap encoded;
+    for (const auto& [key, value] : data) encoded[key] = absl::Base64Escape(value);
+    kube::Builder b;
+    absl::StatusOr<rapidjson::Document> doc = b.Finish(b.Manifest(
+        "v1", "Secret", meta, {{"type", b.Str("Opaque")}, {"data", b.Map(encoded)}}));
+    if (!doc.ok()) return doc.status();
+    written = client_.Create(res::Secrets(), ns_, *doc);
   }
   if (!written.ok()) return written.status();
   return std::make_shared<const rapidjson::Document>(std::move(*written));

@@ -7,6 +7,7 @@
 #include "lib/contract.h"
 #include "lib/kube/absl_compat.h"
 #include "lib/kube/json.h"
+#include "lib/kube/objects.h"
 #include "lib/kube/resource.h"
 #include "lib/status_macros.h"
 
@@ -101,12 +102,15 @@ void TokenIssuer::Learn(const rapidjson::Value& reply) {
 
 absl::StatusOr<SessionBinding> TokenIssuer::OpenBinding(const std::string& ns,
                                                         const std::string& member) {
-  rapidjson::Document secret = json::NewObject("v1", "Secret", ns, "");
-  json::SetString(secret, {"metadata", "generateName"}, kSessionSecretPrefix);
-  json::SetString(secret, {"metadata", "labels", contract::kUserLabel}, member);
-  json::SetString(secret, {"metadata", "labels", contract::kManagedByLabel}, "labkube");
-  json::SetString(secret, {"type"}, "Opaque");
-  absl::StatusOr<rapidjson::Document> made = client_.Create(kube::resources::Secrets(), ns, secret);
+  kube::ObjectMeta meta;
+  meta.generate_name = kSessionSecretPrefix;
+  meta.namespace_ = ns;
+  meta.labels = {{contract::kUserLabel, member}, {contract::kManagedByLabel, "labkube"}};
+  kube::Builder builder;
+  absl::StatusOr<rapidjson::Document> secret =
+      builder.Finish(builder.Manifest("v1", "Secret", meta, {{"type", builder.Str("Opaque")}}));
+  if (!secret.ok()) return secret.status();
+  absl::StatusOr<rapidjson::Document> made = client_.Create(kube::resources::Secrets(), ns, *secret);
   if (!made.ok()) {
     return absl::Status(made.status().code(), absl::StrCat("creating the session Secret in ", ns,
                                                            ": ", made.status().message()));
