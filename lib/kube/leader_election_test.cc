@@ -12,11 +12,14 @@
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/testing/fake_client.h"
+#include "lib/kube/testing/golden.h"
 #include "lib/testing/fake_clock.h"
 #include "lib/testing/wait_until.h"
 
 namespace labkube::kube {
 namespace {
+
+using testing::MatchesGolden;
 
 using ::labkube::kube::testing::FakeClient;
 using ::labkube::testing::FakeClock;
@@ -28,41 +31,6 @@ struct Counters {
   std::atomic<int> started{0};
   std::atomic<int> stopped{0};
 };
-
-// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
-// the API server sets), for the golden test.
-class RecordingClient : public FakeClient {
- public:
-  using FakeClient::FakeClient;
-  absl::StatusOr<rapidjson::Document> Create(const Resource& resource, std::string_view ns,
-                                             const rapidjson::Value& object,
-                                             const WriteOptions& options = {}) override {
-    {
-      absl::MutexLock lock(&mu_);
-      created_.push_back(json::Copy(object));
-    }
-    return FakeClient::Create(resource, ns, object, options);
-  }
-  std::vector<rapidjson::Document> Created() {
-    absl::MutexLock lock(&mu_);
-    std::vector<rapidjson::Document> out;
-    for (const rapidjson::Document& d : created_) out.push_back(json::Copy(d));
-    return out;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<rapidjson::Document> created_ ABSL_GUARDED_BY(mu_);
-};
-
-// Whether `got` equals the `golden` JSON (members in any order), printing both when not.
-::testing::AssertionResult MatchesGolden(const char* golden, const rapidjson::Value& got) {
-  absl::StatusOr<rapidjson::Document> want = json::Parse(golden);
-  if (!want.ok()) return ::testing::AssertionFailure() << want.status();
-  if (*want == got) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "want " << json::ToString(*want) << "\n got "
-                                       << json::ToString(got);
-}
 
 class LeaderElectionTest : public ::testing::Test {
  protected:
@@ -103,7 +71,7 @@ class LeaderElectionTest : public ::testing::Test {
   std::string Holder() { return std::string(json::GetString(Lease(), {"spec", "holderIdentity"})); }
 
   FakeClock clock_;
-  RecordingClient client_;
+  FakeClient client_;
 };
 
 TEST_F(LeaderElectionTest, AcquiresAnAbsentLeaseAndWritesTheRecord) {
@@ -144,7 +112,7 @@ TEST_F(LeaderElectionTest, TheNewLeaseMatchesTheGolden) {
   a->Run();
   Settle(1, 1);
   ASSERT_TRUE(a->IsLeader());
-  std::vector<rapidjson::Document> created = client_.Created();
+  std::vector<rapidjson::Document> created = client_.CreateBodies();
   ASSERT_EQ(created.size(), 1u);
   EXPECT_TRUE(MatchesGolden(kGoldenLease, created[0]));
 }

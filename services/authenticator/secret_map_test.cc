@@ -7,10 +7,13 @@
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 #include "lib/kube/testing/fake_client.h"
+#include "lib/kube/testing/golden.h"
 #include "lib/testing/wait_until.h"
 
 namespace labkube::authenticator {
 namespace {
+
+using kube::testing::MatchesGolden;
 
 namespace json = kube::json;
 namespace res = kube::resources;
@@ -19,41 +22,6 @@ using labkube::testing::WaitUntil;
 absl::Status Put(SecretMap::Data& d, const std::string& k, const std::string& v) {
   d[k] = v;
   return absl::OkStatus();
-}
-
-// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
-// the API server sets), for the golden test.
-class RecordingClient : public kube::testing::FakeClient {
- public:
-  using FakeClient::FakeClient;
-  absl::StatusOr<rapidjson::Document> Create(const kube::Resource& resource, std::string_view ns,
-                                             const rapidjson::Value& object,
-                                             const kube::WriteOptions& options = {}) override {
-    {
-      absl::MutexLock lock(&mu_);
-      created_.push_back(json::Copy(object));
-    }
-    return FakeClient::Create(resource, ns, object, options);
-  }
-  std::vector<rapidjson::Document> Created() {
-    absl::MutexLock lock(&mu_);
-    std::vector<rapidjson::Document> out;
-    for (const rapidjson::Document& d : created_) out.push_back(json::Copy(d));
-    return out;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<rapidjson::Document> created_ ABSL_GUARDED_BY(mu_);
-};
-
-// Whether `got` equals the `golden` JSON (members in any order), printing both when not.
-::testing::AssertionResult MatchesGolden(const char* golden, const rapidjson::Value& got) {
-  absl::StatusOr<rapidjson::Document> want = json::Parse(golden);
-  if (!want.ok()) return ::testing::AssertionFailure() << want.status();
-  if (*want == got) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "want " << json::ToString(*want) << "\n got "
-                                       << json::ToString(got);
 }
 
 class SecretMapTest : public ::testing::Test {
@@ -85,7 +53,7 @@ constexpr char kGoldenSecret[] = R"json({
 })json";
 
 TEST(SecretMapGoldenTest, TheNewSecretMatchesTheGolden) {
-  RecordingClient client;
+  kube::testing::FakeClient client;
   SecretMap map(client, Clock::Real(), "labkube-system", "things");
   ASSERT_TRUE(map.Mutate([](SecretMap::Data& d) {
                    d["alice"] = "{\"x\":1}";
@@ -93,7 +61,7 @@ TEST(SecretMapGoldenTest, TheNewSecretMatchesTheGolden) {
                    return absl::OkStatus();
                  })
                   .ok());
-  std::vector<rapidjson::Document> created = client.Created();
+  std::vector<rapidjson::Document> created = client.CreateBodies();
   ASSERT_EQ(created.size(), 1u);
   EXPECT_TRUE(MatchesGolden(kGoldenSecret, created[0]));
 }

@@ -7,46 +7,14 @@
 #include "gtest/gtest.h"
 #include "lib/kube/json.h"
 #include "lib/kube/testing/fake_client.h"
+#include "lib/kube/testing/golden.h"
 
 namespace labkube::authenticator {
 namespace {
 
+using kube::testing::MatchesGolden;
+
 namespace json = kube::json;
-
-// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
-// the API server sets), for the golden test.
-class RecordingClient : public kube::testing::FakeClient {
- public:
-  using FakeClient::FakeClient;
-  absl::StatusOr<rapidjson::Document> Create(const kube::Resource& resource, std::string_view ns,
-                                             const rapidjson::Value& object,
-                                             const kube::WriteOptions& options = {}) override {
-    {
-      absl::MutexLock lock(&mu_);
-      created_.push_back(json::Copy(object));
-    }
-    return FakeClient::Create(resource, ns, object, options);
-  }
-  std::vector<rapidjson::Document> Created() {
-    absl::MutexLock lock(&mu_);
-    std::vector<rapidjson::Document> out;
-    for (const rapidjson::Document& d : created_) out.push_back(json::Copy(d));
-    return out;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<rapidjson::Document> created_ ABSL_GUARDED_BY(mu_);
-};
-
-// Whether `got` equals the `golden` JSON (members in any order), printing both when not.
-::testing::AssertionResult MatchesGolden(const char* golden, const rapidjson::Value& got) {
-  absl::StatusOr<rapidjson::Document> want = json::Parse(golden);
-  if (!want.ok()) return ::testing::AssertionFailure() << want.status();
-  if (*want == got) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "want " << json::ToString(*want) << "\n got "
-                                       << json::ToString(got);
-}
 
 class TokenIssuerTest : public ::testing::Test {
  protected:
@@ -92,13 +60,13 @@ constexpr char kGoldenSessionSecret[] = R"json({
 })json";
 
 TEST(TokenIssuerGoldenTest, TheSessionSecretMatchesTheGolden) {
-  RecordingClient client;
+  kube::testing::FakeClient client;
   TokenIssuer issuer(client);
   absl::StatusOr<SessionBinding> b = issuer.OpenBinding("lab-alice", "alice");
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_TRUE(absl::StartsWith(b->name, kSessionSecretPrefix)) << b->name;
   EXPECT_FALSE(b->uid.empty());
-  std::vector<rapidjson::Document> created = client.Created();
+  std::vector<rapidjson::Document> created = client.CreateBodies();
   ASSERT_EQ(created.size(), 1u);
   EXPECT_TRUE(MatchesGolden(kGoldenSessionSecret, created[0]));
 }

@@ -11,6 +11,7 @@
 #include "lib/kube/json.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/testing/fake_client.h"
+#include "lib/kube/testing/golden.h"
 #include "lib/testing/fake_clock.h"
 #include "lib/testing/test_certs.h"
 
@@ -33,49 +34,32 @@ std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
-// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
-// the API server sets), for the golden tests.
-class RecordingClient : public kube::testing::FakeClient {
- public:
-  using FakeClient::FakeClient;
-  absl::StatusOr<rapidjson::Document> Create(const kube::Resource& resource, std::string_view ns,
-                                             const rapidjson::Value& object,
-                                             const kube::WriteOptions& options = {}) override {
-    created.push_back(json::Copy(object));
-    return FakeClient::Create(resource, ns, object, options);
-  }
-  // The first object created with `kind` and `name`, every data value (certificates and keys,
-  // new on every run) replaced by "<key>" once checked to be non-empty.
-  std::optional<rapidjson::Document> Sent(std::string_view kind, std::string_view name) {
-    for (const rapidjson::Document& d : created) {
-      if (json::GetString(d, {"kind"}) != kind || json::GetString(d, {"metadata", "name"}) != name) {
-        continue;
-      }
-      rapidjson::Document out = json::Copy(d);
-      auto data = out.FindMember("data");
-      if (data != out.MemberEnd() && data->value.IsObject()) {
-        for (auto& m : data->value.GetObject()) {
-          if (!m.value.IsString() || m.value.GetStringLength() == 0) continue;
-          m.value.SetString(absl::StrCat("<", m.name.GetString(), ">").c_str(), out.GetAllocator());
-        }
-      }
-      return out;
+// The first object created with `kind` and `name`, every data value (certificates and keys, new
+// on every run) replaced by "<key>" once checked to be non-empty.
+std::optional<rapidjson::Document> Sent(kube::testing::FakeClient& client, std::string_view kind,
+                                        std::string_view name) {
+  for (const rapidjson::Document& d : client.CreateBodies()) {
+    if (json::GetString(d, {"kind"}) != kind || json::GetString(d, {"metadata", "name"}) != name) {
+      continue;
     }
-    return std::nullopt;
+    rapidjson::Document out = json::Copy(d);
+    auto data = out.FindMember("data");
+    if (data != out.MemberEnd() && data->value.IsObject()) {
+      for (auto& m : data->value.GetObject()) {
+        if (!m.value.IsString() || m.value.GetStringLength() == 0) continue;
+        m.value.SetString(absl::StrCat("<", m.name.GetString(), ">").c_str(), out.GetAllocator());
+      }
+    }
+    return out;
   }
+  return std::nullopt;
+}
 
-  std::vector<rapidjson::Document> created;
-};
-
-// Whether `got` equals the `golden` JSON (members in any order), printing both when not.
+// The golden comparison, for an object that may never have been created.
 ::testing::AssertionResult MatchesGolden(const char* golden,
                                          const std::optional<rapidjson::Document>& got) {
   if (!got.has_value()) return ::testing::AssertionFailure() << "never created";
-  absl::StatusOr<rapidjson::Document> want = json::Parse(golden);
-  if (!want.ok()) return ::testing::AssertionFailure() << want.status();
-  if (*want == *got) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "want " << json::ToString(*want) << "\n got "
-                                       << json::ToString(*got);
+  return kube::testing::MatchesGolden(golden, *got);
 }
 
 class CertManagerTest : public ::testing::Test {
@@ -103,7 +87,7 @@ class CertManagerTest : public ::testing::Test {
   }
 
   labkube::testing::FakeClock clock_{absl::FromUnixSeconds(1800000000)};
-  RecordingClient kube_{clock_};
+  kube::testing::FakeClient kube_{clock_};
   CertManager certs_{kube_, clock_, {}};
 };
 
@@ -165,9 +149,9 @@ constexpr char kGoldenCaConfigMap[] = R"json({
 
 TEST_F(CertManagerTest, TheWrittenObjectsMatchTheGoldens) {
   ASSERT_TRUE(certs_.Reconcile().ok());
-  EXPECT_TRUE(MatchesGolden(kGoldenCaSecret, kube_.Sent("Secret", "labkube-ca")));
-  EXPECT_TRUE(MatchesGolden(kGoldenTlsSecret, kube_.Sent("Secret", "labkube-scheduler-tls")));
-  EXPECT_TRUE(MatchesGolden(kGoldenCaConfigMap, kube_.Sent("ConfigMap", "labkube-ca")));
+  EXPECT_TRUE(MatchesGolden(kGoldenCaSecret, Sent(kube_, "Secret", "labkube-ca")));
+  EXPECT_TRUE(MatchesGolden(kGoldenTlsSecret, Sent(kube_, "Secret", "labkube-scheduler-tls")));
+  EXPECT_TRUE(MatchesGolden(kGoldenCaConfigMap, Sent(kube_, "ConfigMap", "labkube-ca")));
 }
 
 TEST_F(CertManagerTest, DeletedOrDamagedObjectsAreMadeAgain) {

@@ -15,19 +15,6 @@ namespace {
 namespace json = kube::json;
 namespace res = kube::resources;
 
-// A FakeClient that keeps every object sent to Create, as sent (before the fake fills the fields
-// the API server sets), for the golden test.
-class RecordingClient : public kube::testing::FakeClient {
- public:
-  absl::StatusOr<rapidjson::Document> Create(const kube::Resource& resource, std::string_view ns,
-                                             const rapidjson::Value& object,
-                                             const kube::WriteOptions& options = {}) override {
-    created.push_back(json::Copy(object));
-    return FakeClient::Create(resource, ns, object, options);
-  }
-  std::vector<rapidjson::Document> created;
-};
-
 // The Secret as the json::NewObject/SetString code wrote it before it moved to kube::Builder
 // (the key, random on every run, checked apart); the typed build must write the same.
 constexpr char kGoldenKeySecret[] = R"json({
@@ -39,11 +26,12 @@ constexpr char kGoldenKeySecret[] = R"json({
 })json";
 
 TEST(ClaimKeyTest, TheSecretMatchesTheGolden) {
-  RecordingClient client;
+  kube::testing::FakeClient client;
   absl::StatusOr<std::string> key = LoadOrCreateClaimKey(client, "labkube-system", "k");
   ASSERT_TRUE(key.ok()) << key.status();
-  ASSERT_EQ(client.created.size(), 1u);
-  rapidjson::Document& sent = client.created[0];
+  std::vector<rapidjson::Document> created = client.CreateBodies();
+  ASSERT_EQ(created.size(), 1u);
+  rapidjson::Document& sent = created[0];
   std::string decoded;
   ASSERT_TRUE(absl::Base64Unescape(std::string(json::GetString(sent, {"data", kClaimKeyField})),
                                    &decoded));

@@ -182,9 +182,21 @@ absl::StatusOr<rapidjson::Document> FakeClient::Create(const Resource& resource,
                                                        std::string_view ns,
                                                        const rapidjson::Value& object,
                                                        const WriteOptions& options) {
+  {
+    absl::MutexLock lock(&mu_);
+    create_bodies_.push_back(json::Copy(object));
+  }
   LK_RETURN_IF_ERROR(BeginCall("Create"));
   absl::MutexLock lock(&mu_);
   return CreateLocked(resource, std::string(ns), object, options.dry_run);
+}
+
+std::vector<rapidjson::Document> FakeClient::CreateBodies() {
+  absl::MutexLock lock(&mu_);
+  std::vector<rapidjson::Document> out;
+  out.reserve(create_bodies_.size());
+  for (const rapidjson::Document& d : create_bodies_) out.push_back(json::Copy(d));
+  return out;
 }
 
 absl::StatusOr<rapidjson::Document> FakeClient::CreateLocked(const Resource& resource,

@@ -97,6 +97,9 @@ class FakeClient : public Client {
   void ClearInjectedErrors();
   // How many times `method` was called (including failed calls).
   int CallCount(std::string_view method);
+  // Copies of every object passed to Create, in call order, as the caller sent it (before the
+  // fake fills the fields the API server sets): what golden tests compare.
+  std::vector<rapidjson::Document> CreateBodies();
 
   // Ends every watch that is active now (their Watch calls return OK).
   void CloseWatches();
@@ -166,6 +169,7 @@ class FakeClient : public Client {
 
   Clock& clock_;
   absl::Mutex mu_;
+  std::vector<rapidjson::Document> create_bodies_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Objects> objects_ ABSL_GUARDED_BY(mu_);  // by ResourceKey()
   int64_t rv_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t uid_counter_ ABSL_GUARDED_BY(mu_) = 0;
